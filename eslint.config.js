@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.thales/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.thales/**', 'src/gen/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -30,7 +30,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./[a-z-]+/(?!index\\.js$)[^/]+$',
+              regex: '^\\.\\./(?!gen/)[a-z-]+/(?!index\\.js$)[^/]+$',
               message: 'Import another component through its index.ts.',
             },
           ],

@@ -1,0 +1,13 @@
+/** The HTTP (Koa) and gRPC APIs, the error registry, and the wire shapes. */
+export type { ClusterStateView, LeaderView, ReplicaView } from './cluster-state.js';
+export { ApiError, ERROR_STATUS, toApiError, type ErrorCode } from './errors.js';
+export {
+  closeHttpServer,
+  listen,
+  makeHttpApp,
+  startHttpServer,
+  type HttpServerOptions,
+  type SchedulerBackend,
+} from './http-server.js';
+export { startGrpcServer, stopGrpcServer, type GrpcServerOptions } from './grpc-server.js';
+export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { runDevCluster } from '../dev/index.js';
+import {
+  ConfigError,
+  THALES_VERSION,
+  loadSchedulerConfig,
+  startSchedulerReplica,
+} from '../scheduler/index.js';
+
+const USAGE = `usage: thales <command> [flags]
+
+commands:
+  scheduler   run a scheduler replica (flags: --config, --zk, --chroot, --replica-id,
+              --http-port, --grpc-port, --session-timeout-ms, --host, --advertise-host)
+  dev         run a local cluster: ZooKeeper and 3 replicas
+  state       print a replica's view of the cluster (--api http://host:port)
+  version     print the version`;
+
+/** Dispatches `thales <command>`. */
+export async function runCommand(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'scheduler':
+      return runScheduler(rest);
+    case 'dev':
+      return runDevCluster();
+    case 'state':
+      return printState(rest);
+    case 'version':
+      process.stdout.write(`${THALES_VERSION}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new Error(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+async function runScheduler(argv: string[]): Promise<void> {
+  let config;
+  try {
+    config = loadSchedulerConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+  const replica = await startSchedulerReplica(config);
+  const onSignal = (): void => {
+    void replica.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+async function printState(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      api: { type: 'string', default: process.env.THALES_API ?? 'http://127.0.0.1:7070' },
+    },
+    strict: true,
+  });
+  const res = await fetch(`${values.api}/api/state`);
+  process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+}

@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Coordinator, Fence } from '../coordination/index.js';
+import { FencedWriter } from './fenced-writer.js';
+import { LeaderLatch, type LatchIdentity } from './leader-latch.js';
+import { makeLeaderMetrics, type LeaderMetrics } from './leader-metrics.js';
+import { incrementTerm } from './leader-term.js';
+
+/** A leader-only subsystem, switched on and off with all the others. */
+export interface LeaderService {
+  readonly name: string;
+  /** Start leader work for `term`; every leader write goes through `writer`. */
+  establishLeadership(term: number, writer: FencedWriter): Promise<void> | void;
+  /** Stop leader work and drop all leader state. */
+  revokeLeadership(): Promise<void> | void;
+  /** The connection dropped: send no new commands until {@link LeaderService.resume}. */
+  pause?(): void;
+  /** The same session is back: carry on. */
+  resume?(): void;
+}
+
+/** This replica's role. A paused leader has lost its connection and does no leader work. */
+export type Role = 'LEADER' | 'FOLLOWER' | 'PAUSED';
+
+/** Leadership as reported by `/api/state` and metrics. */
+export interface LeadershipStatus {
+  role: Role;
+  /** The term this replica leads in (while LEADER or PAUSED). */
+  term: number | undefined;
+  /** When the current role began (ms since the epoch). */
+  since: number;
+}
+
+/** Events of {@link Leadership}. */
+export interface LeadershipEvents {
+  change: [LeadershipStatus];
+}
+
+/**
+ * The single switch for leader-only work: `establishLeadership(term)` turns every registered
+ * service on, `revokeLeadership()` turns them all off (DESIGN.md, "Roles of a replica").
+ * Connection handling follows DESIGN.md: disconnected → pause; same session back → resume;
+ * expired → revoke, new session, rejoin. The process never exits for it.
+ */
+export class Leadership extends EventEmitter<LeadershipEvents> {
+  private readonly services: LeaderService[] = [];
+  private readonly latch: LeaderLatch;
+  private readonly metrics: LeaderMetrics;
+  private current: LeadershipStatus = { role: 'FOLLOWER', term: undefined, since: Date.now() };
+  private writer: FencedWriter | undefined;
+  private lastWriter: FencedWriter | undefined;
+  /** Serializes establish/revoke so they never interleave. */
+  private transition = Promise.resolve();
+
+  constructor(
+    private readonly zk: Coordinator,
+    private readonly identity: LatchIdentity,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    super();
+    this.metrics = makeLeaderMetrics(registry, zk);
+    this.latch = new LeaderLatch(zk, identity, logger);
+    this.latch.on('elected', (fence) => this.enqueue(() => this.establish(fence)));
+    zk.on('disconnected', () => this.pause());
+    zk.on('reconnected', () => this.resume());
+    zk.on('expired', () => this.enqueue(() => this.revoke('session expired')));
+  }
+
+  /** The role now. */
+  get status(): LeadershipStatus {
+    return this.current;
+  }
+
+  /** The fenced writer of the current leadership, if leading. */
+  get fencedWriter(): FencedWriter | undefined {
+    return this.writer;
+  }
+
+  /**
+   * The writer of the most recent leadership, kept after it ended so operators and tests
+   * can prove that a deposed leader's writes are refused by ZooKeeper.
+   */
+  get lastFencedWriter(): FencedWriter | undefined {
+    return this.lastWriter;
+  }
+
+  /** Adds a leader-only service; must be called before {@link Leadership.start}. */
+  register(service: LeaderService): void {
+    this.services.push(service);
+  }
+
+  /** Joins the election. */
+  start(): void {
+    this.latch.start();
+  }
+
+  /**
+   * Graceful step-down: revoke, delete the latch znode so a follower leads at once. With
+   * `rejoin`, this replica joins again as a follower (the step-down API); without, it stays
+   * out (process shutdown).
+   */
+  async stepDown(rejoin: boolean): Promise<void> {
+    await this.enqueue(() => this.revoke('step-down'));
+    if (rejoin) await this.latch.rejoin();
+    else await this.latch.leave();
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.transition = this.transition.then(work).catch((err: unknown) => {
+      this.logger.error({ err }, 'leadership transition failed');
+    });
+    return this.transition;
+  }
+
+  private async establish(fence: Fence): Promise<void> {
+    if (this.current.role !== 'FOLLOWER') return;
+    const term = await incrementTerm(this.zk, fence, this.identity.replicaId);
+    if (this.latch.path !== fence.path) return; // lost the latch while claiming the term
+    const writer = new FencedWriter(this.zk, fence, term, (r) =>
+      this.metrics.fencedWrites.inc({ result: r }),
+    );
+    this.writer = writer;
+    this.lastWriter = writer;
+    for (const s of this.services) await s.establishLeadership(term, writer);
+    this.setStatus({ role: 'LEADER', term, since: Date.now() });
+    this.logger.info({ term, latch: fence.path }, 'leadership established');
+  }
+
+  private async revoke(reason: string): Promise<void> {
+    if (this.current.role === 'FOLLOWER') return;
+    const term = this.current.term;
+    this.writer = undefined;
+    // Revoke in reverse order of establishment, each independently of the others' failures.
+    for (const s of [...this.services].reverse()) {
+      try {
+        await s.revokeLeadership();
+      } catch (err) {
+        this.logger.error({ err, service: s.name }, 'revokeLeadership failed');
+      }
+    }
+    this.setStatus({ role: 'FOLLOWER', term: undefined, since: Date.now() });
+    this.logger.warn({ term, reason }, 'leadership revoked');
+  }
+
+  private pause(): void {
+    if (this.current.role !== 'LEADER') return;
+    for (const s of this.services) s.pause?.();
+    this.setStatus({ ...this.current, role: 'PAUSED', since: Date.now() });
+    this.logger.warn({ term: this.current.term }, 'leader paused: ZooKeeper disconnected');
+  }
+
+  private resume(): void {
+    if (this.current.role !== 'PAUSED') return;
+    for (const s of this.services) s.resume?.();
+    this.setStatus({ ...this.current, role: 'LEADER', since: Date.now() });
+    this.logger.info({ term: this.current.term }, 'leader resumed: same session is back');
+  }
+
+  private setStatus(status: LeadershipStatus): void {
+    this.current = status;
+    this.metrics.isLeader.set(status.role === 'LEADER' ? 1 : 0);
+    if (status.term !== undefined) this.metrics.term.set(status.term);
+    this.metrics.transitions.inc({ to: status.role });
+    this.emit('change', status);
+  }
+}

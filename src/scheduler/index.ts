@@ -1,0 +1,10 @@
+/** The scheduler replica: configuration, cluster view, and the leader control loops. */
+export { loadSchedulerConfig, ConfigError, type SchedulerConfig } from './config.js';
+export {
+  startSchedulerReplica,
+  type ReplicaContext,
+  type ReplicaExtension,
+  type ReplicaExtensionFactory,
+  type SchedulerReplica,
+} from './replica.js';
+export { THALES_VERSION } from './version.js';

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import { type Coordinator, ZkError, encodeJson, zkPaths } from '../coordination/index.js';
+
+/** What a replica publishes about itself under `/replicas/<replicaId>`. */
+export interface ReplicaRecord {
+  replicaId: string;
+  httpAddress: string;
+  grpcAddress: string;
+  version: string;
+  startedAt: number;
+}
+
+/**
+ * Keeps this replica's ephemeral `/replicas/<id>` znode present for every session. A znode
+ * left by a previous process with the same id (whose session has not expired yet) is replaced.
+ */
+export class ReplicaRegistration {
+  private readonly onSession = (): void => void this.register();
+
+  constructor(
+    private readonly zk: Coordinator,
+    private readonly record: ReplicaRecord,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Registers now (if connected) and on every new session. */
+  start(): void {
+    this.zk.on('session', this.onSession);
+    if (this.zk.ready) void this.register();
+  }
+
+  /** Removes the registration (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.zk.off('session', this.onSession);
+    await this.zk.remove(zkPaths.replica(this.record.replicaId)).catch(() => undefined);
+  }
+
+  private async register(attempt = 0): Promise<void> {
+    const path = zkPaths.replica(this.record.replicaId);
+    try {
+      const existing = await this.zk.getOrNull(path);
+      if (existing && existing.ephemeralOwner === this.zk.session.sessionId) return;
+      if (existing) await this.zk.remove(path, existing.version);
+      await this.zk.create(path, encodeJson({ ...this.record }), 'ephemeral');
+      this.logger.info({ path }, 'replica registered');
+    } catch (err) {
+      if (err instanceof ZkError && err.code === 'SESSION_EXPIRED') return;
+      this.logger.warn({ err, attempt }, 'replica registration failed; retrying');
+      setTimeout(() => void this.register(attempt + 1), Math.min(2_000, 100 * 2 ** attempt));
+    }
+  }
+}
