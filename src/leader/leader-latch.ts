@@ -43,6 +43,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     private readonly logger: Logger,
   ) {
     super();
+    zk.on('session', this.onSession);
+    zk.on('expired', () => (this.ourPath = undefined));
   }
 
   /** The path of this replica's latch znode, while it has one. */
@@ -53,15 +55,12 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   /** Starts taking part in the election (now if connected, else on the next session). */
   start(): void {
     this.active = true;
-    this.zk.on('session', this.onSession);
-    this.zk.on('expired', () => (this.ourPath = undefined));
     if (this.zk.ready) void this.join();
   }
 
   /** Leaves the election: deletes the latch znode so a follower takes over at once. */
   async leave(): Promise<void> {
     this.active = false;
-    this.zk.off('session', this.onSession);
     const path = this.ourPath;
     this.ourPath = undefined;
     if (path) await this.zk.remove(path).catch(() => undefined);

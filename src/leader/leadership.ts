@@ -126,6 +126,8 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     for (const s of this.services) await s.establishLeadership(term, writer);
     this.setStatus({ role: 'LEADER', term, since: Date.now() });
     this.logger.info({ term, latch: fence.path }, 'leadership established');
+    // The connection may have dropped while services were starting: pause them now.
+    if (this.zk.state !== 'connected') this.pause();
   }
 
   private async revoke(reason: string): Promise<void> {
