@@ -275,14 +275,19 @@ function addOp(tx: zookeeper.Transaction, o: ZkOp, path: string): void {
       return;
     case 'set':
       tx.setData(path, o.data, o.version);
-      return;
+      break;
     case 'remove':
       tx.remove(path, o.version);
-      return;
+      break;
     case 'check':
       tx.check(path, o.version);
-      return;
+      break;
   }
+  // node-zookeeper-client's Transaction does `version = version || -1`, turning a
+  // compare-and-set against version 0 into an unconditional write. Put the real version back.
+  const ops = (tx as unknown as { ops: { version?: number }[] }).ops;
+  const added = ops[ops.length - 1];
+  if (added) added.version = o.version;
 }
 
 /** Notes which op of a failed transaction failed (the first result carrying an error). */
