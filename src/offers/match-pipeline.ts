@@ -1,0 +1,117 @@
+/**
+ * The placement pipeline: feasibility → score → select → ports → commit, over an encoded
+ * snapshot. Pure apart from its own state: the same snapshot, candidates, tasks and seed give
+ * the same placements. Used as is by the single-threaded path, by each pool worker on its
+ * shard, and by the pool driver for its second pass.
+ */
+import { REJECTION_REASONS } from './offer-model.js';
+import type { EncodedSnapshot } from './compact-encoding.js';
+import { FEASIBILITY_STAGES, type FeasibilityStage, type MatchContext } from './feasibility.js';
+import { MatchState } from './match-state.js';
+import type { ResolvedMatchOptions } from './offer-model.js';
+import { makeOfferScorer, type OfferScorer } from './offer-scorer.js';
+import { OfferSelector } from './offer-selector.js';
+import { assignPorts } from './port-assigner.js';
+import { makeSeededRandom, type SeededRandom } from './seeded-random.js';
+import { taskShapeOf } from './task-shape.js';
+
+/** Placements made by one run, as parallel arrays in placement order. */
+export interface PipelineOutcome {
+  readonly tasks: number[];
+  readonly offers: number[];
+  readonly ports: number[][];
+  /** Tasks left pending, in the order they were tried. */
+  readonly unplaced: number[];
+}
+
+/** Rejection counts of one task: index = reason code (0 unused). */
+export type ReasonCounts = Int32Array;
+
+/** Feasibility, scoring and selection of one cycle, assembled once. */
+export class MatchPipeline {
+  /** The cycle's state; shared with the verifier when the pool re-checks worker results. */
+  readonly state: MatchState;
+  private readonly stages: readonly FeasibilityStage[];
+  private readonly context: MatchContext;
+  private readonly scorer: OfferScorer;
+  private readonly rng: SeededRandom;
+
+  /**
+   * @param seed seeds this pipeline's random stream (a pool shard passes its own)
+   */
+  constructor(
+    private readonly snap: EncodedSnapshot,
+    private readonly options: ResolvedMatchOptions,
+    seed: number,
+  ) {
+    // State starts from the snapshot: free resources, running tasks per host and rack.
+    this.state = new MatchState(snap);
+    // Feasibility: resource stages first (they reject most pairs and are cheapest), then
+    // attributes, then the placement rules that need the per-cycle counts.
+    this.stages = FEASIBILITY_STAGES;
+    this.context = { snap, state: this.state };
+    // Score: best fit (binpack) by default, weighted over cpus, memory, disk.
+    this.scorer = makeOfferScorer(snap, this.state, options);
+    // All randomness (sample order, ties, ports) from one seeded stream.
+    this.rng = makeSeededRandom(seed);
+  }
+
+  /** The code of the first stage rejecting task t on offer o, or 0 when feasible. */
+  readonly rejectionOf = (t: number, o: number): number => {
+    const stages = this.stages;
+    for (let i = 0; i < stages.length; i++) {
+      const reason = stages[i]!(this.context, t, o);
+      if (reason !== 0) return reason;
+    }
+    return 0;
+  };
+
+  /** Places `tasks` (in that order) on `candidates`, committing each to the state. */
+  run(tasks: Int32Array, candidates: Int32Array): PipelineOutcome {
+    const selector = new OfferSelector(
+      this.snap,
+      this.state,
+      this.rejectionOf,
+      this.scorer,
+      this.rng,
+      this.options,
+      candidates,
+      tasks,
+    );
+    const out: PipelineOutcome = { tasks: [], offers: [], ports: [], unplaced: [] };
+    for (const t of tasks) {
+      const o = selector.select(t);
+      if (o < 0) {
+        out.unplaced.push(t);
+        continue;
+      }
+      const ports = assignPorts(this.snap, this.state, o, this.snap.taskNeed[t * 4 + 3]!, this.rng);
+      this.state.commit(t, o, ports);
+      selector.onCommitted(o);
+      out.tasks.push(t);
+      out.offers.push(o);
+      out.ports.push(ports);
+    }
+    return out;
+  }
+
+  /**
+   * Why each of `tasks` fits none of `candidates` in the current state: the first rejecting
+   * stage, counted over every candidate. Tasks of the same shape share one scan.
+   */
+  explain(tasks: readonly number[], candidates: Int32Array): Map<number, ReasonCounts> {
+    const byShape = new Map<string, ReasonCounts>();
+    const result = new Map<number, ReasonCounts>();
+    for (const t of tasks) {
+      const shape = taskShapeOf(this.snap, t);
+      let counts = byShape.get(shape);
+      if (!counts) {
+        counts = new Int32Array(REJECTION_REASONS.length + 1);
+        for (const o of candidates) counts[this.rejectionOf(t, o)]!++;
+        byShape.set(shape, counts);
+      }
+      result.set(t, counts);
+    }
+    return result;
+  }
+}

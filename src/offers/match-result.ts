@@ -1,0 +1,55 @@
+/**
+ * Turns the pipeline's index-based outcome back into the public objects: assignments carry
+ * the task key and agent, unplaced tasks their named rejection counts.
+ */
+import {
+  REJECTION_REASONS,
+  type Assignment,
+  type MatchInput,
+  type MatchResult,
+  type RejectionReason,
+  type UnplacedTask,
+} from './offer-model.js';
+import { SLOTS, type EncodedSnapshot } from './compact-encoding.js';
+import type { PipelineOutcome, ReasonCounts } from './match-pipeline.js';
+
+function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionReason, number>> {
+  const reasons: Partial<Record<RejectionReason, number>> = {};
+  if (!counts) return reasons;
+  REJECTION_REASONS.forEach((name, i) => {
+    const n = counts[i + 1]!;
+    if (n > 0) reasons[name] = n;
+  });
+  return reasons;
+}
+
+/** Builds the public result; `placed` in placement order, `unplaced` in matching order. */
+export function toMatchResult(
+  input: MatchInput,
+  snap: EncodedSnapshot,
+  placed: Pick<PipelineOutcome, 'tasks' | 'offers' | 'ports'>,
+  unplaced: readonly number[],
+  reasons: ReadonlyMap<number, ReasonCounts>,
+): MatchResult {
+  const assignments = new Array<Assignment>(placed.tasks.length);
+  const need = snap.taskNeed;
+  for (let i = 0; i < assignments.length; i++) {
+    const t = placed.tasks[i]!;
+    const offer = input.offers[placed.offers[i]!]!;
+    // Amounts from the flat snapshot: one object read per assignment instead of three.
+    assignments[i] = {
+      taskKey: input.tasks[t]!.key,
+      agentId: offer.agentId,
+      host: offer.host,
+      cpus: need[t * SLOTS]!,
+      memoryMb: need[t * SLOTS + 1]!,
+      diskMb: need[t * SLOTS + 2]!,
+      ports: placed.ports[i]!,
+    };
+  }
+  const pending: UnplacedTask[] = unplaced.map((t) => ({
+    taskKey: input.tasks[t]!.key,
+    reasons: toReasons(reasons.get(t)),
+  }));
+  return { assignments, unplaced: pending };
+}

@@ -1,0 +1,195 @@
+/**
+ * The Piscina driver. One cycle on the pool:
+ *
+ * 1. validate and encode once on the main thread (typed arrays over SharedArrayBuffers, so
+ *    workers read the snapshot in place instead of receiving a clone of it);
+ * 2. split the offers into disjoint shards (whole racks or hosts) and deal the tasks to them;
+ * 3. each worker runs the ordinary pipeline on its shard and proposes placements;
+ * 4. the main thread re-checks every proposal against the global state, in matching order,
+ *    and commits only those still valid (assignment-verifier.ts);
+ * 5. a second pass on the main thread places the leftovers (tasks whose shard had no room,
+ *    or whose proposal was refused) over all offers, then explains what is still pending.
+ *
+ * The pool is an accelerator, never a source of truth: step 4 is why no agent can be
+ * over-committed whatever a worker returns.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { acceptProposal } from './assignment-verifier.js';
+import type { EncodedSnapshot } from './compact-encoding.js';
+import { MatchPipeline } from './match-pipeline.js';
+import { allOffers, matchOffers } from './match-offers.js';
+import { toMatchResult } from './match-result.js';
+import {
+  resolveMatchOptions,
+  type MatchInput,
+  type MatchOptions,
+  type MatchResult,
+  type ResolvedMatchOptions,
+} from './offer-model.js';
+import { validateMatchInput, validateMatchOptions } from './offer-validation.js';
+import type { ShardJob } from './offer-worker.js';
+import { deriveSeed } from './seeded-random.js';
+import { planShards } from './shard-planner.js';
+import { encodeSnapshot } from './snapshot-encoder.js';
+
+/**
+ * Below this many pending tasks the pool is skipped and the cycle runs on the calling thread:
+ * encoding is shared, but posting to workers, the verification pass and the merge cost more
+ * than the parallel part saves. Measured by `npm run bench -- offers` (see docs/offers.md).
+ */
+export const DEFAULT_MIN_TASKS_FOR_POOL = 2000;
+
+/** How to build an {@link OfferMatcherPool}. */
+export interface OfferMatcherPoolOptions {
+  /** Worker threads, and so shards. Defaults to the available cores. */
+  readonly threads?: number;
+  /** Inputs with fewer tasks run on the calling thread. Defaults to the measured crossover. */
+  readonly minTasksForPool?: number;
+  /** Worker entry; defaults to the compiled offer-worker.js (see resolveWorkerFile). */
+  readonly workerFile?: string;
+}
+
+/**
+ * Where the worker entry is. Piscina starts plain Node worker threads, which cannot load
+ * TypeScript, so the worker must be the compiled .js. From the build (dist/src/offers/*.js)
+ * it is the sibling file. When this module itself runs from TypeScript sources (vitest, tsx),
+ * the sibling would be a .ts, so use the build output of the same repository instead:
+ * <repo>/dist/src/offers/offer-worker.js, which `npm test` and `npm run bench` build first.
+ */
+export function resolveWorkerFile(moduleUrl: string = import.meta.url): string {
+  const here = fileURLToPath(moduleUrl);
+  const dir = path.dirname(here);
+  const sibling = path.join(dir, 'offer-worker.js');
+  if (here.endsWith('.js') && existsSync(sibling)) return sibling;
+  const built = path.resolve(dir, '..', '..', 'dist', 'src', 'offers', 'offer-worker.js');
+  if (!existsSync(built)) {
+    throw new Error(`offer worker not found at ${built}: run \`npm run build\` first`);
+  }
+  return built;
+}
+
+/** A pool of matcher workers sized to the cores. Call {@link close} when done. */
+export class OfferMatcherPool {
+  private readonly piscina: Piscina<ShardJob, Int32Array>;
+  /** Worker threads and shards per cycle. */
+  readonly threads: number;
+  private readonly minTasksForPool: number;
+
+  /** Starts the workers (they load the worker module once, not per cycle). */
+  constructor(options: OfferMatcherPoolOptions = {}) {
+    this.threads = Math.max(1, options.threads ?? os.availableParallelism());
+    this.minTasksForPool = options.minTasksForPool ?? DEFAULT_MIN_TASKS_FOR_POOL;
+    this.piscina = new Piscina<ShardJob, Int32Array>({
+      filename: options.workerFile ?? resolveWorkerFile(),
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: 60_000,
+    });
+  }
+
+  /**
+   * Matches like `matchOffers`: same validation and error, a valid result, deterministic for
+   * the same input, options and thread count. Small inputs run on the calling thread.
+   */
+  async match(input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
+    validateMatchOptions(options);
+    const valid = validateMatchInput(input);
+    if (valid.tasks.length < this.minTasksForPool) return matchOffers(valid, options);
+    const resolved = resolveMatchOptions(options);
+    const snap = encodeSnapshot(valid, resolved);
+    const proposals = await this.runShards(snap, resolved);
+    return settleCycle(valid, snap, resolved, proposals, this.threads);
+  }
+
+  private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array[]> {
+    const plan = planShards(snap, this.threads);
+    return Promise.all(
+      plan.offers.map((offers, s) =>
+        this.piscina.run({
+          snap,
+          offers,
+          tasks: plan.tasks[s]!,
+          options,
+          seed: deriveSeed(options.seed, s),
+        }),
+      ),
+    );
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+}
+
+/** A cursor over one shard's flat proposals (`task, offer, portCount, ...ports`). */
+interface ProposalCursor {
+  readonly flat: Int32Array;
+  at: number;
+}
+
+/**
+ * Visits the proposals of all shards in global matching order. Each shard proposes in the
+ * order of its tasks, which is the global order restricted to the shard, so a k-way merge on
+ * the task's rank suffices (k = shards, tiny: a linear minimum beats a heap).
+ */
+function forEachProposal(
+  snap: EncodedSnapshot,
+  proposals: Int32Array[],
+  visit: (t: number, o: number, ports: Int32Array) => void,
+): void {
+  const rank = new Float64Array(snap.taskCount);
+  snap.taskOrder.forEach((t, i) => (rank[t] = i));
+  // Out-of-range task indices rank last; the verifier refuses them.
+  const rankOf = (t: number): number => (t >= 0 && t < snap.taskCount ? rank[t]! : Infinity);
+  const cursors: ProposalCursor[] = proposals.map((flat) => ({ flat, at: 0 }));
+  for (;;) {
+    let next: ProposalCursor | undefined;
+    for (const c of cursors) {
+      if (c.at + 2 >= c.flat.length) continue;
+      if (!next || rankOf(c.flat[c.at]!) < rankOf(next.flat[next.at]!)) next = c;
+    }
+    if (!next) return;
+    const { flat, at } = next;
+    const n = Math.max(0, flat[at + 2]!);
+    next.at = at + 3 + n;
+    visit(flat[at]!, flat[at + 1]!, flat.subarray(at + 3, at + 3 + n));
+  }
+}
+
+/**
+ * Steps 4 and 5: verify and commit the proposals, place leftovers on the main thread, explain
+ * what is still pending. Exported for tests that feed it hostile proposals.
+ */
+export function settleCycle(
+  input: MatchInput,
+  snap: EncodedSnapshot,
+  options: ResolvedMatchOptions,
+  proposals: Int32Array[],
+  shardCount: number,
+): MatchResult {
+  const pipeline = new MatchPipeline(snap, options, deriveSeed(options.seed, shardCount));
+  const placedMark = new Uint8Array(snap.taskCount);
+  const placed = { tasks: [] as number[], offers: [] as number[], ports: [] as number[][] };
+  forEachProposal(snap, proposals, (t, o, ports) => {
+    if (!acceptProposal(snap, pipeline, placedMark, t, o, ports)) return;
+    placed.tasks.push(t);
+    placed.offers.push(o);
+    placed.ports.push(Array.from(ports));
+  });
+  const leftovers = snap.taskOrder.filter((t) => placedMark[t] === 0);
+  const candidates = allOffers(snap.offerCount);
+  const second = pipeline.run(leftovers, candidates);
+  // A loop, not push(...spread): the second pass may place 10^5 tasks, beyond argument limits.
+  second.tasks.forEach((t, i) => {
+    placed.tasks.push(t);
+    placed.offers.push(second.offers[i]!);
+    placed.ports.push(second.ports[i]!);
+  });
+  const reasons = pipeline.explain(second.unplaced, candidates);
+  return toMatchResult(input, snap, placed, second.unplaced, reasons);
+}

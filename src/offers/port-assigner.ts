@@ -1,0 +1,41 @@
+/**
+ * Picks the ports of a placed task from its offer's free ranges. The starting point is random
+ * (seeded) so that restarts of the same task do not all fight over the first port of the range;
+ * from there ports are taken in order, skipping ones already handed out this cycle.
+ */
+import type { EncodedSnapshot } from './compact-encoding.js';
+import type { MatchState } from './match-state.js';
+import type { SeededRandom } from './seeded-random.js';
+
+function portAt(snap: EncodedSnapshot, o: number, index: number): number {
+  let i = index;
+  for (let r = snap.offerPortStart[o]!; r < snap.offerPortStart[o + 1]!; r++) {
+    const size = snap.offerPortEnd[r]! - snap.offerPortBegin[r]! + 1;
+    if (i < size) return snap.offerPortBegin[r]! + i;
+    i -= size;
+  }
+  throw new RangeError(`port index ${index} beyond the ranges of offer ${o}`);
+}
+
+/**
+ * Returns `count` distinct free ports of offer o. The caller has checked that at least
+ * `count` ports are free (the INSUFFICIENT_PORTS stage), so the walk terminates.
+ */
+export function assignPorts(
+  snap: EncodedSnapshot,
+  state: MatchState,
+  o: number,
+  count: number,
+  rng: SeededRandom,
+): number[] {
+  if (count === 0) return [];
+  const total = snap.offerFree[o * 4 + 3]!;
+  const ports: number[] = [];
+  let index = rng.int(total);
+  for (let seen = 0; ports.length < count && seen < total; seen++) {
+    const port = portAt(snap, o, index);
+    if (!state.isPortUsed(o, port)) ports.push(port);
+    index = index + 1 === total ? 0 : index + 1;
+  }
+  return ports;
+}
