@@ -1,0 +1,15 @@
+/** The fault-test harness (real ZooKeeper and real replica processes). */
+export {
+  TestCluster,
+  connectCoordinator,
+  fetchJson,
+  makeTempDir,
+  startCluster,
+  uniqueChroot,
+  useZooKeeper,
+  waitFor,
+  type AgreedLeader,
+  type ClusterOptions,
+} from './cluster.js';
+export { SplitBrainPoller, type SplitBrainViolation } from './split-brain-poller.js';
+export { runThales, type CliResult } from './cli.js';
