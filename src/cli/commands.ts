@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runDevCluster } from '../dev/index.js';
+import { LB_AGENT_USAGE, makeLbExtensionFactory, runLbAgent } from '../lb/index.js';
 import {
   ConfigError,
   THALES_VERSION,
@@ -12,6 +13,7 @@ const USAGE = `usage: thales <command> [flags]
 commands:
   scheduler   run a scheduler replica (flags: --config, --zk, --chroot, --replica-id,
               --http-port, --grpc-port, --session-timeout-ms, --host, --advertise-host)
+  ${LB_AGENT_USAGE}
   dev         run a local cluster: ZooKeeper and 3 replicas
   state       print a replica's view of the cluster (--api http://host:port)
   version     print the version`;
@@ -22,6 +24,8 @@ export async function runCommand(argv: string[]): Promise<void> {
   switch (command) {
     case 'scheduler':
       return runScheduler(rest);
+    case 'lb-agent':
+      return runLbAgent(rest);
     case 'dev':
       return runDevCluster();
     case 'state':
@@ -47,7 +51,7 @@ async function runScheduler(argv: string[]): Promise<void> {
     if (err instanceof ConfigError) throw new Error(`invalid configuration: ${err.message}`);
     throw err;
   }
-  const replica = await startSchedulerReplica(config);
+  const replica = await startSchedulerReplica(config, [makeLbExtensionFactory()]);
   const onSignal = (): void => {
     void replica.stop().then(() => process.exit(0));
   };

@@ -1,0 +1,90 @@
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { renderMainConf, renderVersionConf, type RenderedService } from './nginx-renderer.js';
+
+/**
+ * The files of an lb-agent's nginx under its prefix:
+ * `conf/nginx.conf`, `conf/version.conf`, `conf/upstreams/<service>.conf` (http context) and
+ * `conf/locations/<service>.conf` (server context). Every write is atomic (temp file, rename).
+ */
+export class ConfigWriter {
+  constructor(
+    readonly prefix: string,
+    private readonly port: number,
+  ) {}
+
+  /** Creates the directories and writes the main config. */
+  init(): void {
+    for (const dir of ['conf/upstreams', 'conf/locations', 'logs', 'tmp', 'html']) {
+      mkdirSync(path.join(this.prefix, dir), { recursive: true });
+    }
+    const main = renderMainConf({ prefix: this.prefix, port: this.port });
+    this.writeAtomic(path.join(this.prefix, 'conf', 'nginx.conf'), main);
+    const version = path.join(this.prefix, 'conf', 'version.conf');
+    if (!existsSync(version)) this.writeVersion(0);
+  }
+
+  /** Writes the version location nginx will serve after the next reload. */
+  writeVersion(generation: number): void {
+    this.writeAtomic(path.join(this.prefix, 'conf', 'version.conf'), renderVersionConf(generation));
+  }
+
+  /** The files of a service as they are on disk (null when it has none). */
+  read(serviceId: string): RenderedService | null {
+    try {
+      return {
+        upstreamConf: readFileSync(this.upstreamFile(serviceId), 'utf8'),
+        locationConf: readFileSync(this.locationFile(serviceId), 'utf8'),
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes a service's files, or removes them (`null`). */
+  write(serviceId: string, files: RenderedService | null): void {
+    if (files === null) {
+      rmSync(this.upstreamFile(serviceId), { force: true });
+      rmSync(this.locationFile(serviceId), { force: true });
+      return;
+    }
+    this.writeAtomic(this.upstreamFile(serviceId), files.upstreamConf);
+    this.writeAtomic(this.locationFile(serviceId), files.locationConf);
+  }
+
+  /** Ids of every service with files on disk. */
+  listServices(): string[] {
+    const dir = path.join(this.prefix, 'conf', 'locations');
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.conf'))
+      .map((f) => f.slice(0, -'.conf'.length));
+  }
+
+  /** The service a path in nginx's error output belongs to, if any. */
+  serviceOfFile(file: string): string | undefined {
+    const m = /conf\/(?:upstreams|locations)\/([^/]+)\.conf$/.exec(file);
+    return m?.[1];
+  }
+
+  private upstreamFile(id: string): string {
+    return path.join(this.prefix, 'conf', 'upstreams', `${id}.conf`);
+  }
+
+  private locationFile(id: string): string {
+    return path.join(this.prefix, 'conf', 'locations', `${id}.conf`);
+  }
+
+  private writeAtomic(file: string, text: string): void {
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  }
+}

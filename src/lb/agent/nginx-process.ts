@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+
+/** Where an lb-agent's nginx lives: its own prefix, conf and port. */
+export interface NginxPaths {
+  bin: string;
+  prefix: string;
+  port: number;
+}
+
+/** The outcome of running nginx: its exit and what it printed (nginx prints errors on stderr). */
+export interface NginxRun {
+  ok: boolean;
+  output: string;
+}
+
+/**
+ * One nginx master owned by an lb-agent, driven by pid file: `nginx -t` to validate,
+ * start (nginx daemonizes; the command returns once it listens), SIGHUP to reload, and
+ * polling `/__thales/version` to know when a reload has taken effect. A master left running
+ * by a previous agent process (e.g. after SIGKILL) is adopted, so traffic never stops.
+ */
+export class NginxProcess {
+  constructor(readonly paths: NginxPaths) {}
+
+  /** The main config file. */
+  get confFile(): string {
+    return path.join(this.paths.prefix, 'conf', 'nginx.conf');
+  }
+
+  /** The master's pid if it is running, from the pid file. */
+  masterPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(path.join(this.paths.prefix, 'nginx.pid'), 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 0) return undefined;
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `nginx -t`: validates the whole config as written on disk. */
+  test(): Promise<NginxRun> {
+    return this.run(['-t']);
+  }
+
+  /** Starts the master (daemonized); resolves once nginx has bound its port or failed. */
+  async start(): Promise<NginxRun> {
+    if (this.masterPid()) return { ok: true, output: 'already running' };
+    return this.run([]);
+  }
+
+  /** Asks the master to reload (SIGHUP); the caller waits for the new version to be served. */
+  reload(): boolean {
+    const pid = this.masterPid();
+    if (!pid) return false;
+    process.kill(pid, 'SIGHUP');
+    return true;
+  }
+
+  /** Graceful stop (SIGQUIT), then SIGKILL after `graceMs`; resolves once the master is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const pid = this.masterPid();
+    if (!pid) return;
+    process.kill(pid, 'SIGQUIT');
+    const deadline = Date.now() + graceMs;
+    while (this.masterPid() === pid) {
+      if (Date.now() > deadline) {
+        process.kill(pid, 'SIGKILL');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The config generation nginx serves now, or undefined if it does not answer. */
+  servedVersion(timeoutMs = 1_000): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const req = http.get(
+        {
+          host: '127.0.0.1',
+          port: this.paths.port,
+          path: '/__thales/version',
+          agent: false,
+          timeout: timeoutMs,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : undefined));
+        },
+      );
+      req.on('error', () => resolve(undefined));
+      req.on('timeout', () => req.destroy());
+    });
+  }
+
+  /** Waits until nginx serves `version` (a reload is asynchronous); false on timeout. */
+  async waitForVersion(version: string, timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await this.servedVersion()) === version) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  private run(extra: string[]): Promise<NginxRun> {
+    const { bin, prefix } = this.paths;
+    const args = [
+      '-p',
+      prefix,
+      '-c',
+      this.confFile,
+      '-e',
+      path.join(prefix, 'logs', 'error.log'),
+      ...extra,
+    ];
+    return new Promise((resolve) => {
+      execFile(bin, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ ok: !err, output: `${stdout}${stderr}`.trim() });
+      });
+    });
+  }
+}

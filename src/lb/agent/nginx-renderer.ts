@@ -1,0 +1,133 @@
+import type { LbService, LbUpstream } from '../lb-model.js';
+
+/**
+ * Renders one service into nginx config text. Pure: same input, same bytes, so the agent can
+ * compare what is on disk with what it acked.
+ *
+ * A template is two texts with `{{placeholders}}`: `upstream` (http context) and `location`
+ * (server context, rendered once per path). Placeholders: serviceId, upstreamName, servers,
+ * path, extra (the `nginxExtraConfigs` option), and `option.<name>` for any service option.
+ */
+export interface NginxTemplate {
+  upstream: string;
+  location: string;
+  /** Used instead of `location` while the service has no upstreams. */
+  emptyLocation: string;
+}
+
+/** The built-in template, named `default`. */
+export const DEFAULT_TEMPLATE: NginxTemplate = {
+  upstream: [
+    '# service {{serviceId}}',
+    'upstream {{upstreamName}} {',
+    '{{servers}}',
+    '    keepalive 16;',
+    '}',
+    '',
+  ].join('\n'),
+  location: [
+    'location {{path}} {',
+    '    proxy_pass http://{{upstreamName}};',
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Connection "";',
+    '    proxy_set_header Host $host;',
+    '    proxy_next_upstream error timeout http_502;',
+    '{{extra}}',
+    '}',
+    '',
+  ].join('\n'),
+  emptyLocation: ['location {{path}} {', '    return 503;', '}', ''].join('\n'),
+};
+
+/** The files of one service: its upstream block and its locations. */
+export interface RenderedService {
+  upstreamConf: string;
+  locationConf: string;
+}
+
+/** nginx's name for a service's upstream block. */
+export function upstreamName(serviceId: string): string {
+  return `thales_${serviceId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** Renders `service` with `upstreams`; an unknown template name is an error. */
+export function renderService(
+  service: LbService,
+  upstreams: readonly LbUpstream[],
+  templates: Readonly<Record<string, NginxTemplate>> = { default: DEFAULT_TEMPLATE },
+): RenderedService {
+  const template = templates[service.templateName];
+  if (!template) throw new Error(`unknown template '${service.templateName}'`);
+  const extra = (service.options.nginxExtraConfigs ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .map((l) => `    ${l}`)
+    .join('\n');
+  const vars: Record<string, string> = {
+    serviceId: service.serviceId,
+    upstreamName: upstreamName(service.serviceId),
+    servers: upstreams.map((u) => `    server ${u.upstream};`).join('\n'),
+    extra,
+  };
+  for (const [k, v] of Object.entries(service.options)) vars[`option.${k}`] = v;
+  const paths = [service.basePath, ...service.additionalPaths];
+  const locationTemplate = upstreams.length > 0 ? template.location : template.emptyLocation;
+  return {
+    upstreamConf:
+      upstreams.length > 0
+        ? fill(template.upstream, vars)
+        : `# service ${service.serviceId}: no upstreams\n`,
+    locationConf: paths.map((p) => fill(locationTemplate, { ...vars, path: p })).join(''),
+  };
+}
+
+/** Replaces `{{name}}` placeholders; an unknown one becomes empty; empty lines it leaves go. */
+function fill(text: string, vars: Record<string, string>): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const blank = /^\s*\{\{[^}]+\}\}\s*$/.test(line);
+      const out = line.replace(/\{\{([A-Za-z0-9_.]+)\}\}/g, (_m, k: string) => vars[k] ?? '');
+      return blank && out.trim() === '' ? null : out;
+    })
+    .filter((l): l is string => l !== null)
+    .join('\n');
+}
+
+/**
+ * The main nginx.conf of an lb-agent: its own prefix, pid, logs and temp dirs; one listening
+ * server that includes every service's locations and the version location the agent polls
+ * to know a reload has taken effect.
+ */
+export function renderMainConf(o: { prefix: string; port: number; host?: string }): string {
+  const p = o.prefix;
+  return `# Rendered by thales lb-agent. Do not edit.
+worker_processes 1;
+pid ${p}/nginx.pid;
+error_log ${p}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path ${p}/tmp/body;
+    proxy_temp_path ${p}/tmp/proxy;
+    fastcgi_temp_path ${p}/tmp/fastcgi;
+    uwsgi_temp_path ${p}/tmp/uwsgi;
+    scgi_temp_path ${p}/tmp/scgi;
+    server_names_hash_bucket_size 128;
+    variables_hash_bucket_size 128;
+    include ${p}/conf/upstreams/*.conf;
+    server {
+        listen ${o.host ?? '127.0.0.1'}:${o.port};
+        root ${p}/html;
+        include ${p}/conf/version.conf;
+        include ${p}/conf/locations/*.conf;
+    }
+}
+`;
+}
+
+/** The location answering the config generation the agent last rendered. */
+export function renderVersionConf(generation: number): string {
+  return `location = /__thales/version {\n    default_type text/plain;\n    return 200 "${generation}";\n}\n`;
+}

@@ -1,0 +1,487 @@
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { ApiError } from '../api/index.js';
+import {
+  type Coordinator,
+  type Unwatch,
+  ZkError,
+  watchChildren,
+  zkPaths,
+} from '../coordination/index.js';
+import type { FencedWriter, LeaderService } from '../leader/index.js';
+import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
+import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
+import { LbAgentRegistry } from './lb-agent-registry.js';
+import type { LbAgentAnswer, LbAgentSession } from './lb-agent-session.js';
+import type { LbRequestRecord, LbRequestStateName, LbServiceRecord } from './lb-model.js';
+import { toServiceConfig } from './lb-proto-mapping.js';
+import {
+  type LbPlan,
+  type LbRound,
+  type LbSnapshot,
+  decideRound,
+  describeFailure,
+  planLbRequest,
+  recordAnswer,
+  recordTimeout,
+  startRound,
+} from './lb-request-state-machine.js';
+import {
+  type LbRequestStore,
+  type Versioned,
+  commitServiceOps,
+  requestPath,
+  setRequestOp,
+} from './lb-request-store.js';
+
+/** Tunables of the manager. */
+export interface LbManagerOptions {
+  /** How long a round waits for every agent before it counts the silent ones as failed. */
+  agentTimeoutMs: number;
+  /** After a failover, how long requests wait for agents to reconnect before failing. */
+  agentGraceMs: number;
+  logger: Logger;
+  registry: Registry;
+}
+
+type ApplyPlan = Extract<LbPlan, { kind: 'apply' }>;
+
+/** A request being applied (or reverted) on the agents of its groups. */
+interface InFlight {
+  serviceId: string;
+  record: LbRequestRecord;
+  /** Znode version of the request, for compare-and-set. */
+  version: number;
+  plan: ApplyPlan;
+  round: LbRound;
+  nonces: Map<string, string>;
+  timer?: NodeJS.Timeout;
+  canceling: boolean;
+  failure?: string;
+  busy: boolean;
+  startedAt: number;
+}
+
+/**
+ * The leader-only load-balancer controller (DESIGN.md, "Load balancers"): drains stored
+ * requests, one in flight per service (later ones wait behind it), plans each with the pure
+ * state machine, pushes the changed services of every ready request to each agent in one
+ * update (so an agent validates and reloads once per batch), and commits SUCCESS together
+ * with `/lb/services/<id>` in one fenced multi — or reverts every agent and marks FAILED.
+ */
+export class LbManager implements LeaderService {
+  readonly name = 'lb-manager';
+  readonly agents: LbAgentRegistry;
+  private leading = false;
+  private paused = false;
+  private writer: FencedWriter | undefined;
+  private establishedAt = 0;
+  private services = new Map<string, Versioned<LbServiceRecord>>();
+  private readonly queues = new Map<string, Versioned<LbRequestRecord>[]>();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly seen = new Set<string>();
+  private unwatch: Unwatch | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
+  private readonly log: Logger;
+  private readonly finished: Counter;
+  private readonly latency: Histogram;
+
+  constructor(
+    private readonly zk: Coordinator,
+    private readonly store: LbRequestStore,
+    private readonly options: LbManagerOptions,
+  ) {
+    this.log = options.logger.child({ component: 'lb-manager' });
+    this.agents = new LbAgentRegistry(zk, this.log, {
+      servicesForGroup: (g) => this.servicesForGroup(g),
+      onJoined: () => this.schedulePump(),
+      writer: () => this.writer,
+    });
+    this.finished = new Counter({
+      name: 'thales_lb_requests_finished_total',
+      help: 'Load-balancer requests finished by this leader, by final state',
+      labelNames: ['state'],
+      registers: [options.registry],
+    });
+    this.latency = new Histogram({
+      name: 'thales_lb_request_apply_seconds',
+      help: 'From the leader starting a request to its final state',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [options.registry],
+    });
+  }
+
+  /** Whether this replica leads and serves the lb-agent stream. */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  async establishLeadership(_term: number, writer: FencedWriter): Promise<void> {
+    this.writer = writer;
+    this.establishedAt = Date.now();
+    await this.store.ensureDirs();
+    this.services = await this.store.listServices();
+    this.agents.setKnownGroups(await this.store.knownGroups());
+    this.leading = true;
+    this.unwatch = watchChildren(this.zk, zkPaths.lbRequestsDir, (names) => {
+      void this.onRequestNames(names);
+    });
+    this.graceTimer = setTimeout(() => this.schedulePump(), this.options.agentGraceMs + 10);
+  }
+
+  revokeLeadership(): void {
+    this.leading = false;
+    this.writer = undefined;
+    this.unwatch?.();
+    clearTimeout(this.graceTimer);
+    for (const f of this.inFlight.values()) clearTimeout(f.timer);
+    this.inFlight.clear();
+    this.queues.clear();
+    this.seen.clear();
+    this.services.clear();
+    this.agents.closeAll('leadership lost');
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.schedulePump();
+  }
+
+  /** The configs of every stored service of `group` (an agent's bootstrap). */
+  private servicesForGroup(group: string): LbServiceConfig[] {
+    return [...this.services.entries()]
+      .filter(([, s]) => s.value.service.groups.includes(group))
+      .map(([id, s]) => toServiceConfig(id, s.value));
+  }
+
+  /** Reads requests not seen yet; queues the unfinished ones (also those of a dead leader). */
+  private async onRequestNames(names: string[]): Promise<void> {
+    const fresh = names.filter((n) => !this.seen.has(n));
+    for (const n of fresh) this.seen.add(n);
+    const read = await Promise.all(
+      fresh.map((n) =>
+        this.store.getRequest(n).catch((err: unknown) => {
+          this.log.warn({ err, requestId: n }, 'cannot read lb request');
+          this.seen.delete(n);
+          return null;
+        }),
+      ),
+    );
+    if (!this.leading) return;
+    for (const r of read) {
+      if (!r) continue;
+      if (r.value.state === 'WAITING') this.enqueue(r);
+      else if (r.value.state === 'CANCELING') {
+        // In flight under a dead leader: agents re-bootstrap from /lb/services, so nothing
+        // of it remains applied.
+        void this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)');
+      }
+    }
+    this.schedulePump();
+  }
+
+  private enqueue(r: Versioned<LbRequestRecord>): void {
+    const id = r.value.request.service.serviceId;
+    const queue = this.queues.get(id) ?? [];
+    queue.push(r);
+    queue.sort(
+      (a, b) =>
+        a.value.submittedAt - b.value.submittedAt ||
+        (a.value.requestId < b.value.requestId ? -1 : 1),
+    );
+    this.queues.set(id, queue);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts the head request of every service with nothing in flight. */
+  private pump(): void {
+    if (!this.leading || this.paused) return;
+    const started: InFlight[] = [];
+    for (const [serviceId, queue] of this.queues) {
+      while (!this.inFlight.has(serviceId) && queue.length > 0) {
+        const head = queue[0] as Versioned<LbRequestRecord>;
+        const plan = planLbRequest(head.value.request, this.snapshot(), Date.now());
+        if (plan.kind === 'defer') break;
+        queue.shift();
+        if (plan.kind === 'noop') void this.finishEarly(head, 'INVALID_REQUEST_NOOP', plan.message);
+        else if (plan.kind === 'fail') void this.finishEarly(head, 'FAILED', plan.message);
+        else started.push(this.track(serviceId, head, plan));
+      }
+      if (queue.length === 0) this.queues.delete(serviceId);
+    }
+    if (started.length > 0) void this.startApplies(started);
+  }
+
+  private snapshot(): LbSnapshot {
+    const inFlight = new Map<string, LbServiceRecord['service']>();
+    for (const [id, f] of this.inFlight) if (f.plan.next) inFlight.set(id, f.plan.next.service);
+    const services = new Map([...this.services].map(([id, s]) => [id, s.value]));
+    return {
+      services,
+      inFlight,
+      knownGroups: this.agents.knownGroups,
+      agents: this.agents.joinedByGroup(),
+      inAgentGracePeriod: Date.now() < this.establishedAt + this.options.agentGraceMs,
+    };
+  }
+
+  private track(serviceId: string, head: Versioned<LbRequestRecord>, plan: ApplyPlan): InFlight {
+    const round = startRound('APPLY', plan.targets);
+    const f: InFlight = {
+      serviceId,
+      record: { ...head.value, step: 'APPLY_SENT', agents: [...round.agents] },
+      version: head.version,
+      plan,
+      round,
+      nonces: new Map(),
+      canceling: false,
+      busy: false,
+      startedAt: Date.now(),
+    };
+    this.inFlight.set(serviceId, f);
+    return f;
+  }
+
+  /** Marks APPLY_SENT, then pushes every started request, batched per agent. */
+  private async startApplies(list: InFlight[]): Promise<void> {
+    const ready = (await Promise.all(list.map((f) => this.markApplySent(f)))).filter(
+      (f): f is InFlight => f !== null,
+    );
+    const batches = new Map<
+      string,
+      { flags: string; configs: LbServiceConfig[]; fs: InFlight[] }
+    >();
+    for (const f of ready) {
+      const { noValidate, noReload } = f.record.request;
+      for (const t of f.plan.targets) {
+        const key = `${t.agentId}|${noValidate}|${noReload}`;
+        const b = batches.get(key) ?? { flags: key, configs: [], fs: [] };
+        b.configs.push(toServiceConfig(f.serviceId, t.deleted ? null : f.plan.next));
+        b.fs.push(f);
+        batches.set(key, b);
+      }
+      f.timer = setTimeout(() => this.onTimeout(f), this.options.agentTimeoutMs);
+    }
+    for (const b of batches.values()) {
+      const [agentId, noValidate, noReload] = b.flags.split('|') as [string, string, string];
+      this.pushTo(agentId, b.fs, {
+        full: false,
+        services: b.configs,
+        noValidate: noValidate === 'true',
+        noReload: noReload === 'true',
+      });
+    }
+  }
+
+  private pushTo(agentId: string, fs: InFlight[], update: Omit<LbGroupUpdate, 'nonce'>): void {
+    const session: LbAgentSession | undefined = this.agents.get(agentId);
+    if (!session) {
+      for (const f of fs) this.answer(f, agentId, false, 'agent disconnected');
+      return;
+    }
+    const { nonce, answer } = session.push(update);
+    for (const f of fs) f.nonces.set(agentId, nonce);
+    void answer.then((ack) => this.onAck(agentId, nonce, ack, fs));
+  }
+
+  private onAck(agentId: string, nonce: string, ack: LbAgentAnswer, fs: InFlight[]): void {
+    for (const f of fs) {
+      if (f.nonces.get(agentId) !== nonce || this.inFlight.get(f.serviceId) !== f) continue;
+      const result = ack.results.find((r) => r.serviceId === f.serviceId);
+      const ok = result ? result.ok : ack.ok;
+      this.answer(f, agentId, ok, (result?.error || ack.error) ?? '');
+    }
+  }
+
+  private answer(f: InFlight, agentId: string, ok: boolean, error: string): void {
+    f.round = recordAnswer(f.round, agentId, ok, error || undefined);
+    void this.advance(f);
+  }
+
+  private onTimeout(f: InFlight): void {
+    if (this.inFlight.get(f.serviceId) !== f) return;
+    f.round = recordTimeout(f.round);
+    void this.advance(f);
+  }
+
+  /** Carries out what the state machine decides once every agent has answered. */
+  private async advance(f: InFlight): Promise<void> {
+    if (f.busy || this.inFlight.get(f.serviceId) !== f) return;
+    const decision = decideRound(f.round, f.canceling);
+    if (decision === 'WAIT') return;
+    f.busy = true;
+    clearTimeout(f.timer);
+    try {
+      if (decision === 'COMMIT') await this.commit(f);
+      else if (decision === 'REVERT') await this.revert(f);
+      else await this.finish(f, f.canceling ? 'CANCELED' : 'FAILED', f.failure ?? 'failed');
+    } catch (err) {
+      this.log.error({ err, requestId: f.record.requestId }, 'lb request transition failed');
+      this.drop(f);
+    } finally {
+      f.busy = false;
+    }
+  }
+
+  /** SUCCESS: the request and `/lb/services/<id>` in one fenced multi. */
+  private async commit(f: InFlight): Promise<void> {
+    const stored = this.services.get(f.serviceId);
+    const record = this.final(f, 'SUCCESS', 'applied on every agent');
+    const ops = [
+      setRequestOp(record, f.version),
+      ...commitServiceOps(f.serviceId, f.plan.next, stored?.version ?? null),
+    ];
+    try {
+      await this.requireWriter().write(ops);
+    } catch (err) {
+      if (!(err instanceof ZkError && err.path === requestPath(f.record.requestId))) throw err;
+      const now = await this.store.getRequest(f.record.requestId);
+      if (now?.value.state !== 'CANCELING') throw err;
+      f.version = now.version;
+      f.canceling = true;
+      await this.revert(f);
+      return;
+    }
+    if (f.plan.next) {
+      this.services.set(f.serviceId, {
+        value: f.plan.next,
+        version: stored ? stored.version + 1 : 0,
+      });
+    } else this.services.delete(f.serviceId);
+    this.done(f, 'SUCCESS');
+  }
+
+  /** Pushes the previous state of the service to every agent of its groups. */
+  private async revert(f: InFlight): Promise<void> {
+    f.failure = f.canceling ? 'canceled; reverted' : describeFailure(f.round);
+    const targets = f.plan.targets;
+    f.round = startRound('REVERT', targets, f.round.agents);
+    f.record = { ...f.record, step: 'REVERTING', message: f.failure, agents: [...f.round.agents] };
+    await this.writeRecord(f);
+    f.nonces.clear();
+    for (const t of targets) {
+      const config = toServiceConfig(f.serviceId, f.plan.previous);
+      this.pushTo(t.agentId, [f], {
+        full: false,
+        services: [config],
+        noValidate: false,
+        noReload: false,
+      });
+    }
+    f.timer = setTimeout(() => this.onTimeout(f), this.options.agentTimeoutMs);
+  }
+
+  private async finish(f: InFlight, state: LbRequestStateName, message: string): Promise<void> {
+    const record = this.final(f, state, message);
+    await this.requireWriter().write([setRequestOp(record, f.version)]);
+    this.done(f, state);
+  }
+
+  private final(f: InFlight, state: LbRequestStateName, message: string): LbRequestRecord {
+    return {
+      ...f.record,
+      state,
+      step: 'DONE',
+      message,
+      agents: [...f.round.agents],
+      updatedAt: Date.now(),
+    };
+  }
+
+  private async markApplySent(f: InFlight): Promise<InFlight | null> {
+    try {
+      await this.writeRecord(f);
+      return f;
+    } catch (err) {
+      const now = await this.store.getRequest(f.record.requestId).catch(() => null);
+      this.drop(f);
+      if (now?.value.state === 'CANCELING') {
+        await this.finishEarly(now, 'CANCELED', 'canceled before it was applied');
+      } else if (now?.value.state === 'WAITING') {
+        this.enqueue(now);
+      } else if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) {
+        this.log.error({ err, requestId: f.record.requestId }, 'cannot start lb request');
+      }
+      this.schedulePump();
+      return null;
+    }
+  }
+
+  private async writeRecord(f: InFlight): Promise<void> {
+    const record = { ...f.record, updatedAt: Date.now() };
+    await this.requireWriter().write([setRequestOp(record, f.version)]);
+    f.version += 1;
+  }
+
+  private async finishEarly(
+    r: Versioned<LbRequestRecord>,
+    state: LbRequestStateName,
+    message: string,
+  ): Promise<void> {
+    const record: LbRequestRecord = {
+      ...r.value,
+      state,
+      step: 'DONE',
+      message,
+      updatedAt: Date.now(),
+    };
+    try {
+      await this.requireWriter().write([setRequestOp(record, r.version)]);
+      this.finished.inc({ state });
+    } catch (err) {
+      this.log.warn({ err, requestId: r.value.requestId, state }, 'cannot finish lb request');
+    }
+  }
+
+  private done(f: InFlight, state: LbRequestStateName): void {
+    this.finished.inc({ state });
+    this.latency.observe((Date.now() - f.startedAt) / 1000);
+    this.log.info(
+      { requestId: f.record.requestId, serviceId: f.serviceId, state },
+      'lb request done',
+    );
+    this.drop(f);
+    this.catchUp(f);
+    this.schedulePump();
+  }
+
+  private drop(f: InFlight): void {
+    clearTimeout(f.timer);
+    if (this.inFlight.get(f.serviceId) === f) this.inFlight.delete(f.serviceId);
+    this.schedulePump();
+  }
+
+  /** Agents of the service's groups that were not in the round get the stored state. */
+  private catchUp(f: InFlight): void {
+    const targeted = new Set(f.plan.targets.map((t) => t.agentId));
+    const groups = new Set([
+      ...(f.plan.next?.service.groups ?? []),
+      ...(f.plan.previous?.service.groups ?? []),
+    ]);
+    const stored = this.services.get(f.serviceId)?.value ?? null;
+    for (const session of this.agents.all()) {
+      if (targeted.has(session.agentId) || !groups.has(session.group)) continue;
+      const inGroup = stored?.service.groups.includes(session.group) ?? false;
+      const config = toServiceConfig(f.serviceId, inGroup ? stored : null);
+      session.push({ full: false, services: [config], noValidate: false, noReload: false });
+    }
+  }
+
+  private requireWriter(): FencedWriter {
+    if (!this.writer) throw new ApiError('NOT_LEADER', 'not the leader');
+    return this.writer;
+  }
+}
