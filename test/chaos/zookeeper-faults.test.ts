@@ -1,0 +1,108 @@
+/**
+ * Losing ZooKeeper under a running cluster, on a real 3-node ensemble: one member (the
+ * quorum carries on) and then all of them (replicas answer, stale, and recover).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ClusterStateView } from '../../src/api/index.js';
+import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
+
+const ensemble = useZooKeeper(3);
+
+function expectNoSplitBrain(cluster: TestCluster): void {
+  expect(cluster.poller.rounds).toBeGreaterThan(0);
+  expect(cluster.poller.violations).toEqual([]);
+}
+
+interface Heartbeat {
+  term: number;
+  leaderId: string;
+  at: number;
+}
+
+describe('ZooKeeper faults (3-node ensemble)', () => {
+  it('losing one ensemble member: leadership and leader writes carry on', async () => {
+    const zk = ensemble();
+    const cluster = await startCluster(zk, { replicas: 3, sessionTimeoutMs: 4_000 });
+    const before = await cluster.waitForLeader();
+    const reader = await cluster.coordinator();
+    const heartbeat = async (): Promise<Heartbeat | undefined> => {
+      const node = await reader.getOrNull('/leader/heartbeat');
+      return node ? (JSON.parse(node.data.toString()) as Heartbeat) : undefined;
+    };
+    const first = await waitFor('a first heartbeat', heartbeat);
+
+    const victim = zk.servers[0];
+    if (!victim) throw new Error('no ensemble member');
+    await victim.stop('SIGKILL');
+    try {
+      // The leader's fenced heartbeat keeps landing (through the two members left).
+      const later = await waitFor(
+        'the leader heartbeat to advance after the member died',
+        async () => {
+          const hb = await heartbeat();
+          return hb && hb.at > first.at + 1_500 && hb.term >= first.term ? hb : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const leader = await cluster.waitForLeader({ aboveTerm: before.term - 1 });
+      expect(later.leaderId).toBe(leader.replicaId);
+      // A step-down still elects a new leader with a higher term.
+      const res = await fetch(`${leader.replica.url}/api/leader/step-down`, { method: 'POST' });
+      expect(await res.json()).toEqual({ steppedDown: true });
+      const next = await cluster.waitForLeader({ aboveTerm: leader.term });
+      expect(next.replicaId).not.toBe(leader.replicaId);
+      await waitFor(
+        'a heartbeat of the new term',
+        async () => (await heartbeat())?.term === next.term,
+      );
+    } finally {
+      await victim.start();
+    }
+    expectNoSplitBrain(cluster);
+  });
+
+  it('losing all of ZooKeeper: replicas serve a STALE view with no leader; back up → one leader, higher term', async () => {
+    const zk = ensemble();
+    const cluster = await startCluster(zk, { replicas: 3, sessionTimeoutMs: 2_000 });
+    const before = await cluster.waitForLeader();
+
+    await Promise.all(zk.servers.map((s) => s.stop('SIGKILL')));
+    let states: (ClusterStateView | undefined)[] = [];
+    await waitFor(
+      'every replica to report a STALE view with no leader',
+      async () => {
+        states = await Promise.all(cluster.replicas.map((r) => cluster.state(r)));
+        return states.every((s) => s?.view === 'STALE' && s.leader === null);
+      },
+      { timeoutMs: 20_000 },
+    );
+    for (const s of states) expect(s?.zookeeper).not.toBe('connected');
+    // The leader pauses at once, and revokes once its session must have expired: after
+    // that nobody leads. (Restarting ZooKeeper sooner lets the sessions survive, and the
+    // same leader simply resumes in the same term.)
+    await waitFor(
+      'every replica to report FOLLOWER',
+      async () => {
+        const now = await Promise.all(cluster.replicas.map((r) => cluster.state(r)));
+        return now.every((s) => s?.role === 'FOLLOWER' && s.view === 'STALE');
+      },
+      { timeoutMs: 20_000 },
+    );
+    for (const r of cluster.replicas) {
+      const res = await fetch(`${r.url}/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ healthy: false, view: 'STALE' });
+    }
+    // Every replica keeps answering while ZooKeeper is down.
+    expect(cluster.replicas.every((r) => r.process.running)).toBe(true);
+
+    await Promise.all(zk.servers.map((s) => s.start()));
+    const after = await cluster.waitForLeader({ aboveTerm: before.term, timeoutMs: 60_000 });
+    const states2 = await Promise.all(cluster.replicas.map((r) => cluster.state(r)));
+    expect(states2.filter((s) => s?.role === 'LEADER').map((s) => s?.replicaId)).toEqual([
+      after.replicaId,
+    ]);
+    for (const r of cluster.replicas) expect((await fetch(`${r.url}/health`)).status).toBe(200);
+    expectNoSplitBrain(cluster);
+  });
+});
