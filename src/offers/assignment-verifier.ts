@@ -16,28 +16,30 @@ function inRanges(snap: EncodedSnapshot, o: number, port: number): boolean {
   return false;
 }
 
+/** The ports proposed for task t on offer o: flat[from .. from + n). */
 function portsValid(
   snap: EncodedSnapshot,
   pipeline: MatchPipeline,
   t: number,
   o: number,
-  ports: ArrayLike<number>,
+  flat: Int32Array,
+  from: number,
+  n: number,
 ): boolean {
-  if (ports.length !== snap.taskNeed[t * 4 + 3]) return false;
-  for (let i = 0; i < ports.length; i++) {
-    const p = ports[i]!;
-    if (!Number.isInteger(p) || !inRanges(snap, o, p) || pipeline.state.isPortUsed(o, p)) {
-      return false;
-    }
+  if (n !== snap.taskNeed[t * 4 + 3] || from + n > flat.length) return false;
+  for (let i = from; i < from + n; i++) {
+    const p = flat[i]!;
+    if (!inRanges(snap, o, p) || pipeline.state.isPortUsed(o, p)) return false;
     // Quadratic, but a task asks for a handful of ports; cheaper than a Set per proposal.
-    for (let j = 0; j < i; j++) if (ports[j] === p) return false;
+    for (let j = from; j < i; j++) if (flat[j] === p) return false;
   }
   return true;
 }
 
 /**
- * Accepts task t on offer o with `ports` if it is still valid in the pipeline's state, and
- * commits it. `placed` marks tasks already accepted (a task is placed at most once).
+ * Accepts task t on offer o with ports flat[from .. from + n) if that is still valid in the
+ * pipeline's state, and commits it. `placed` marks tasks already accepted (a task is placed
+ * at most once).
  */
 export function acceptProposal(
   snap: EncodedSnapshot,
@@ -45,13 +47,15 @@ export function acceptProposal(
   placed: Uint8Array,
   t: number,
   o: number,
-  ports: ArrayLike<number>,
+  flat: Int32Array,
+  from: number,
+  n: number,
 ): boolean {
   if (!(t >= 0 && t < snap.taskCount && o >= 0 && o < snap.offerCount)) return false;
   if (placed[t] === 1) return false;
   if (pipeline.rejectionOf(t, o) !== 0) return false;
-  if (!portsValid(snap, pipeline, t, o, ports)) return false;
-  pipeline.state.commit(t, o, ports);
+  if (!portsValid(snap, pipeline, t, o, flat, from, n)) return false;
+  pipeline.state.commit(t, o, flat.subarray(from, from + n));
   placed[t] = 1;
   return true;
 }

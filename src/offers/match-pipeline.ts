@@ -19,7 +19,7 @@ import { taskShapeOf } from './task-shape.js';
 export interface PipelineOutcome {
   readonly tasks: number[];
   readonly offers: number[];
-  readonly ports: number[][];
+  readonly ports: (readonly number[])[];
   /** Tasks left pending, in the order they were tried. */
   readonly unplaced: number[];
 }

@@ -33,6 +33,7 @@ import {
 import { validateMatchInput, validateMatchOptions } from './offer-validation.js';
 import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
+import { NO_PORTS } from './port-assigner.js';
 import { planShards } from './shard-planner.js';
 import { encodeSnapshot } from './snapshot-encoder.js';
 
@@ -126,41 +127,6 @@ export class OfferMatcherPool {
   }
 }
 
-/** A cursor over one shard's flat proposals (`task, offer, portCount, ...ports`). */
-interface ProposalCursor {
-  readonly flat: Int32Array;
-  at: number;
-}
-
-/**
- * Visits the proposals of all shards in global matching order. Each shard proposes in the
- * order of its tasks, which is the global order restricted to the shard, so a k-way merge on
- * the task's rank suffices (k = shards, tiny: a linear minimum beats a heap).
- */
-function forEachProposal(
-  snap: EncodedSnapshot,
-  proposals: Int32Array[],
-  visit: (t: number, o: number, ports: Int32Array) => void,
-): void {
-  const rank = new Float64Array(snap.taskCount);
-  snap.taskOrder.forEach((t, i) => (rank[t] = i));
-  // Out-of-range task indices rank last; the verifier refuses them.
-  const rankOf = (t: number): number => (t >= 0 && t < snap.taskCount ? rank[t]! : Infinity);
-  const cursors: ProposalCursor[] = proposals.map((flat) => ({ flat, at: 0 }));
-  for (;;) {
-    let next: ProposalCursor | undefined;
-    for (const c of cursors) {
-      if (c.at + 2 >= c.flat.length) continue;
-      if (!next || rankOf(c.flat[c.at]!) < rankOf(next.flat[next.at]!)) next = c;
-    }
-    if (!next) return;
-    const { flat, at } = next;
-    const n = Math.max(0, flat[at + 2]!);
-    next.at = at + 3 + n;
-    visit(flat[at]!, flat[at + 1]!, flat.subarray(at + 3, at + 3 + n));
-  }
-}
-
 /**
  * Steps 4 and 5: verify and commit the proposals, place leftovers on the main thread, explain
  * what is still pending. Exported for tests that feed it hostile proposals.
@@ -174,13 +140,27 @@ export function settleCycle(
 ): MatchResult {
   const pipeline = new MatchPipeline(snap, options, deriveSeed(options.seed, shardCount));
   const placedMark = new Uint8Array(snap.taskCount);
-  const placed = { tasks: [] as number[], offers: [] as number[], ports: [] as number[][] };
-  forEachProposal(snap, proposals, (t, o, ports) => {
-    if (!acceptProposal(snap, pipeline, placedMark, t, o, ports)) return;
-    placed.tasks.push(t);
-    placed.offers.push(o);
-    placed.ports.push(Array.from(ports));
-  });
+  const placed = {
+    tasks: [] as number[],
+    offers: [] as number[],
+    ports: [] as (readonly number[])[],
+  };
+  // Shard by shard, each in its matching order. Shards own disjoint hosts (and racks when
+  // there are enough), so proposals of different shards almost never compete; when they do,
+  // the lower shard wins, deterministically, and the other task goes to the second pass.
+  for (const flat of proposals) {
+    for (let k = 0; k + 2 < flat.length;) {
+      const t = flat[k]!;
+      const o = flat[k + 1]!;
+      const n = Math.max(0, flat[k + 2]!);
+      if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + 3, n)) {
+        placed.tasks.push(t);
+        placed.offers.push(o);
+        placed.ports.push(n === 0 ? NO_PORTS : Array.from(flat.subarray(k + 3, k + 3 + n)));
+      }
+      k += 3 + n;
+    }
+  }
   const leftovers = snap.taskOrder.filter((t) => placedMark[t] === 0);
   const candidates = allOffers(snap.offerCount);
   const second = pipeline.run(leftovers, candidates);

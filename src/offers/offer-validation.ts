@@ -180,6 +180,59 @@ function checkTask(task: unknown, i: number): void {
   }
 }
 
+function isStringRecord(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!isRecord(v)) return false;
+  for (const k in v) if (typeof v[k] !== 'string') return false;
+  return true;
+}
+
+function isAllowedAttributes(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!isRecord(v)) return false;
+  for (const k in v) {
+    const values = v[k];
+    if (!Array.isArray(values)) return false;
+    for (const x of values) if (typeof x !== 'string') return false;
+  }
+  return true;
+}
+
+function isOptionalFinite(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/**
+ * The fast path: true when a task is well formed, with no allocation. Only when it says no
+ * does checkTask run, to name the field; on 10^5 tasks the difference is tens of ms.
+ */
+function isWellFormedTask(task: unknown): boolean {
+  if (!isRecord(task)) return false;
+  const key = task['key'];
+  const res = task['resources'];
+  const placement = task['placement'];
+  const rack = task['rackSensitive'];
+  const instances = task['instances'];
+  return (
+    isRecord(key) &&
+    isName(key['requestId']) &&
+    isName(key['deployId']) &&
+    isInteger(key['instanceNo'], 0, MAX_INT) &&
+    isRecord(res) &&
+    isAmount(res['cpus']) &&
+    isAmount(res['memoryMb']) &&
+    isAmount(res['diskMb']) &&
+    isInteger(res['numPorts'], 0, 65535) &&
+    (placement === undefined || PLACEMENT_SET.has(placement as string)) &&
+    (rack === undefined || typeof rack === 'boolean') &&
+    isStringRecord(task['requiredAttributes']) &&
+    isAllowedAttributes(task['allowedAttributes']) &&
+    isOptionalFinite(task['priority']) &&
+    isOptionalFinite(task['pendingSince']) &&
+    (instances === undefined || isInteger(instances, 1, MAX_INT))
+  );
+}
+
 /**
  * Checks a whole cycle's input. Throws an {@link OfferInputError} naming the first bad item;
  * returns the input typed when it is well formed.
@@ -192,7 +245,9 @@ export function validateMatchInput(input: unknown): MatchInput {
   const agents = new Set<string>();
   offers.forEach((o: unknown, i) => checkOffer(o, i, agents));
   // Duplicate task keys are caught by the encoder, which interns the ids anyway.
-  tasks.forEach((t: unknown, i) => checkTask(t, i));
+  for (let i = 0; i < tasks.length; i++) {
+    if (!isWellFormedTask(tasks[i])) checkTask(tasks[i], i);
+  }
   return input as unknown as MatchInput;
 }
 

@@ -19,7 +19,11 @@ export interface ShardJob {
  * Proposals flattened into one Int32Array (cheap to send back): for each placement
  * `task, offer, portCount, ...ports`.
  */
-export function encodeProposals(tasks: number[], offers: number[], ports: number[][]): Int32Array {
+export function encodeProposals(
+  tasks: readonly number[],
+  offers: readonly number[],
+  ports: readonly (readonly number[])[],
+): Int32Array {
   const size = tasks.reduce((n, _, i) => n + 3 + ports[i]!.length, 0);
   const out = new Int32Array(size);
   let k = 0;

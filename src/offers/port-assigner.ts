@@ -7,6 +7,9 @@ import type { EncodedSnapshot } from './compact-encoding.js';
 import type { MatchState } from './match-state.js';
 import type { SeededRandom } from './seeded-random.js';
 
+/** Shared by every placement without ports: one frozen array, not 10^5 empty ones. */
+export const NO_PORTS: readonly number[] = Object.freeze([]);
+
 function portAt(snap: EncodedSnapshot, o: number, index: number): number {
   let i = index;
   for (let r = snap.offerPortStart[o]!; r < snap.offerPortStart[o + 1]!; r++) {
@@ -27,8 +30,8 @@ export function assignPorts(
   o: number,
   count: number,
   rng: SeededRandom,
-): number[] {
-  if (count === 0) return [];
+): readonly number[] {
+  if (count === 0) return NO_PORTS;
   const total = snap.offerFree[o * 4 + 3]!;
   const ports: number[] = [];
   let index = rng.int(total);

@@ -38,22 +38,30 @@ function optimisticLimit(total: number, census: Census, leniency: number): numbe
   return Math.max(share, Math.floor(share * (1 + leniency)));
 }
 
-function hostRule(
+/** Writes task i's host rule: counting scope, per-host cap and rejection reason. */
+function writeHostRule(
+  out: Pick<EncodedSnapshot, 'taskHostScope' | 'taskHostLimit' | 'taskHostReason'>,
+  i: number,
   task: PendingTask,
-  deploy: number,
-  request: number,
+  ids: { deploy: number; request: number; deployCount: number },
   census: Census,
-  deployCount: number,
-  options: ResolvedMatchOptions,
-): { scope: number; limit: number; reason: number } {
+  leniency: number,
+): void {
   const rule = HOST_RULES[task.placement ?? 'GREEDY'];
-  if (rule.scope === 'none') return { scope: -1, limit: NO_LIMIT, reason: 0 };
-  if (rule.scope === 'deploy') return { scope: deploy, limit: 1, reason: rule.reason };
-  const limit =
-    task.placement === 'OPTIMISTIC'
-      ? optimisticLimit(census.perRequest.get(request) ?? 1, census, options.optimisticLeniency)
-      : 1;
-  return { scope: deployCount + request, limit, reason: rule.reason };
+  out.taskHostReason[i] = rule.reason;
+  if (rule.scope === 'none') {
+    out.taskHostScope[i] = -1;
+    out.taskHostLimit[i] = NO_LIMIT;
+  } else if (rule.scope === 'deploy') {
+    out.taskHostScope[i] = ids.deploy;
+    out.taskHostLimit[i] = 1;
+  } else {
+    out.taskHostScope[i] = ids.deployCount + ids.request;
+    out.taskHostLimit[i] =
+      task.placement === 'OPTIMISTIC'
+        ? optimisticLimit(census.perRequest.get(ids.request) ?? 1, census, leniency)
+        : 1;
+  }
 }
 
 type TaskPart = Omit<
@@ -102,11 +110,10 @@ function orderTasks(tasks: readonly PendingTask[]): Int32Array {
     priority[i] = task.priority ?? 0;
     since[i] = task.pendingSince ?? 0;
   });
-  const order = Int32Array.from({ length: m }, (_, i) => i);
+  const order = sharedInt32(m);
+  for (let i = 0; i < m; i++) order[i] = i;
   order.sort((a, b) => priority[b]! - priority[a]! || since[a]! - since[b]! || a - b);
-  const shared = sharedInt32(m);
-  shared.set(order);
-  return shared;
+  return order;
 }
 
 /**
@@ -119,12 +126,14 @@ function internTaskIds(
   deploys: Int32Array,
   requests: Int32Array,
 ): void {
-  const keys = new Set<number>();
+  // Keys as doubles in a typed array, sorted, then neighbours compared: no per-task heap
+  // allocation (a Set of numbers beyond 2^31 would box every one of them).
+  const keys = new Float64Array(tasks.length);
   let last: PendingTask['key'] | undefined;
   let deploy = -1;
   let request = -1;
-  tasks.forEach((task, i) => {
-    const key = task.key;
+  for (let i = 0; i < tasks.length; i++) {
+    const key = tasks[i]!.key;
     if (!last || key.requestId !== last.requestId || key.deployId !== last.deployId) {
       request = t.requests.id(key.requestId);
       deploy = t.deploys.id(deployName(key.requestId, key.deployId));
@@ -133,14 +142,20 @@ function internTaskIds(
     requests[i] = request;
     deploys[i] = deploy;
     // Exact while deploy ids stay below 2^22 (4M deploys in one cycle).
-    const unique = deploy * 2 ** 31 + key.instanceNo;
-    if (keys.has(unique)) {
-      throw new OfferInputError(`tasks[${i}].key`, 'duplicate task key', {
-        taskKey: formatTaskKey(key),
-      });
-    }
-    keys.add(unique);
-  });
+    keys[i] = deploy * 2 ** 31 + key.instanceNo;
+  }
+  const sorted = keys.slice().sort();
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throwDuplicate(tasks, keys, sorted[i]!);
+  }
+}
+
+/** Names the second task carrying a duplicated key (slow path, error only). */
+function throwDuplicate(tasks: readonly PendingTask[], keys: Float64Array, dup: number): never {
+  const first = keys.indexOf(dup);
+  const i = keys.indexOf(dup, first + 1);
+  const taskKey = formatTaskKey(tasks[i]!.key);
+  throw new OfferInputError(`tasks[${i}].key`, 'duplicate task key', { taskKey });
 }
 
 function encodeTasks(
@@ -156,28 +171,35 @@ function encodeTasks(
   const census = censusOf(taskDeploy, requests);
   const deployCount = t.deploys.size;
   const taskNeed = sharedFloat64(m * SLOTS);
-  const taskHostScope = sharedInt32(m);
-  const taskHostLimit = sharedInt32(m);
-  const taskHostReason = sharedUint8(m);
+  const rules = {
+    taskHostScope: sharedInt32(m),
+    taskHostLimit: sharedInt32(m),
+    taskHostReason: sharedUint8(m),
+  };
   const taskRackLimit = sharedInt32(m);
-  input.tasks.forEach((task, i) => {
+  const ids = { deploy: 0, request: 0, deployCount };
+  for (let i = 0; i < m; i++) {
+    const task = input.tasks[i]!;
     const r = task.resources;
     taskNeed[i * SLOTS] = r.cpus;
     taskNeed[i * SLOTS + 1] = r.memoryMb;
     taskNeed[i * SLOTS + 2] = r.diskMb;
     taskNeed[i * SLOTS + 3] = r.numPorts;
-    const rule = hostRule(task, taskDeploy[i]!, requests[i]!, census, deployCount, options);
-    taskHostScope[i] = rule.scope;
-    taskHostLimit[i] = rule.limit;
-    taskHostReason[i] = rule.reason;
-    const instances = task.instances ?? census.perDeploy.get(taskDeploy[i]!) ?? 1;
-    taskRackLimit[i] = task.rackSensitive ? Math.ceil(instances / census.activeRacks) : NO_LIMIT;
-  });
+    ids.deploy = taskDeploy[i]!;
+    ids.request = requests[i]!;
+    writeHostRule(rules, i, task, ids, census, options.optimisticLeniency);
+    if (task.rackSensitive) {
+      const instances = task.instances ?? census.perDeploy.get(ids.deploy) ?? 1;
+      taskRackLimit[i] = Math.ceil(instances / census.activeRacks);
+    } else {
+      taskRackLimit[i] = NO_LIMIT;
+    }
+  }
   return {
     ...watchScopes(
       taskDeploy,
       requests,
-      taskHostScope,
+      rules.taskHostScope,
       taskRackLimit,
       deployCount,
       t.requests.size,
@@ -186,9 +208,7 @@ function encodeTasks(
     taskNeed,
     taskDeploy,
     taskRequest: requests,
-    taskHostScope,
-    taskHostLimit,
-    taskHostReason,
+    ...rules,
     taskRackLimit,
     ...encodeAttributes(input.tasks, t),
     taskOrder: orderTasks(input.tasks),
