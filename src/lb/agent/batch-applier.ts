@@ -109,15 +109,18 @@ export class BatchApplier {
   private async reload(): Promise<string | undefined> {
     this.generation += 1;
     this.writer.writeVersion(this.generation);
+    let old: number[] = [];
     if (this.nginx.masterPid() === undefined) {
       const started = await this.nginx.start();
       if (!started.ok) return nginxError(started.output);
     } else {
-      this.nginx.reload();
+      old = this.nginx.reload() ?? [];
     }
     this.reloads += 1;
     const served = await this.nginx.waitForVersion(String(this.generation));
-    return served ? undefined : `nginx did not serve generation ${this.generation} after reload`;
+    if (!served) return `nginx did not serve generation ${this.generation} after reload`;
+    await this.nginx.waitOldWorkersRetired(old);
+    return undefined;
   }
 
   /** Rewrites any acked service whose files on disk differ; returns the ids repaired. */

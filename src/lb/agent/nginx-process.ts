@@ -53,12 +53,31 @@ export class NginxProcess {
     return this.run([]);
   }
 
-  /** Asks the master to reload (SIGHUP); the caller waits for the new version to be served. */
-  reload(): boolean {
+  /**
+   * Asks the master to reload (SIGHUP); returns the workers of the previous generation, which
+   * the caller waits out with {@link NginxProcess.waitOldWorkersRetired} after the new
+   * version is served.
+   */
+  reload(): number[] | undefined {
     const pid = this.masterPid();
-    if (!pid) return false;
+    if (!pid) return undefined;
+    const old = workersOf(pid);
     process.kill(pid, 'SIGHUP');
-    return true;
+    return old;
+  }
+
+  /**
+   * Waits until every worker of the previous generation has stopped accepting connections
+   * (exited, or titled "shutting down", which nginx sets once it has closed its listeners):
+   * until then a new connection may still reach the old configuration.
+   */
+  async waitOldWorkersRetired(old: number[], timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (old.every(isRetired)) return true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return false;
   }
 
   /** Graceful stop (SIGQUIT), then SIGKILL after `graceMs`; resolves once the master is gone. */
@@ -124,5 +143,26 @@ export class NginxProcess {
         resolve({ ok: !err, output: `${stdout}${stderr}`.trim() });
       });
     });
+  }
+}
+
+/** The child processes of `pid` (Linux /proc). */
+function workersOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x.length > 0)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function isRetired(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
+  } catch {
+    return true;
   }
 }
