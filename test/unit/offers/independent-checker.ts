@@ -29,8 +29,30 @@ function usable(o: Offer): boolean {
   return (o.state ?? 'ACTIVE') === 'ACTIVE';
 }
 
+// Caps depend only on the input: computed once per input and key (the checker is O(n) each).
+const capCache = new WeakMap<MatchInput, Map<string, number>>();
+function cached(input: MatchInput, key: string, compute: () => number): number {
+  let m = capCache.get(input);
+  if (!m) {
+    m = new Map();
+    capCache.set(input, m);
+  }
+  let v = m.get(key);
+  if (v === undefined) {
+    v = compute();
+    m.set(key, v);
+  }
+  return v;
+}
+
 /** The per-host cap of an OPTIMISTIC request, as documented. */
 export function optimisticCap(input: MatchInput, requestId: string, leniency: number): number {
+  return cached(input, `o${requestId}\u0000${leniency}`, () =>
+    computeOptimisticCap(input, requestId, leniency),
+  );
+}
+
+function computeOptimisticCap(input: MatchInput, requestId: string, leniency: number): number {
   const hosts = new Set(input.offers.filter(usable).map((o) => o.host)).size || 1;
   let total = input.tasks.filter((t) => t.key.requestId === requestId).length;
   for (const o of input.offers)
@@ -41,6 +63,11 @@ export function optimisticCap(input: MatchInput, requestId: string, leniency: nu
 
 /** The per-rack cap of a rack-sensitive task, as documented. */
 export function rackCap(input: MatchInput, task: PendingTask): number {
+  const key = `r${deployOf(task.key.requestId, task.key.deployId)}\u0000${task.instances ?? ''}`;
+  return cached(input, key, () => computeRackCap(input, task));
+}
+
+function computeRackCap(input: MatchInput, task: PendingTask): number {
   const racks = new Set(input.offers.filter(usable).map((o) => o.rack)).size || 1;
   let instances = task.instances;
   if (instances === undefined) {
@@ -229,7 +256,10 @@ function whyNotInFinal(
     f.cpus += sign * t.resources.cpus;
     f.memoryMb += sign * t.resources.memoryMb;
     f.diskMb += sign * t.resources.diskMb;
-    for (const p of ports) sign > 0 ? f.ports.add(p) : f.ports.delete(p);
+    for (const p of ports) {
+      if (sign > 0) f.ports.add(p);
+      else f.ports.delete(p);
+    }
     s.deployOnHost.set(hostDeploy, s.deployOnHost.get(hostDeploy)! - sign);
     s.requestOnHost.set(hostRequest, s.requestOnHost.get(hostRequest)! - sign);
     s.deployOnRack.set(rack, s.deployOnRack.get(rack)! - sign);

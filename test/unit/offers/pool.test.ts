@@ -1,0 +1,119 @@
+/**
+ * The Piscina pool: valid and deterministic results, nearly as many placements as the
+ * single-threaded path, and a verifier that refuses hostile worker output. Needs the
+ * compiled worker (dist/src/offers/offer-worker.js): `npm test` builds first.
+ */
+import fc from 'fast-check';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeScenario } from '../../../bench/offers/workload.js';
+import { OfferMatcherPool, matchOffers, resolveMatchOptions } from '../../../src/offers/index.js';
+import { resolveWorkerFile, settleCycle } from '../../../src/offers/offer-pool.js';
+import { encodeSnapshot } from '../../../src/offers/snapshot-encoder.js';
+import { world } from './arbitraries.js';
+import { checkResult } from './independent-checker.js';
+
+let pool: OfferMatcherPool;
+
+beforeAll(() => {
+  pool = new OfferMatcherPool({ threads: 2, minTasksForPool: 0 });
+});
+
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('OfferMatcherPool', () => {
+  it('produces results that pass the independent re-check, identically on every call', async () => {
+    await fc.assert(
+      fc.asyncProperty(world, fc.integer({ min: 0, max: 1000 }), async (input, seed) => {
+        const first = await pool.match(input, { seed, fullScanBelow: 0, sampleSize: 4 });
+        expect(checkResult(input, first)).toEqual([]);
+        expect(await pool.match(input, { seed, fullScanBelow: 0, sampleSize: 4 })).toEqual(first);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('places at least 99% as many tasks as the single-threaded path on a busy fleet', async () => {
+    // 4k tasks on 200 agents: more demand than room, so packing quality shows.
+    const input = makeScenario(4_000, 200, 11);
+    const single = matchOffers(input);
+    const pooled = await pool.match(input);
+    expect(checkResult(input, single, 0.5, false)).toEqual([]);
+    expect(checkResult(input, pooled, 0.5, false)).toEqual([]);
+    expect(single.unplaced.length).toBeGreaterThan(0);
+    expect(pooled.assignments.length).toBeGreaterThanOrEqual(0.99 * single.assignments.length);
+  });
+
+  it('runs small inputs on the calling thread, with the same result as matchOffers', async () => {
+    const inline = new OfferMatcherPool({ threads: 2, minTasksForPool: 1_000_000 });
+    try {
+      const input = makeScenario(300, 30, 5);
+      expect(await inline.match(input, { seed: 9 })).toEqual(matchOffers(input, { seed: 9 }));
+    } finally {
+      await inline.close();
+    }
+  });
+
+  it('rejects bad input like matchOffers, placing nothing', async () => {
+    const input = makeScenario(50, 5, 1);
+    const bad = {
+      ...input,
+      tasks: input.tasks.map((t, i) =>
+        i === 7 ? { ...t, resources: { ...t.resources, cpus: -1 } } : t,
+      ),
+    };
+    await expect(pool.match(bad)).rejects.toThrow(
+      /^tasks\[7\]\.resources\.cpus: must be a finite number >= 0/,
+    );
+  });
+});
+
+describe('settleCycle (the main-thread verifier) with fake worker output', () => {
+  it('refuses proposals that over-commit, reuse ports, repeat tasks or point nowhere', () => {
+    fc.assert(
+      fc.property(
+        world,
+        fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 400 }),
+        (input, noise) => {
+          const options = resolveMatchOptions({ seed: 3 });
+          const snap = encodeSnapshot(input, options);
+          // Hostile "worker": proposes arbitrary (task, offer, ports) triples.
+          const flat: number[] = [];
+          for (let i = 0; i + 3 < noise.length; i += 4) {
+            const ports = Math.abs(noise[i + 2]!) % 3;
+            flat.push(noise[i]!, noise[i + 1]! % Math.max(1, input.offers.length), ports);
+            for (let p = 0; p < ports; p++) flat.push(31_000 + (Math.abs(noise[i + 3]! + p) % 4));
+          }
+          const result = settleCycle(
+            input,
+            snap,
+            options,
+            [Int32Array.from(flat), Int32Array.from(flat)],
+            2,
+          );
+          expect(checkResult(input, result)).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('resolveWorkerFile', () => {
+  const root = path.resolve(import.meta.dirname, '..', '..', '..');
+  it('uses the build output when the pool module runs from TypeScript sources', () => {
+    const url = pathToFileURL(path.join(root, 'src', 'offers', 'offer-pool.ts')).href;
+    expect(resolveWorkerFile(url)).toBe(
+      path.join(root, 'dist', 'src', 'offers', 'offer-worker.js'),
+    );
+  });
+  it('uses the sibling file when the pool module is the compiled .js', () => {
+    const url = pathToFileURL(path.join(root, 'dist', 'src', 'offers', 'offer-pool.js')).href;
+    expect(resolveWorkerFile(url)).toBe(
+      path.join(root, 'dist', 'src', 'offers', 'offer-worker.js'),
+    );
+  });
+});
