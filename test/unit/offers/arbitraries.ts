@@ -91,6 +91,8 @@ interface DeploySpec {
 }
 
 function makeDeploys(s: WorldShape, r: () => number): DeploySpec[] {
+  const noAttributes: Record<string, string> = {};
+  const noAllowed: Record<string, string[]> = {};
   const placementOf = Array.from({ length: s.requests }, () => pickOf(r, PLACEMENTS));
   return Array.from({ length: s.deploys }, (_, d) => {
     const req = Math.floor(r() * s.requests);
@@ -107,8 +109,9 @@ function makeDeploys(s: WorldShape, r: () => number): DeploySpec[] {
         diskMb: pickOf(r, [0, 100, 1000]),
         numPorts: pickOf(r, [0, 0, 1, 2]),
       },
-      required: a < 0.15 ? { type: pickOf(r, ['a', 'b', 'c']) } : a < 0.2 ? { gpu: 'yes' } : {},
-      allowed: a > 0.85 ? { type: ['a', 'b'] } : {},
+      required:
+        a < 0.15 ? { type: pickOf(r, ['a', 'b', 'c']) } : a < 0.2 ? { gpu: 'yes' } : noAttributes,
+      allowed: a > 0.85 ? { type: ['a', 'b'] } : noAllowed,
     };
   });
 }
