@@ -1,0 +1,233 @@
+/**
+ * Failover benchmark: how long a 3-replica cluster is without an established leader after
+ * losing its leader, gracefully (SIGTERM) and by crash (SIGKILL).
+ *
+ * A sample runs from the signal to the moment the bench's own ZooKeeper watch sees the first
+ * fenced `/leader/heartbeat` of the new term: the new leader has claimed its term and its
+ * loops are on (the heartbeat is written at once on establishment). The killed replica is
+ * restarted after each sample and the next sample waits until all 3 are back in the latch.
+ *
+ * Usage: npm run bench -- failover [--samples 20] [--session-timeout-ms 2000] [--tick-ms 200]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { ClusterStateView } from '../../src/api/index.js';
+import { Coordinator, watchNode, type ZNode } from '../../src/coordination/index.js';
+import {
+  ZooKeeperCluster,
+  startSchedulerReplicas,
+  type LocalReplica,
+} from '../../src/dev/index.js';
+import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '20' },
+    'session-timeout-ms': { type: 'string', default: '2000' },
+    'tick-ms': { type: 'string', default: '200' },
+  },
+});
+const SAMPLES = Number(values.samples);
+const SESSION_TIMEOUT_MS = Number(values['session-timeout-ms']);
+const TICK_MS = Number(values['tick-ms']);
+
+type Kind = 'graceful' | 'crash';
+
+interface Sample {
+  kind: Kind;
+  /** Signal → first heartbeat of the new term seen by the bench's watch. */
+  establishedMs: number;
+  /** Signal → the new term seen in `/leader/term` (claimed, loops not yet on). */
+  termMs: number;
+  /** Signal → the heartbeat znode's server mtime (same host clock; no watch delay). */
+  mtimeMs: number;
+  from: string;
+  to: string;
+  term: number;
+}
+
+/** First sighting (bench clock) of each term in a znode holding `{term, …}`. */
+class TermWatch {
+  readonly seenAt = new Map<number, { at: number; mtime: number; leaderId: string }>();
+  latest = 0;
+
+  constructor(zk: Coordinator, path: string) {
+    watchNode(zk, path, (node: ZNode | null) => {
+      if (!node) return;
+      const at = Date.now();
+      const doc = JSON.parse(node.data.toString()) as { term: number; leaderId?: string };
+      if (!this.seenAt.has(doc.term)) {
+        this.seenAt.set(doc.term, { at, mtime: node.mtime, leaderId: doc.leaderId ?? '' });
+      }
+      this.latest = Math.max(this.latest, doc.term);
+    });
+  }
+}
+
+function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function state(r: LocalReplica): Promise<ClusterStateView | undefined> {
+  return fetchJson<ClusterStateView>(`${r.url}/api/state`, 1_000);
+}
+
+/** All replicas up, in the view, agreeing on one established leader; returns it. */
+async function steadyLeader(replicas: LocalReplica[], heartbeat: TermWatch): Promise<LocalReplica> {
+  return waitFor(
+    'a steady 3-replica cluster',
+    async () => {
+      const states = await Promise.all(replicas.map(state));
+      const leader = states.find((s) => s?.role === 'LEADER');
+      if (!leader || heartbeat.latest !== leader.term) return undefined;
+      const agreed = states.every(
+        (s) =>
+          s?.view === 'FRESH' &&
+          s.leader?.replicaId === leader.replicaId &&
+          s.leader.term === leader.term &&
+          s.replicas.length === replicas.length,
+      );
+      return agreed ? replicas.find((r) => r.id === leader.replicaId) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
+}
+
+async function runSample(
+  kind: Kind,
+  replicas: LocalReplica[],
+  termWatch: TermWatch,
+  heartbeat: TermWatch,
+): Promise<Sample> {
+  const leader = await steadyLeader(replicas, heartbeat);
+  const oldTerm = heartbeat.latest;
+  const signalledAt = Date.now();
+  leader.process.signal(kind === 'graceful' ? 'SIGTERM' : 'SIGKILL');
+  const seen = await waitFor(
+    'an established new leader',
+    () => {
+      const next = [...heartbeat.seenAt].find(([t]) => t > oldTerm);
+      return next ? { term: next[0], ...next[1] } : undefined;
+    },
+    { timeoutMs: SESSION_TIMEOUT_MS * 10, intervalMs: 1 },
+  );
+  const claimed = termWatch.seenAt.get(seen.term);
+  await leader.process.waitExit();
+  leader.process.start();
+  return {
+    kind,
+    establishedMs: seen.at - signalledAt,
+    termMs: (claimed?.at ?? Number.NaN) - signalledAt,
+    mtimeMs: seen.mtime - signalledAt,
+    from: leader.id,
+    to: seen.leaderId,
+    term: seen.term,
+  };
+}
+
+function summaryRow(kind: Kind, samples: Sample[]): string {
+  const xs = samples.filter((s) => s.kind === kind);
+  const col = (f: (s: Sample) => number, p: number) =>
+    String(Math.round(percentile(xs.map(f), p))).padStart(7);
+  return [
+    kind.padEnd(9),
+    String(xs.length).padStart(3),
+    col((s) => s.establishedMs, 0),
+    col((s) => s.establishedMs, 50),
+    col((s) => s.establishedMs, 99),
+    col((s) => s.establishedMs, 100),
+    col((s) => s.termMs, 50),
+    col((s) => s.mtimeMs, 50),
+  ].join(' ');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-bench-failover-'));
+  say(
+    `failover bench: 3 replicas, session timeout ${SESSION_TIMEOUT_MS} ms, ZooKeeper tick ${TICK_MS} ms, ` +
+      `${SAMPLES} graceful + ${SAMPLES} crash samples; node ${process.version}, ${os.cpus().length} cores`,
+  );
+  const zkCluster = await ZooKeeperCluster.start(dir, 1, TICK_MS);
+  const chroot = '/bench-failover';
+  const replicas = await startSchedulerReplicas({
+    count: 3,
+    zkConnect: zkCluster.connectString,
+    chroot,
+    dir,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+  });
+  const zk = new Coordinator({
+    connectString: zkCluster.connectString,
+    chroot,
+    sessionTimeoutMs: 10_000,
+    logger: pino({ level: 'silent' }),
+  });
+  zk.start();
+  const samples: Sample[] = [];
+  try {
+    const termWatch = new TermWatch(zk, '/leader/term');
+    const heartbeat = new TermWatch(zk, '/leader/heartbeat');
+    for (const kind of ['graceful', 'crash'] as const) {
+      for (let i = 1; i <= SAMPLES; i++) {
+        const s = await runSample(kind, replicas, termWatch, heartbeat);
+        samples.push(s);
+        say(
+          `${kind.padEnd(8)} ${String(i).padStart(2)}/${SAMPLES}  ${s.from} → ${s.to}  term ${s.term}  ` +
+            `established ${s.establishedMs} ms  (term claimed ${s.termMs} ms, heartbeat mtime ${s.mtimeMs} ms)`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all(replicas.map((r) => r.process.stop()));
+    await zk.close();
+    await zkCluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const ms = (kind: Kind, p: number) =>
+    Math.round(
+      percentile(
+        samples.filter((s) => s.kind === kind).map((s) => s.establishedMs),
+        p,
+      ),
+    );
+  say('');
+  say('signal → new leader established (ms); term/mtime columns are p50 of the other clocks');
+  say('kind        n     min     p50     p99     max  term50 mtime50');
+  say(summaryRow('graceful', samples));
+  say(summaryRow('crash', samples));
+  const goals = {
+    graceful: { p99: ms('graceful', 99), goal: 100 },
+    crash: { p99: ms('crash', 99), goal: SESSION_TIMEOUT_MS + 300 },
+  };
+  for (const [kind, g] of Object.entries(goals)) {
+    say(
+      `goal ${kind}: p99 ${g.p99} ms ≤ ${g.goal} ms → ${g.p99 <= g.goal ? 'met' : 'MISSED'} ` +
+        `(ratio ${(g.p99 / g.goal).toFixed(2)})`,
+    );
+  }
+  say(
+    JSON.stringify({
+      bench: 'failover',
+      session_timeout_ms: SESSION_TIMEOUT_MS,
+      graceful_p50_ms: ms('graceful', 50),
+      graceful_p99_ms: ms('graceful', 99),
+      crash_p50_ms: ms('crash', 50),
+      crash_p99_ms: ms('crash', 99),
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `failover bench failed: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});
