@@ -93,13 +93,14 @@ describe('leader faults', () => {
         return s?.role === 'FOLLOWER' &&
           s.view === 'FRESH' &&
           s.leader?.replicaId === after.replicaId &&
-          s.leader.term === after.term
+          s.leader.term === after.term &&
+          s.replicas.some((r) => r.replicaId === old.id) // registered again, new session
           ? s
           : undefined;
       },
       { timeoutMs: 30_000 },
     );
-    expect(rejoined.replicas.map((r) => r.replicaId)).toContain(old.id);
+    expect(rejoined.term).toBe(after.term);
 
     // Its last leadership's fenced writer is refused by ZooKeeper.
     const res = await fetch(`${old.url}/api/debug/fenced-write`, { method: 'POST' });
