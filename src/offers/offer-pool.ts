@@ -30,7 +30,7 @@ import {
   type MatchResult,
   type ResolvedMatchOptions,
 } from './offer-model.js';
-import { validateMatchInput, validateMatchOptions } from './offer-validation.js';
+import { validateMatchOptions, validateOffers, validateTasks } from './offer-validation.js';
 import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
 import { NO_PORTS } from './port-assigner.js';
@@ -98,12 +98,28 @@ export class OfferMatcherPool {
    */
   async match(input: MatchInput, options: MatchOptions = {}): Promise<MatchResult> {
     validateMatchOptions(options);
-    const valid = validateMatchInput(input);
-    if (valid.tasks.length < this.minTasksForPool) return matchOffers(valid, options);
+    const shaped = validateOffers(input);
+    if (shaped.tasks.length < this.minTasksForPool) return matchOffers(shaped, options);
     const resolved = resolveMatchOptions(options);
-    const snap = encodeSnapshot(valid, resolved);
-    const proposals = await this.runShards(snap, resolved);
-    return settleCycle(valid, snap, resolved, proposals, this.threads);
+    let snap: EncodedSnapshot;
+    try {
+      snap = encodeSnapshot(shaped, resolved);
+    } catch (e) {
+      validateTasks(shaped.tasks); // a malformed task explains the failure better
+      throw e;
+    }
+    // The tasks are checked here, while the workers run, to take that pass off the serial
+    // path. Safe: on bad input the workers' proposals are dropped and the error thrown, so
+    // nothing is placed; and since the offers were checked before dispatch, a garbage task
+    // cannot make a worker loop longer than on good input (every loop is bounded by offers).
+    const running = this.runShards(snap, resolved);
+    try {
+      validateTasks(shaped.tasks);
+    } catch (e) {
+      await running.catch(() => undefined); // let the workers finish; no dangling rejection
+      throw e;
+    }
+    return settleCycle(shaped, snap, resolved, await running, this.threads);
   }
 
   private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array[]> {

@@ -234,21 +234,35 @@ function isWellFormedTask(task: unknown): boolean {
 }
 
 /**
- * Checks a whole cycle's input. Throws an {@link OfferInputError} naming the first bad item;
- * returns the input typed when it is well formed.
+ * Checks the shape of the input and every offer, not the tasks. The pool runs this before it
+ * dispatches work (offers bound the workers' loops, e.g. port ranges) and checks the tasks
+ * while the workers run; see offer-pool.ts.
  */
-export function validateMatchInput(input: unknown): MatchInput {
+export function validateOffers(input: unknown): MatchInput {
   if (!isRecord(input)) throw new OfferInputError('input', 'must be an object');
   const { offers, tasks } = input;
   if (!Array.isArray(offers)) throw new OfferInputError('offers', 'must be an array');
   if (!Array.isArray(tasks)) throw new OfferInputError('tasks', 'must be an array');
   const agents = new Set<string>();
   offers.forEach((o: unknown, i) => checkOffer(o, i, agents));
-  // Duplicate task keys are caught by the encoder, which interns the ids anyway.
+  return input as unknown as MatchInput;
+}
+
+/** Checks every task but for duplicate keys, which the encoder catches as it interns ids. */
+export function validateTasks(tasks: readonly unknown[]): void {
   for (let i = 0; i < tasks.length; i++) {
     if (!isWellFormedTask(tasks[i])) checkTask(tasks[i], i);
   }
-  return input as unknown as MatchInput;
+}
+
+/**
+ * Checks a whole cycle's input. Throws an {@link OfferInputError} naming the first bad item;
+ * returns the input typed when it is well formed.
+ */
+export function validateMatchInput(input: unknown): MatchInput {
+  const valid = validateOffers(input);
+  validateTasks(valid.tasks);
+  return valid;
 }
 
 /** Checks the numeric options; the error names the option. */
