@@ -21,7 +21,7 @@ export function makeLbExtensionFactory(options: LbExtensionOptions = {}): Replic
     const store = new LbRequestStore(ctx.zk);
     const manager = new LbManager(ctx.zk, store, {
       agentTimeoutMs: options.agentTimeoutMs ?? envMs('THALES_LB_AGENT_TIMEOUT_MS', 15_000),
-      agentGraceMs: options.agentGraceMs ?? envMs('THALES_LB_AGENT_GRACE_MS', 5_000),
+      agentGraceMs: options.agentGraceMs ?? envMs('THALES_LB_AGENT_GRACE_MS', 10_000),
       logger: ctx.logger,
       registry: ctx.registry,
     });

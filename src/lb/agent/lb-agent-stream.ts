@@ -58,7 +58,7 @@ export class LbAgentStream {
       const address = await this.pickAddress().catch(() => undefined);
       if (address) await this.runOnce(address);
       if (this.stopped) return;
-      backoff = Date.now() - started > 5_000 ? 100 : Math.min(backoff * 2, 2_000);
+      backoff = Date.now() - started > 5_000 ? 100 : Math.min(backoff * 2, 1_000);
       await new Promise((r) => setTimeout(r, this.hint ? 50 : backoff));
     }
   }

@@ -1,0 +1,142 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStateView } from '../../src/api/index.js';
+import type { ZooKeeperCluster } from '../../src/dev/index.js';
+import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import type { LbRequest } from '../../src/gen/thales/v1/LbRequest.js';
+import type { LbRequestState__Output } from '../../src/gen/thales/v1/LbRequestState.js';
+import {
+  LbTestCluster,
+  call,
+  removeDir,
+  startBackends,
+  startLbZooKeeper,
+} from '../harness/lb-cluster.js';
+
+// Faults with real processes: the leader SIGKILLed mid-request, an lb-agent SIGKILLed.
+let zk: ZooKeeperCluster;
+let dir: string;
+let cluster: LbTestCluster | undefined;
+let backends: Awaited<ReturnType<typeof startBackends>> = [];
+
+beforeAll(async () => {
+  process.env.THALES_LB_AGENT_GRACE_MS = '10000';
+  ({ zk, dir } = await startLbZooKeeper());
+  backends = await startBackends(['b1', 'b2', 'b3']);
+});
+afterAll(async () => {
+  await Promise.all(backends.map((b) => b.close()));
+  await zk?.stop();
+  removeDir(dir);
+});
+afterEach(async () => {
+  for (const a of cluster?.agents ?? []) a.process.signal('SIGCONT');
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+const up = (i: number): { upstream: string } => ({ upstream: backends[i]?.address as string });
+
+function request(id: string, add: number[], remove: number[] = []): LbRequest {
+  return {
+    requestId: id,
+    service: { serviceId: 'web', basePath: '/web', groups: ['edge'] },
+    addUpstreams: add.map(up),
+    removeUpstreams: remove.map(up),
+  };
+}
+
+async function getRequest(c: LbTestCluster, id: string): Promise<LbRequestState__Output> {
+  return call<object, LbRequestState__Output>(c.client(), 'GetRequest', { requestId: id });
+}
+
+async function waitState(
+  c: LbTestCluster,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<LbRequestState__Output> {
+  return waitFor(
+    `request ${id} to finish`,
+    async () => {
+      const r = await getRequest(c, id);
+      return r.state === 'WAITING' || r.state === 'CANCELING' ? undefined : r;
+    },
+    { timeoutMs },
+  );
+}
+
+async function routesTo(c: LbTestCluster, agent: number, expected: string[]): Promise<boolean> {
+  const seen = new Set<string>();
+  for (let i = 0; i < 10; i++) {
+    const r = await c.agents[agent]?.get('/web/').catch(() => undefined);
+    seen.add(r?.status === 200 ? r.body : `status ${r?.status}`);
+  }
+  return [...seen].sort().join(',') === [...expected].sort().join(',');
+}
+
+describe('lb failover', () => {
+  it('a request in flight when the leader is SIGKILLed completes under the new leader', async () => {
+    const c = (cluster = new LbTestCluster(zk.connectString, dir));
+    await c.startReplicas(3);
+    await c.startAgent('lb-a', 'edge');
+    await c.startAgent('lb-b', 'edge');
+    await c.waitAgentsJoined('edge', 2);
+    await call(c.client(), 'SubmitRequest', request('f0', [0]));
+    expect((await waitState(c, 'f0')).state).toBe('SUCCESS');
+
+    // Hold lb-b so the next request stays in flight (lb-a acks, lb-b cannot answer).
+    c.agents[1]?.process.signal('SIGSTOP');
+    const leader = await c.leader();
+    const follower = c.replicas.find((r) => r !== leader);
+    await call(c.client(follower), 'SubmitRequest', request('f1', [1]));
+    await waitFor('f1 in flight', async () => (await getRequest(c, 'f1')).step === 'APPLY_SENT');
+    leader.process.signal('SIGKILL');
+    c.agents[1]?.process.signal('SIGCONT');
+
+    const done = await waitState(c, 'f1');
+    expect([done.state, done.message]).toEqual(['SUCCESS', 'applied on every agent']);
+    const newLeader = await c.leader();
+    expect(newLeader.id).not.toBe(leader.id);
+    const s = await fetchJson<ClusterStateView>(`${newLeader.url}/api/state`);
+    expect(s?.role).toBe('LEADER');
+    for (const a of [0, 1]) {
+      await waitFor(`agent ${a} routes to b1 and b2`, () => routesTo(c, a, ['b1', 'b2']));
+    }
+  });
+
+  it('a restarted lb-agent bootstraps to the current state before it joins and acks', async () => {
+    const c = (cluster = new LbTestCluster(zk.connectString, dir));
+    await c.startReplicas(2);
+    const a = await c.startAgent('lb-a', 'edge');
+    await c.startAgent('lb-b', 'edge');
+    await c.waitAgentsJoined('edge', 2);
+    await call(c.client(), 'SubmitRequest', request('g0', [0]));
+    expect((await waitState(c, 'g0')).state).toBe('SUCCESS');
+
+    a.process.signal('SIGKILL');
+    await a.process.waitExit();
+    // Its nginx keeps serving the last config while the agent is down.
+    expect(await routesTo(c, 0, ['b1'])).toBe(true);
+    await waitFor('lb-a to leave the group', async () => {
+      const g = await fetchJson<{ agents: string[] }>(`${c.replicas[0]?.url}/api/lb/groups/edge`);
+      return g?.agents.length === 1;
+    });
+    await call(c.client(), 'SubmitRequest', request('g1', [1, 2], [0]));
+    const g1 = await waitState(c, 'g1');
+    expect(g1.state).toBe('SUCCESS');
+    expect(g1.agents.map((x) => x.agentId)).toEqual(['lb-b']);
+
+    a.process.start();
+    await c.waitAgentsJoined('edge', 2);
+    // Joined means bootstrapped: the full state of the group is already applied.
+    const status = await a.status();
+    expect(status?.services).toEqual({ web: '2' });
+    expect(await routesTo(c, 0, ['b2', 'b3'])).toBe(true);
+
+    // And it takes part in the next request.
+    await call(c.client(), 'SubmitRequest', request('g2', [], [2]));
+    const g2 = await waitState(c, 'g2');
+    expect(g2.state).toBe('SUCCESS');
+    expect(g2.agents.map((x) => x.agentId).sort()).toEqual(['lb-a', 'lb-b']);
+    expect(await routesTo(c, 0, ['b2'])).toBe(true);
+  });
+});
