@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type NginxTemplate,
+  lbServiceSchema,
+  renderMainConf,
+  renderService,
+  upstreamName,
+} from '../../../src/lb/index.js';
+
+const service = (over: Record<string, unknown> = {}) =>
+  lbServiceSchema.parse({ serviceId: 'web.api-1', basePath: '/web', groups: ['edge'], ...over });
+
+describe('renderService', () => {
+  it('renders an upstream block and one location per path', () => {
+    const out = renderService(service({ additionalPaths: ['/w2'] }), [
+      { upstream: '10.0.0.1:80' },
+      { upstream: 'h:81' },
+    ]);
+    expect(out.upstreamConf).toContain('upstream thales_web_api_1 {');
+    expect(out.upstreamConf).toContain('    server 10.0.0.1:80;\n    server h:81;');
+    expect(out.locationConf.match(/^location /gm)).toHaveLength(2);
+    expect(out.locationConf).toContain('location /w2 {');
+    expect(out.locationConf).toContain('proxy_pass http://thales_web_api_1;');
+  });
+
+  it('answers 503 and declares no upstream while there are no upstreams', () => {
+    const out = renderService(service(), []);
+    expect(out.upstreamConf).not.toContain('upstream ');
+    expect(out.locationConf).toContain('return 503;');
+  });
+
+  it('puts nginxExtraConfigs lines inside the location', () => {
+    const out = renderService(
+      service({ options: { nginxExtraConfigs: 'proxy_read_timeout 5s;\nadd_header X-A b;' } }),
+      [{ upstream: 'h:1' }],
+    );
+    expect(out.locationConf).toMatch(/ {4}proxy_read_timeout 5s;\n {4}add_header X-A b;\n}/);
+  });
+
+  it('uses an overriding template, with options as placeholders; unknown template throws', () => {
+    const custom: NginxTemplate = {
+      upstream: 'upstream {{upstreamName}} {\n{{servers}}\n}\n',
+      location: 'location {{path}} { proxy_pass http://{{upstreamName}}; # {{option.team}}\n}\n',
+      emptyLocation: '',
+    };
+    const out = renderService(
+      service({ templateName: 'mine', options: { team: 'blue' } }),
+      [{ upstream: 'h:1' }],
+      { mine: custom },
+    );
+    expect(out.locationConf).toBe(
+      'location /web { proxy_pass http://thales_web_api_1; # blue\n}\n',
+    );
+    expect(() => renderService(service({ templateName: 'nope' }), [])).toThrow(/unknown template/);
+  });
+
+  it('is deterministic and lists every upstream exactly once (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 20 }),
+        (ports) => {
+          const ups = ports.map((p) => ({ upstream: `10.1.2.3:${p}` }));
+          const a = renderService(service(), ups);
+          expect(renderService(service(), ups)).toEqual(a);
+          for (const u of ups)
+            expect(a.upstreamConf.split(`server ${u.upstream};`)).toHaveLength(2);
+          // Braces balance, so a rendered file never leaks into the enclosing context.
+          for (const text of [a.upstreamConf, a.locationConf]) {
+            expect(text.split('{').length).toBe(text.split('}').length);
+          }
+        },
+      ),
+    );
+  });
+
+  it('names upstreams with nginx-safe characters only', () => {
+    expect(upstreamName('a.b-c_d')).toBe('thales_a_b_c_d');
+  });
+
+  it('main conf includes services, version location and its own prefix', () => {
+    const conf = renderMainConf({ prefix: '/p', port: 8081 });
+    expect(conf).toContain('listen 127.0.0.1:8081;');
+    expect(conf).toContain('include /p/conf/upstreams/*.conf;');
+    expect(conf).toContain('include /p/conf/version.conf;');
+    expect(conf).toContain('pid /p/nginx.pid;');
+  });
+});
