@@ -40,6 +40,12 @@ export class BatchApplier {
   readonly applied = new Map<string, AppliedService>();
   generation = 0;
   reloads = 0;
+  /**
+   * Resolves once the workers of the last reload's previous generation stopped accepting
+   * connections. ACKs wait for it; the next batch writes and validates meanwhile and only its
+   * reload waits for it (nginx's master sleeps 100 ms before retiring old workers).
+   */
+  retiring: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly writer: ConfigWriter,
@@ -49,6 +55,7 @@ export class BatchApplier {
 
   /** Applies `changes`; returns each service's outcome. */
   async apply(changes: ServiceChange[], flags: BatchFlags): Promise<Map<string, ServiceOutcome>> {
+    const t0 = performance.now();
     const results = new Map<string, ServiceOutcome>();
     const backups = new Map<string, RenderedService | null>();
     for (const c of changes) {
@@ -59,7 +66,9 @@ export class BatchApplier {
       backups.set(c.serviceId, this.writer.read(c.serviceId));
       this.writer.write(c.serviceId, c.files);
     }
+    const t1 = performance.now();
     if (flags.validate) await this.validate(backups, results);
+    const t2 = performance.now();
     const written = [...backups.keys()].filter((id) => !results.has(id));
     const mustStart = this.nginx.masterPid() === undefined;
     if ((written.length > 0 && flags.reload) || mustStart) {
@@ -70,6 +79,11 @@ export class BatchApplier {
         await this.reload();
       }
     }
+    const t3 = performance.now();
+    this.log.debug(
+      { services: changes.length, writeMs: t1 - t0, testMs: t2 - t1, reloadMs: t3 - t2 },
+      'batch applied',
+    );
     for (const c of changes) {
       if (results.has(c.serviceId)) continue;
       results.set(c.serviceId, { ok: true });
@@ -107,6 +121,7 @@ export class BatchApplier {
 
   /** Starts or reloads nginx with a new generation; returns an error text if it failed. */
   private async reload(): Promise<string | undefined> {
+    await this.retiring;
     this.generation += 1;
     this.writer.writeVersion(this.generation);
     let old: number[] = [];
@@ -119,7 +134,7 @@ export class BatchApplier {
     this.reloads += 1;
     const served = await this.nginx.waitForVersion(String(this.generation));
     if (!served) return `nginx did not serve generation ${this.generation} after reload`;
-    await this.nginx.waitOldWorkersRetired(old);
+    this.retiring = this.nginx.waitOldWorkersRetired(old);
     return undefined;
   }
 
@@ -141,8 +156,10 @@ export class BatchApplier {
     for (const id of drifted) this.writer.write(id, this.applied.get(id)?.files ?? null);
     for (const id of strays) this.writer.write(id, null);
     const t = await this.nginx.test();
-    if (t.ok) await this.reload();
-    else this.log.error({ error: nginxError(t.output) }, 'drift repair: nginx -t failed');
+    if (t.ok) {
+      await this.reload();
+      await this.retiring;
+    } else this.log.error({ error: nginxError(t.output) }, 'drift repair: nginx -t failed');
     return [...drifted, ...strays];
   }
 }

@@ -178,7 +178,10 @@ export class LbAgent {
     this.metrics.reloads.inc(this.applier.reloads - this.reloadsSeen);
     this.reloadsSeen = this.applier.reloads;
     if (lastFull >= 0 && ok) this.bootstrapped = true;
-    for (const p of batch) this.answer(p, results);
+    // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
+    void this.applier.retiring.then(() => {
+      for (const p of batch) this.answer(p, results);
+    });
   }
 
   private reloadsSeen = 0;
