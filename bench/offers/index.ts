@@ -129,6 +129,13 @@ async function main(): Promise<void> {
   log(
     `[offers] node ${process.version}, ${threads} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}`,
   );
+  // Wall times on a shared 2-core machine depend on what else runs: say how busy it was.
+  const load = (): string =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  log(`[offers] load average at start: ${load()}`);
   const multi = new OfferMatcherPool({ threads, minTasksForPool: 0 });
   const one = new OfferMatcherPool({ threads: 1, minTasksForPool: 0 });
   try {
@@ -149,6 +156,7 @@ async function main(): Promise<void> {
     );
     const threshold = await crossover(multi);
     log(`[offers] measured crossover: pool faster from ${threshold ?? 'never (within 16k)'} tasks`);
+    log(`[offers] load average at end: ${load()}`);
     const big = rows[rows.length - 1]!;
     const fullMs = big.full?.ms ?? null;
     log(
