@@ -1,0 +1,113 @@
+/**
+ * Leadership and LeaderLatch in-process, against a real standalone ZooKeeper (each replica
+ * its own Coordinator session): the establish/revoke switch, fencing of a revoked writer,
+ * and that repeated step-downs leave nothing behind.
+ */
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { FenceRejectedError, encodeJson, type Coordinator } from '../../src/coordination/index.js';
+import {
+  LeaderLatch,
+  Leadership,
+  type FencedWriter,
+  type LeaderService,
+} from '../../src/leader/index.js';
+import { connectCoordinator, uniqueChroot, useZooKeeper, waitFor } from '../harness/index.js';
+
+const zookeeper = useZooKeeper(1);
+const silent = pino({ level: 'silent' });
+
+/** A leader-only service that records its switch. */
+class RecordingService implements LeaderService {
+  readonly name = 'recording';
+  readonly events: string[] = [];
+  writer: FencedWriter | undefined;
+  establishLeadership(term: number, writer: FencedWriter): void {
+    this.events.push(`establish:${term}`);
+    this.writer = writer;
+  }
+  revokeLeadership(): void {
+    this.events.push('revoke');
+  }
+}
+
+async function replica(chroot: string, id: string) {
+  const zk = await connectCoordinator(zookeeper().connectString, chroot, 4_000);
+  const identity = { replicaId: id, httpAddress: `${id}:1`, grpcAddress: `${id}:2` };
+  const leadership = new Leadership(zk, identity, silent, new Registry());
+  const service = new RecordingService();
+  leadership.register(service);
+  return { id, zk, leadership, service };
+}
+
+const listeners = (zk: Coordinator) =>
+  (['session', 'expired', 'reconnected', 'disconnected'] as const).map((e) => zk.listenerCount(e));
+
+describe('Leadership (in-process, real ZooKeeper)', () => {
+  it('exactly one leads; step-down hands over with a higher term and fences the old writer', async () => {
+    const chroot = uniqueChroot();
+    const a = await replica(chroot, 'a');
+    const b = await replica(chroot, 'b');
+    a.leadership.start();
+    await waitFor('a to lead', () => a.leadership.status.role === 'LEADER');
+    b.leadership.start();
+    const termA = a.leadership.status.term as number;
+    // b joins behind a and stays a follower.
+    await waitFor('b in the latch', async () => (await a.zk.children('/leader')).length === 3);
+    expect(b.leadership.status.role).toBe('FOLLOWER');
+    expect(a.service.events).toEqual([`establish:${termA}`]);
+
+    const oldWriter = a.service.writer as FencedWriter;
+    await oldWriter.write([{ op: 'create', path: '/proof', data: encodeJson({ by: 'a' }) }]);
+
+    await a.leadership.stepDown(true);
+    await waitFor('b to lead', () => b.leadership.status.role === 'LEADER');
+    const termB = b.leadership.status.term as number;
+    expect(termB).toBe(termA + 1);
+    expect(a.leadership.status.role).toBe('FOLLOWER');
+    expect(a.service.events).toEqual([`establish:${termA}`, 'revoke']);
+    expect(b.service.events).toEqual([`establish:${termB}`]);
+
+    // The revoked leadership's writer is refused by ZooKeeper, and nothing lands.
+    const err = await oldWriter
+      .write([{ op: 'set', path: '/proof', data: encodeJson({ by: 'a-again' }), version: -1 }])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FenceRejectedError);
+    expect(JSON.parse((await b.zk.get('/proof')).data.toString())).toMatchObject({ by: 'a' });
+    await b.service.writer?.write([
+      { op: 'set', path: '/proof', data: encodeJson({ by: 'b' }), version: -1 },
+    ]);
+
+    // a rejoined at the back: when b steps down, a leads again, in a higher term still.
+    await b.leadership.stepDown(true);
+    await waitFor('a to lead again', () => a.leadership.status.role === 'LEADER');
+    expect(a.leadership.status.term).toBe(termB + 1);
+  });
+
+  it('a latch that rejoins many times keeps one znode and no extra listeners', async () => {
+    const chroot = uniqueChroot();
+    const zk = await connectCoordinator(zookeeper().connectString, chroot, 4_000);
+    const latch = new LeaderLatch(
+      zk,
+      { replicaId: 'x', httpAddress: 'h', grpcAddress: 'g' },
+      silent,
+    );
+    let elected = 0;
+    latch.on('elected', () => elected++);
+    latch.start();
+    await waitFor('elected', () => elected === 1);
+    const baseline = listeners(zk);
+
+    for (let i = 0; i < 5; i++) {
+      await latch.rejoin();
+      await waitFor(`elected again (${i})`, () => elected === i + 2);
+    }
+    const names = (await zk.children('/leader')).filter((n) => n.startsWith('latch-'));
+    expect(names).toHaveLength(1);
+    expect(listeners(zk)).toEqual(baseline);
+
+    await latch.leave();
+    expect((await zk.children('/leader')).filter((n) => n.startsWith('latch-'))).toEqual([]);
+  });
+});
