@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { StateError } from '../state/index.js';
 
 /** Every error code the APIs return. */
 export type ErrorCode =
@@ -47,5 +48,7 @@ export class ApiError extends Error {
 /** Wraps anything thrown into an {@link ApiError} (unknown errors become INTERNAL). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof StateError)
+    return new ApiError(err.code, err.message, err.details, { cause: err });
   return new ApiError('INTERNAL', 'internal error', {}, { cause: err });
 }

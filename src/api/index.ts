@@ -11,3 +11,6 @@ export {
 } from './http-server.js';
 export { startGrpcServer, stopGrpcServer, type GrpcServerOptions } from './grpc-server.js';
 export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';
+export { MAX_BODY_BYTES, readJsonBody } from './body-reader.js';
+export { TasksApi, type RequestParent } from './tasks-api.js';
+export { makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import {
+  type AgentRecord,
+  AgentStore,
+  type Deploy,
+  DeployStore,
+  IntentStore,
+  type RequestRecord,
+  RequestStore,
+  type Task,
+  TaskStore,
+  actionInputSchema,
+  agentIdSchema,
+  deployRequestInputSchema,
+  isTerminal,
+  parseInput,
+  requestIdSchema,
+  requestInputSchema,
+  scaleInputSchema,
+  toDeploy,
+  toRequest,
+} from '../state/index.js';
+import type { Coordinator } from '../coordination/index.js';
+import { ApiError } from './errors.js';
+
+/** Singularity's `SingularityRequestParent`. */
+export interface RequestParent {
+  request: RequestRecord['request'] & { slavePlacement: string };
+  state: RequestRecord['state'];
+  stateMessage?: string;
+  activeDeploy?: Deploy;
+  pendingDeploy?: Deploy;
+  timestamp: number;
+}
+
+const taskIdSchema = z.string().min(1).max(400);
+const sandboxQuerySchema = z.strictObject({
+  path: z.string().min(1).max(1024).default('stdout'),
+  offset: z.coerce.number().int().min(0).default(0),
+  length: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(64 * 1024),
+});
+
+/**
+ * The request, deploy, task and agent operations of every replica, validated with the shared
+ * zod schemas (HTTP and gRPC call the same methods): desired state is written by
+ * compare-and-set, leader commands as intents. Nothing is written on bad input.
+ */
+export class TasksApi {
+  readonly requests: RequestStore;
+  readonly deploys: DeployStore;
+  readonly tasks: TaskStore;
+  readonly agents: AgentStore;
+  readonly intents: IntentStore;
+
+  constructor(zk: Coordinator) {
+    this.requests = new RequestStore(zk);
+    this.deploys = new DeployStore(zk, this.requests);
+    this.tasks = new TaskStore(zk);
+    this.agents = new AgentStore(zk);
+    this.intents = new IntentStore(zk);
+  }
+
+  /** Creates or updates a request. */
+  async saveRequest(body: unknown): Promise<RequestParent> {
+    const request = toRequest(parseInput(requestInputSchema, body ?? null));
+    await this.requests.upsert(request);
+    return this.getRequest(request.id);
+  }
+
+  /** Every request with its deploys. */
+  async listRequests(): Promise<RequestParent[]> {
+    const all = await this.requests.list();
+    return Promise.all(all.map((r) => this.toParent(r.value)));
+  }
+
+  /** One request with its deploys. */
+  async getRequest(requestId: string): Promise<RequestParent> {
+    const id = parseId(requestIdSchema, requestId, 'requestId');
+    return this.toParent((await this.requests.get(id)).value);
+  }
+
+  /** Sets the instance count. */
+  async scale(requestId: string, body: unknown): Promise<RequestParent> {
+    const id = parseId(requestIdSchema, requestId, 'requestId');
+    const scale = parseInput(scaleInputSchema, body ?? null);
+    return this.toParent(await this.requests.scale(id, scale.instances));
+  }
+
+  /** pause / unpause / delete. */
+  async action(requestId: string, action: 'pause' | 'unpause' | 'delete', body: unknown) {
+    const id = parseId(requestIdSchema, requestId, 'requestId');
+    parseInput(actionInputSchema, body ?? {});
+    const record =
+      action === 'pause'
+        ? await this.requests.pause(id)
+        : action === 'unpause'
+          ? await this.requests.unpause(id)
+          : await this.requests.markDeleting(id);
+    return this.toParent(record);
+  }
+
+  /** Submits a deploy (pending until its tasks run). */
+  async deploy(body: unknown): Promise<RequestParent> {
+    const input = parseInput(deployRequestInputSchema, body ?? null);
+    await this.deploys.submit(toDeploy(input));
+    return this.getRequest(input.deploy.requestId);
+  }
+
+  /** Active tasks, optionally of one agent. */
+  async activeTasks(agentId?: string): Promise<Task[]> {
+    const all = await this.tasks.allActive();
+    if (agentId === undefined) return all;
+    const id = parseId(agentIdSchema, agentId, 'agentId');
+    return all.filter((t) => t.agentId === id);
+  }
+
+  /** Ended tasks of a request, newest first. */
+  async taskHistory(requestId: string): Promise<Task[]> {
+    return this.tasks.historyOf(parseId(requestIdSchema, requestId, 'requestId'));
+  }
+
+  /** A task, active or ended. */
+  getTask(taskId: string): Promise<Task> {
+    return this.tasks.get(parseId(taskIdSchema, taskId, 'taskId'));
+  }
+
+  /** Asks the leader to kill an active task (a durable intent). */
+  async killTask(taskId: string, body: unknown): Promise<{ taskId: string; state: string }> {
+    const id = parseId(taskIdSchema, taskId, 'taskId');
+    const { message } = parseInput(actionInputSchema, body ?? {});
+    const task = await this.tasks.get(id);
+    if (isTerminal(task.state)) {
+      throw new ApiError('CONFLICT', `task ${id} has already ended (${task.state})`);
+    }
+    await this.intents.killTask({
+      taskId: id,
+      requestId: task.requestId,
+      at: Date.now(),
+      ...(message ? { message } : {}),
+    });
+    return { taskId: id, state: 'KILL_REQUESTED' };
+  }
+
+  /** Every agent. */
+  async listAgents(): Promise<AgentRecord[]> {
+    return (await this.agents.list()).map((a) => a.value);
+  }
+
+  /** freeze / decommission / activate. */
+  setAgentState(agentId: string, action: 'freeze' | 'decommission' | 'activate') {
+    const id = parseId(agentIdSchema, agentId, 'agentId');
+    const to =
+      action === 'freeze' ? 'FROZEN' : action === 'activate' ? 'ACTIVE' : 'DECOMMISSIONING';
+    return this.agents.setAdminState(id, to);
+  }
+
+  /** Reads a file of a task's sandbox from its agent. */
+  async readSandbox(taskId: string, query: Record<string, unknown>): Promise<unknown> {
+    const q = parseInput(sandboxQuerySchema, query);
+    const task = await this.getTask(taskId);
+    const agent = (await this.agents.get(task.agentId)).value;
+    if (!agent.httpAddress)
+      throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} has no HTTP address`);
+    const params = new URLSearchParams({
+      path: q.path,
+      offset: String(q.offset),
+      length: String(q.length),
+    });
+    const url = `http://${agent.httpAddress}/sandbox/${encodeURIComponent(task.taskId)}/read?${params}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    } catch (err) {
+      throw new ApiError(
+        'UNAVAILABLE',
+        `agent ${agent.agentId} at ${agent.httpAddress} did not answer`,
+        {},
+        { cause: err },
+      );
+    }
+    const body = (await res.json().catch(() => null)) as unknown;
+    if (res.status === 404)
+      throw new ApiError('NOT_FOUND', `sandbox file ${q.path} of ${taskId} not found`);
+    if (!res.ok)
+      throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} answered ${res.status}`, {
+        agent: body,
+      });
+    return body;
+  }
+
+  private async toParent(record: RequestRecord): Promise<RequestParent> {
+    const { active, pending } = await this.deploys.forRequest(record.request.id);
+    const parent: RequestParent = {
+      request: { ...record.request, slavePlacement: record.request.agentPlacement },
+      state: record.state,
+      timestamp: record.timestamp,
+    };
+    if (record.stateMessage) parent.stateMessage = record.stateMessage;
+    if (active) parent.activeDeploy = active;
+    if (pending) parent.pendingDeploy = pending;
+    return parent;
+  }
+}
+
+function parseId<T>(schema: z.ZodType<T>, value: string, field: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ApiError('INVALID_ARGUMENT', `${field}: ${r.error.issues[0]?.message ?? 'invalid'}`, {
+    field,
+  });
+}

@@ -1,0 +1,121 @@
+import type { Coordinator, ZkOp } from '../coordination/index.js';
+import { type Deploy, MAX_DEPLOY_BYTES, deploySchema } from './deploy-model.js';
+import type { RequestStore } from './request-store.js';
+import { StateError } from './state-error.js';
+import { type DeployKind, statePaths } from './state-paths.js';
+import {
+  type Versioned,
+  childrenOrEmpty,
+  readChildren,
+  readJson,
+  toData,
+  toStateError,
+} from './zk-json-store.js';
+
+/** The deploys of one request by where they are in their life. */
+export interface RequestDeploys {
+  active: Deploy | null;
+  pending: Deploy | null;
+}
+
+/**
+ * `/deploys/<requestId>/pending|active|history/<deployId>`. Any replica submits a pending
+ * deploy (at most one per request, enforced by a compare-and-set on the pending directory in
+ * the same multi); the leader promotes it to active once its tasks run.
+ */
+export class DeployStore {
+  constructor(
+    private readonly zk: Coordinator,
+    private readonly requests: RequestStore,
+  ) {}
+
+  /** Stores `deploy` as the request's pending deploy. */
+  async submit(deploy: Deploy): Promise<Deploy> {
+    const rid = deploy.requestId;
+    const request = await this.requests.get(rid);
+    if (request.value.state === 'DELETING') {
+      throw new StateError('CONFLICT', `request ${rid} is being deleted`);
+    }
+    const path = statePaths.deploy(rid, 'pending', deploy.id);
+    const data = toData(deploy, path);
+    if (data.length > MAX_DEPLOY_BYTES) {
+      throw new StateError('INVALID_ARGUMENT', `deploy: over ${MAX_DEPLOY_BYTES} bytes stored`);
+    }
+    for (const kind of ['active', 'pending', 'history'] as const) {
+      await this.zk.mkdirp(statePaths.deployDir(rid, kind));
+      if (await this.zk.exists(statePaths.deploy(rid, kind, deploy.id))) {
+        throw new StateError('ALREADY_EXISTS', `deploy ${deploy.id} of ${rid} already exists`);
+      }
+    }
+    const pendingDir = statePaths.deployDir(rid, 'pending');
+    const dir = await this.zk.get(pendingDir);
+    const other = (await childrenOrEmpty(this.zk, pendingDir))[0];
+    if (other) throw new StateError('CONFLICT', `deploy ${other} of ${rid} is still pending`);
+    const ops: ZkOp[] = [
+      { op: 'check', path: statePaths.request(rid), version: request.version },
+      { op: 'set', path: pendingDir, data: Buffer.from(deploy.id), version: dir.version },
+      { op: 'create', path, data },
+    ];
+    try {
+      await this.zk.multi(ops);
+    } catch (err) {
+      throw toStateError(err, `deploy ${deploy.id} of ${rid}`);
+    }
+    return deploy;
+  }
+
+  /** The active and pending deploys of a request. */
+  async forRequest(requestId: string): Promise<RequestDeploys> {
+    const [active, pending] = await Promise.all([
+      this.first(requestId, 'active'),
+      this.first(requestId, 'pending'),
+    ]);
+    return { active: active?.value ?? null, pending: pending?.value ?? null };
+  }
+
+  /** Deploys of one kind. */
+  list(requestId: string, kind: DeployKind): Promise<Versioned<Deploy>[]> {
+    return readChildren(this.zk, statePaths.deployDir(requestId, kind), deploySchema);
+  }
+
+  /** One deploy, wherever it is. */
+  async find(requestId: string, deployId: string): Promise<Deploy | null> {
+    for (const kind of ['active', 'pending', 'history'] as const) {
+      const found = await readJson(
+        this.zk,
+        statePaths.deploy(requestId, kind, deployId),
+        deploySchema,
+      );
+      if (found) return found.value;
+    }
+    return null;
+  }
+
+  private async first(requestId: string, kind: DeployKind): Promise<Versioned<Deploy> | null> {
+    return (await this.list(requestId, kind))[0] ?? null;
+  }
+}
+
+/**
+ * Ops that make `pending` the active deploy and move the previous one to history (leader,
+ * fenced): one atomic transition.
+ */
+export function promoteDeployOps(pending: Deploy, previous: Deploy | null): ZkOp[] {
+  const rid = pending.requestId;
+  const ops: ZkOp[] = [
+    { op: 'remove', path: statePaths.deploy(rid, 'pending', pending.id), version: -1 },
+    {
+      op: 'create',
+      path: statePaths.deploy(rid, 'active', pending.id),
+      data: toData(pending, statePaths.deploy(rid, 'active', pending.id)),
+    },
+  ];
+  if (previous && previous.id !== pending.id) {
+    const hist = statePaths.deploy(rid, 'history', previous.id);
+    ops.push(
+      { op: 'remove', path: statePaths.deploy(rid, 'active', previous.id), version: -1 },
+      { op: 'create', path: hist, data: toData(previous, hist) },
+    );
+  }
+  return ops;
+}

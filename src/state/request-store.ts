@@ -1,0 +1,129 @@
+import type { Coordinator } from '../coordination/index.js';
+import {
+  type Request,
+  type RequestRecord,
+  type RequestState,
+  requestRecordSchema,
+} from './request-model.js';
+import { StateError } from './state-error.js';
+import { statePaths } from './state-paths.js';
+import {
+  type Versioned,
+  ensureStateDirs,
+  readChildren,
+  readJson,
+  toData,
+  toStateError,
+} from './zk-json-store.js';
+
+/**
+ * `/requests/<id>`, written by any replica with compare-and-set: a concurrent change is a
+ * CONFLICT, never a silent overwrite. The leader reads it (and writes only the cooldown
+ * state, also by compare-and-set, inside its fenced multi).
+ */
+export class RequestStore {
+  constructor(private readonly zk: Coordinator) {}
+
+  /** The request, or NOT_FOUND. */
+  async get(requestId: string): Promise<Versioned<RequestRecord>> {
+    const found = await readJson(this.zk, statePaths.request(requestId), requestRecordSchema);
+    if (!found) throw new StateError('NOT_FOUND', `request ${requestId} does not exist`);
+    return found;
+  }
+
+  /** Every request. */
+  async list(): Promise<Versioned<RequestRecord>[]> {
+    return readChildren(this.zk, statePaths.requestsDir, requestRecordSchema);
+  }
+
+  /**
+   * Creates the request (ACTIVE), or replaces its definition keeping its state, as
+   * Singularity's `POST /api/requests` does. A request being deleted cannot be changed.
+   */
+  async upsert(request: Request, now = Date.now()): Promise<RequestRecord> {
+    await ensureStateDirs(this.zk);
+    const path = statePaths.request(request.id);
+    const existing = await readJson(this.zk, path, requestRecordSchema);
+    try {
+      if (!existing) {
+        const record: RequestRecord = { request, state: 'ACTIVE', timestamp: now };
+        await this.zk.create(path, toData(record, path));
+        return record;
+      }
+      if (existing.value.state === 'DELETING') {
+        throw new StateError('CONFLICT', `request ${request.id} is being deleted`);
+      }
+      if (existing.value.request.requestType !== request.requestType) {
+        throw new StateError('INVALID_ARGUMENT', 'requestType: cannot change an existing request');
+      }
+      const record: RequestRecord = { ...existing.value, request, timestamp: now };
+      await this.zk.set(path, toData(record, path), existing.version);
+      return record;
+    } catch (err) {
+      throw toStateError(err, `request ${request.id}`);
+    }
+  }
+
+  /**
+   * Applies `change` to the current record with compare-and-set. `change` may throw a
+   * StateError to refuse (nothing is written).
+   */
+  async update(
+    requestId: string,
+    change: (current: RequestRecord) => RequestRecord,
+  ): Promise<RequestRecord> {
+    const current = await this.get(requestId);
+    const next = { ...change(current.value), timestamp: Date.now() };
+    const path = statePaths.request(requestId);
+    try {
+      await this.zk.set(path, toData(next, path), current.version);
+    } catch (err) {
+      throw toStateError(err, `request ${requestId}`);
+    }
+    return next;
+  }
+
+  /** Sets the desired instance count. */
+  scale(requestId: string, instances: number): Promise<RequestRecord> {
+    return this.update(requestId, (r) => {
+      refuseIfDeleting(r);
+      return { ...r, request: { ...r.request, instances } };
+    });
+  }
+
+  /** ACTIVE/SYSTEM_COOLDOWN → PAUSED (the leader kills the tasks). */
+  pause(requestId: string): Promise<RequestRecord> {
+    return this.setState(requestId, ['ACTIVE', 'SYSTEM_COOLDOWN', 'PAUSED'], 'PAUSED');
+  }
+
+  /** PAUSED → ACTIVE. */
+  unpause(requestId: string): Promise<RequestRecord> {
+    return this.setState(requestId, ['PAUSED', 'ACTIVE'], 'ACTIVE');
+  }
+
+  /** Marks the request DELETING; the leader kills its tasks, then removes it. */
+  markDeleting(requestId: string): Promise<RequestRecord> {
+    return this.update(requestId, (r) => ({ ...r, state: 'DELETING' }));
+  }
+
+  private setState(
+    requestId: string,
+    from: RequestState[],
+    to: RequestState,
+  ): Promise<RequestRecord> {
+    return this.update(requestId, (r) => {
+      if (!from.includes(r.state)) {
+        throw new StateError('CONFLICT', `request ${requestId} is ${r.state}, cannot become ${to}`);
+      }
+      const next: RequestRecord = { ...r, state: to };
+      delete next.stateMessage;
+      return next;
+    });
+  }
+}
+
+function refuseIfDeleting(r: RequestRecord): void {
+  if (r.state === 'DELETING') {
+    throw new StateError('CONFLICT', `request ${r.request.id} is being deleted`);
+  }
+}
