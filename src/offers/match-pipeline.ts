@@ -6,14 +6,19 @@
  */
 import { REJECTION_REASONS } from './offer-model.js';
 import type { EncodedSnapshot } from './compact-encoding.js';
-import { FEASIBILITY_STAGES, type FeasibilityStage, type MatchContext } from './feasibility.js';
+import {
+  FEASIBILITY_STAGES,
+  FIRST_RULE_STAGE,
+  type FeasibilityStage,
+  type MatchContext,
+} from './feasibility.js';
 import { MatchState } from './match-state.js';
 import type { ResolvedMatchOptions } from './offer-model.js';
 import { makeOfferScorer, type OfferScorer } from './offer-scorer.js';
 import { OfferSelector } from './offer-selector.js';
 import { assignPorts } from './port-assigner.js';
 import { makeSeededRandom, type SeededRandom } from './seeded-random.js';
-import { taskShapeOf } from './task-shape.js';
+import { resourceShapeOf, taskShapeOf } from './task-shape.js';
 
 /** Placements made by one run, as parallel arrays in placement order. */
 export interface PipelineOutcome {
@@ -97,21 +102,47 @@ export class MatchPipeline {
 
   /**
    * Why each of `tasks` fits none of `candidates` in the current state: the first rejecting
-   * stage, counted over every candidate. Tasks of the same shape share one scan.
+   * stage, counted over every candidate. Tasks share a scan when their resources alone fit no
+   * candidate (then the rules never get a say) or when their whole shape is equal.
    */
   explain(tasks: readonly number[], candidates: Int32Array): Map<number, ReasonCounts> {
+    const byResources = new Map<string, ReasonCounts | null>();
     const byShape = new Map<string, ReasonCounts>();
     const result = new Map<number, ReasonCounts>();
     for (const t of tasks) {
-      const shape = taskShapeOf(this.snap, t);
-      let counts = byShape.get(shape);
-      if (!counts) {
-        counts = new Int32Array(REJECTION_REASONS.length + 1);
-        for (const o of candidates) counts[this.rejectionOf(t, o)]!++;
+      const resources = resourceShapeOf(this.snap, t);
+      let counts = byResources.get(resources);
+      if (counts === undefined) {
+        counts = this.countResourceRejections(t, candidates);
+        byResources.set(resources, counts);
+      }
+      if (counts === null) {
+        const shape = taskShapeOf(this.snap, t);
+        counts = byShape.get(shape) ?? this.countRejections(t, candidates);
         byShape.set(shape, counts);
       }
       result.set(t, counts);
     }
     return result;
+  }
+
+  private countRejections(t: number, candidates: Int32Array): ReasonCounts {
+    const counts = new Int32Array(REJECTION_REASONS.length + 1);
+    for (const o of candidates) counts[this.rejectionOf(t, o)]!++;
+    return counts;
+  }
+
+  /** Counts by the resource stages alone; null as soon as one candidate passes them all. */
+  private countResourceRejections(t: number, candidates: Int32Array): ReasonCounts | null {
+    const counts = new Int32Array(REJECTION_REASONS.length + 1);
+    const stages = this.stages;
+    for (const o of candidates) {
+      let reason = 0;
+      for (let i = 0; i < FIRST_RULE_STAGE && reason === 0; i++)
+        reason = stages[i]!(this.context, t, o);
+      if (reason === 0) return null;
+      counts[reason]!++;
+    }
+    return counts;
   }
 }

@@ -8,18 +8,22 @@
  *   left pending while a feasible offer exists. Two bookkeeping tricks keep that cheap on a
  *   busy cluster: offers too small for the smallest task of the cycle leave the candidate
  *   list, and a task "shape" that found no offer is remembered, since in one cycle resources
- *   only shrink and counts only grow (every rule is monotone), so the same shape fails again.
+ *   only shrink and counts only grow (every rule is monotone), so the same shape fails again;
+ *   so is a resource need no offer could meet, which rules out every larger need too.
  */
 import { SLOTS, type EncodedSnapshot } from './compact-encoding.js';
 import { FIRST_RULE_STAGE } from './feasibility.js';
 import type { MatchState } from './match-state.js';
 import type { ResolvedMatchOptions } from './offer-model.js';
 import type { OfferScorer } from './offer-scorer.js';
-import { resourceShapeOf, taskShapeOf } from './task-shape.js';
+import { taskShapeOf } from './task-shape.js';
 import { shuffleInPlace, type SeededRandom } from './seeded-random.js';
 
 /** First rejecting reason code for (t, o), or 0 when feasible. */
 export type RejectionOf = (t: number, o: number) => number;
+
+/** Most hopeless needs remembered; the list is checked linearly. */
+const MAX_HOPELESS_NEEDS = 32;
 
 /** Scores differing by less than this are a tie, broken at random. */
 const TIE = 1e-12;
@@ -32,8 +36,10 @@ export class OfferSelector {
   private aliveCount: number;
   private cursor = 0;
   private readonly minNeed: Float64Array;
-  /** Task shapes (full signature, or resources only) known to fit nowhere this cycle. */
+  /** Task shapes known to fit nowhere this cycle. */
   private readonly hopeless = new Set<string>();
+  /** Resource needs no offer could meet this cycle (so neither can any larger need). */
+  private readonly hopelessNeeds: Float64Array[] = [];
   private readonly sampling: boolean;
 
   /**
@@ -67,6 +73,8 @@ export class OfferSelector {
   /** The chosen offer for task t, or -1 when no candidate is feasible. */
   select(t: number): number {
     if (!this.sampling) return this.scan(t, 0, this.aliveCount).best;
+    // Cheap test first: needs at least those of a task no offer had the resources for.
+    if (this.dominatesHopelessNeed(t)) return -1;
     const n = this.aliveCount;
     const window = Math.min(n, this.options.maxScan);
     const sampled = this.scan(t, 0, window, this.options.sampleSize);
@@ -76,17 +84,39 @@ export class OfferSelector {
     return best;
   }
 
-  /** The sample came back empty: scan everything left, unless this shape is known hopeless. */
+  /** The sample came back empty: scan everything left, unless this task is known hopeless. */
   private scanRest(t: number, from: number, n: number): number {
     const shape = taskShapeOf(this.snap, t);
-    const resources = resourceShapeOf(this.snap, t);
-    if (this.hopeless.has(shape) || this.hopeless.has(resources)) return -1;
+    if (this.hopeless.has(shape)) return -1;
     const rest = this.scan(t, from, n);
     if (rest.best < 0) {
       this.hopeless.add(shape);
-      if (!rest.resourcesFit) this.hopeless.add(resources);
+      if (!rest.resourcesFit) this.addHopelessNeed(t);
     }
     return rest.best;
+  }
+
+  /** Whether task t needs at least as much of every resource as some hopeless need. */
+  private dominatesHopelessNeed(t: number): boolean {
+    const need = this.snap.taskNeed;
+    const b = t * SLOTS;
+    for (const h of this.hopelessNeeds) {
+      if (
+        need[b]! >= h[0]! &&
+        need[b + 1]! >= h[1]! &&
+        need[b + 2]! >= h[2]! &&
+        need[b + 3]! >= h[3]!
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Remembers t's need as fitting no offer; kept short, as the list is scanned per task. */
+  private addHopelessNeed(t: number): void {
+    if (this.hopelessNeeds.length >= MAX_HOPELESS_NEEDS) return;
+    this.hopelessNeeds.push(this.snap.taskNeed.slice(t * SLOTS, t * SLOTS + SLOTS));
   }
 
   /**

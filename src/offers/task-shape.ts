@@ -15,20 +15,17 @@ export function resourceShapeOf(snap: EncodedSnapshot, t: number): string {
 /** The full shape: resources, host and rack rules with their counting scopes, attributes. */
 export function taskShapeOf(snap: EncodedSnapshot, t: number): string {
   const rack = snap.taskRackLimit[t]!;
-  const parts: unknown[] = [
-    resourceShapeOf(snap, t),
-    snap.taskHostScope[t],
-    snap.taskHostLimit[t],
-    snap.taskHostReason[t],
-    rack,
-    rack === NO_LIMIT ? -1 : snap.taskDeploy[t],
-    Array.from(snap.taskReqKey.subarray(snap.taskReqStart[t], snap.taskReqStart[t + 1])),
-    Array.from(snap.taskReqValue.subarray(snap.taskReqStart[t], snap.taskReqStart[t + 1])),
-  ];
-  for (let j = snap.taskAllowStart[t]!; j < snap.taskAllowStart[t + 1]!; j++) {
-    const from = snap.taskAllowValueStart[j];
-    const values = snap.taskAllowValue.subarray(from, snap.taskAllowValueStart[j + 1]);
-    parts.push(snap.taskAllowKey[j], Array.from(values));
+  let shape =
+    `${resourceShapeOf(snap, t)}|h${snap.taskHostScope[t]},${snap.taskHostLimit[t]},` +
+    `${snap.taskHostReason[t]}|k${rack},${rack === NO_LIMIT ? -1 : snap.taskDeploy[t]}|q`;
+  for (let j = snap.taskReqStart[t]!; j < snap.taskReqStart[t + 1]!; j++) {
+    shape += `${snap.taskReqKey[j]}=${snap.taskReqValue[j]},`;
   }
-  return JSON.stringify(parts);
+  for (let j = snap.taskAllowStart[t]!; j < snap.taskAllowStart[t + 1]!; j++) {
+    shape += `|a${snap.taskAllowKey[j]}:`;
+    for (let v = snap.taskAllowValueStart[j]!; v < snap.taskAllowValueStart[j + 1]!; v++) {
+      shape += `${snap.taskAllowValue[v]},`;
+    }
+  }
+  return shape;
 }
