@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { AGENT_USAGE, runAgent, runExecutor } from '../agent/index.js';
 import { runDevCluster } from '../dev/index.js';
 import { LB_AGENT_USAGE, makeLbExtensionFactory, runLbAgent } from '../lb/index.js';
 import {
@@ -14,6 +15,7 @@ commands:
   scheduler   run a scheduler replica (flags: --config, --zk, --chroot, --replica-id,
               --http-port, --grpc-port, --session-timeout-ms, --host, --advertise-host)
   ${LB_AGENT_USAGE}
+  ${AGENT_USAGE}
   dev         run a local cluster: ZooKeeper and 3 replicas
   state       print a replica's view of the cluster (--api http://host:port)
   version     print the version`;
@@ -26,6 +28,10 @@ export async function runCommand(argv: string[]): Promise<void> {
       return runScheduler(rest);
     case 'lb-agent':
       return runLbAgent(rest);
+    case 'agent':
+      return runAgent(rest, THALES_VERSION);
+    case 'executor':
+      return runExecutor(rest);
     case 'dev':
       return runDevCluster();
     case 'state':

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Coordinator } from '../coordination/index.js';
+import { makeLogger, makeRegistry } from '../observability/index.js';
+import { Agent } from './agent.js';
+import { AgentConfigError, parseAgentArgs } from './agent-config.js';
+import { readLeaderGrpcAddress } from './leader-address.js';
+import { detectResources } from './resources.js';
+
+/** The argv that starts `thales executor` with the same Node and CLI as this agent. */
+export function executorArgv(): string[] {
+  // This module is dist/src/agent/agent-command.js; the CLI is dist/src/cli/main.js.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const cli = path.join(here, '..', 'cli', 'main.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+  return [process.execPath, cli, 'executor'];
+}
+
+/** `thales agent`: validates flags, starts the agent, stops it on SIGTERM/SIGINT. */
+export async function runAgent(argv: string[], version: string): Promise<void> {
+  let config;
+  try {
+    config = parseAgentArgs(argv, { host: os.hostname() });
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw new Error(`agent: invalid flag ${err.message}`);
+    throw err;
+  }
+  const workDir = path.resolve(config['work-dir']);
+  mkdirSync(workDir, { recursive: true });
+  const logger = makeLogger({});
+  let zk: Coordinator | undefined;
+  if (config.zk) {
+    zk = new Coordinator({
+      connectString: config.zk,
+      chroot: config.chroot,
+      sessionTimeoutMs: 10_000,
+      logger,
+    });
+    zk.start();
+  }
+  const fixed = config.scheduler ?? [];
+  const addresses = async (): Promise<string[]> => {
+    const leader = zk?.ready ? await readLeaderGrpcAddress(zk).catch(() => null) : null;
+    return leader ? [leader, ...fixed.filter((a) => a !== leader)] : fixed;
+  };
+  const agent = new Agent({
+    workDir,
+    ...(config['agent-id'] ? { agentId: config['agent-id'] } : {}),
+    host: config.host,
+    rack: config.rack,
+    attributes: config.attribute,
+    resources: detectResources(workDir, {
+      ...(config.cpus !== undefined ? { cpus: config.cpus } : {}),
+      ...(config['memory-mb'] !== undefined ? { memoryMb: config['memory-mb'] } : {}),
+      ...(config['disk-mb'] !== undefined ? { diskMb: config['disk-mb'] } : {}),
+    }),
+    portRanges: config.ports,
+    httpHost: config['http-host'],
+    httpPort: config['http-port'],
+    addresses,
+    executorArgv: executorArgv(),
+    version,
+    logger,
+    registry: makeRegistry({ role: 'agent' }),
+  });
+  await agent.start();
+  const onSignal = (): void => {
+    void agent
+      .stop()
+      .then(() => zk?.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,89 @@
+import { existsSync, statSync } from 'node:fs';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ApiError, ERROR_STATUS, toApiError } from '../api/index.js';
+import { type WorkDirLayout, isSafeTaskId } from './sandbox-layout.js';
+import { listDir, readChunk, resolveSandboxPath } from './sandbox-files.js';
+
+/** What the agent's HTTP endpoint needs from the agent. */
+export interface AgentHttpBackend {
+  agentId: string;
+  layout: WorkDirLayout;
+  registry: Registry;
+  logger: Logger;
+  connected(): boolean;
+  tasks(): { taskId: string; state: string }[];
+}
+
+/** The agent's Koa app: /health, /metrics, /tasks and sandbox reads (the leader proxies these). */
+export function makeAgentHttpApp(b: AgentHttpBackend): Koa {
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = toApiError(err);
+      if (e.code === 'INTERNAL') b.logger.error({ err, path: ctx.path }, 'request failed');
+      ctx.status = ERROR_STATUS[e.code].http;
+      ctx.body = e.toJSON();
+    }
+  });
+  const router = new Router();
+  router.get('/health', (ctx) => {
+    ctx.body = { healthy: true, agentId: b.agentId, connected: b.connected() };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = b.registry.contentType;
+    ctx.body = await b.registry.metrics();
+  });
+  router.get('/tasks', (ctx) => {
+    ctx.body = { agentId: b.agentId, tasks: b.tasks() };
+  });
+  router.get('/sandbox/:taskId/read', (ctx) => {
+    const root = sandboxOf(b.layout, ctx.params.taskId ?? '');
+    const rel = queryString(ctx.query.path, 'path');
+    const file = resolveSandboxPath(root, rel);
+    if (statSync(file).isDirectory())
+      throw new ApiError('INVALID_ARGUMENT', 'path names a directory', { field: 'path' });
+    const offset = queryInt(ctx.query.offset, 'offset', 0);
+    const length = queryInt(ctx.query.length, 'length', 65_536);
+    ctx.body = readChunk(file, offset, length);
+  });
+  router.get('/sandbox/:taskId/files', (ctx) => {
+    const root = sandboxOf(b.layout, ctx.params.taskId ?? '');
+    const rel = typeof ctx.query.path === 'string' && ctx.query.path !== '' ? ctx.query.path : '.';
+    const dir = resolveSandboxPath(root, rel);
+    if (!statSync(dir).isDirectory())
+      throw new ApiError('INVALID_ARGUMENT', 'path names a file', { field: 'path' });
+    ctx.body = { taskId: ctx.params.taskId, currentDirectory: rel, files: listDir(dir, root) };
+  });
+  app.use(router.routes()).use(router.allowedMethods());
+  app.use((ctx) => {
+    throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+  });
+  return app;
+}
+
+function sandboxOf(layout: WorkDirLayout, taskId: string): string {
+  if (!isSafeTaskId(taskId))
+    throw new ApiError('INVALID_ARGUMENT', 'taskId is not a valid task id', { field: 'taskId' });
+  const dir = layout.sandbox(taskId);
+  if (!existsSync(dir)) throw new ApiError('NOT_FOUND', `no sandbox for task ${taskId}`);
+  return dir;
+}
+
+function queryString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '')
+    throw new ApiError('INVALID_ARGUMENT', `${field} is required`, { field });
+  return value;
+}
+
+function queryInt(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n) || n < 0)
+    throw new ApiError('INVALID_ARGUMENT', `${field} must be a non-negative integer`, { field });
+  return n;
+}

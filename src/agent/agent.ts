@@ -1,0 +1,220 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { closeHttpServer, listen } from '../api/index.js';
+import type { LeaderMessage__Output } from '../gen/thales/v1/LeaderMessage.js';
+import type { Register } from '../gen/thales/v1/Register.js';
+import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
+import { AgentIdentityStore } from './agent-identity.js';
+import { makeAgentHttpApp } from './agent-http.js';
+import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
+import { writeJsonAtomic } from './atomic-file.js';
+import { LeaderStream } from './leader-stream.js';
+import type { AgentResources } from './resources.js';
+import { WorkDirLayout } from './sandbox-layout.js';
+import { type OutboxEntry, StatusOutbox } from './status-outbox.js';
+import { type TaskReport, TaskSupervisor } from './task-supervisor.js';
+import { decideTerm } from './term-fence.js';
+
+/** Everything `thales agent` runs with, once flags are validated and resources detected. */
+export interface AgentOptions {
+  workDir: string;
+  agentId?: string;
+  host: string;
+  rack: string;
+  attributes: Record<string, string>;
+  resources: AgentResources;
+  portRanges: { begin: number; end: number }[];
+  httpHost: string;
+  httpPort: number;
+  addresses: () => Promise<string[]>;
+  executorArgv: string[];
+  version: string;
+  logger: Logger;
+  registry: Registry;
+}
+
+/**
+ * `thales agent`: holds the stream to the leader, launches and kills tasks through executors,
+ * and keeps every status update in its outbox until the leader acknowledges it.
+ */
+export class Agent {
+  readonly layout: WorkDirLayout;
+  private readonly identity: AgentIdentityStore;
+  private readonly outbox: StatusOutbox;
+  private readonly supervisor: TaskSupervisor;
+  private readonly stream: LeaderStream;
+  private readonly metrics: AgentMetrics;
+  private readonly log: Logger;
+  private server: http.Server | undefined;
+  private httpAddress = '';
+  private counter = 0;
+  private readonly bootId = Date.now().toString(36);
+
+  constructor(private readonly o: AgentOptions) {
+    this.layout = new WorkDirLayout(o.workDir);
+    this.identity = new AgentIdentityStore(this.layout.agentJson, o.agentId);
+    this.log = o.logger.child({ component: 'agent', agentId: this.identity.agentId });
+    this.outbox = new StatusOutbox(this.layout.outboxDir);
+    this.metrics = makeAgentMetrics(o.registry);
+    this.supervisor = new TaskSupervisor({
+      layout: this.layout,
+      agentId: this.identity.agentId,
+      executorArgv: o.executorArgv,
+      logger: this.log,
+      report: (r) => this.report(r),
+    });
+    this.stream = new LeaderStream({
+      addresses: o.addresses,
+      logger: this.log,
+      register: () => this.makeRegister(),
+      pending: () => this.pendingToSend(),
+      onMessage: (m) => this.onLeaderMessage(m),
+      onReconnect: () => this.metrics.reconnects.inc(),
+      onConnectedChange: (c) => this.metrics.connected.set(c ? 1 : 0),
+    });
+  }
+
+  /** The stable agent id. */
+  get agentId(): string {
+    return this.identity.agentId;
+  }
+
+  /** Re-attaches to sandboxes, serves HTTP, then connects to the leader. */
+  async start(): Promise<void> {
+    this.supervisor.start();
+    this.server = http.createServer(
+      makeAgentHttpApp({
+        agentId: this.agentId,
+        layout: this.layout,
+        registry: this.o.registry,
+        logger: this.log,
+        connected: () => this.stream.connected,
+        tasks: () => this.supervisor.activeTasks(),
+      }).callback(),
+    );
+    await listen(this.server, this.o.httpHost, this.o.httpPort, 'http');
+    const address = this.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.o.httpPort;
+    this.httpAddress = `${this.o.host}:${port}`;
+    this.refreshGauges();
+    this.stream.start();
+    this.log.info({ httpAddress: this.httpAddress, resources: this.o.resources }, 'agent started');
+  }
+
+  /** Stops the stream and the HTTP endpoint; tasks keep running under their executors. */
+  async stop(): Promise<void> {
+    this.stream.stop();
+    this.supervisor.stop();
+    if (this.server) await closeHttpServer(this.server, 1_000);
+  }
+
+  private makeRegister(): Register {
+    const active = this.supervisor.activeTasks();
+    const activeIds = new Set(active.map((t) => t.taskId));
+    // Tasks that ended but whose final update the leader has not acknowledged yet.
+    const ended = this.outbox
+      .pending()
+      .filter((e) => !activeIds.has(e.taskId))
+      .map((e) => ({ taskId: e.taskId, state: e.state }));
+    const lastByTask = new Map([...ended, ...active].map((t) => [t.taskId, t.state]));
+    return {
+      agentId: this.agentId,
+      host: this.o.host,
+      rack: this.o.rack,
+      attributes: this.o.attributes,
+      resources: this.o.resources,
+      portRanges: this.o.portRanges,
+      tasks: [...lastByTask].map(([taskId, state]) => ({ taskId, state })),
+      highestTerm: this.identity.highestTerm,
+      httpAddress: this.httpAddress,
+      version: this.o.version,
+    };
+  }
+
+  private onLeaderMessage(m: LeaderMessage__Output): boolean {
+    const decision = decideTerm(this.identity.highestTerm, m.term);
+    if (decision === 'refuse') {
+      this.metrics.refusedTerm.inc();
+      this.log.warn(
+        { term: m.term, highestTerm: this.identity.highestTerm, msg: m.msg },
+        'refused a message from an older leader term',
+      );
+      return false;
+    }
+    if (decision === 'raise') this.identity.raiseTerm(m.term);
+    switch (m.msg) {
+      case 'launch':
+        if (m.launch?.task) {
+          this.metrics.launches.inc();
+          this.supervisor.launch(m.launch.task);
+        }
+        break;
+      case 'kill':
+        if (m.kill) {
+          this.metrics.kills.inc();
+          this.supervisor.kill(m.kill.taskId, m.kill.graceMs, m.kill.reason);
+        }
+        break;
+      case 'ack': {
+        const n = this.outbox.ack(m.ack?.updateIds ?? []);
+        this.metrics.updatesAcked.inc(n);
+        break;
+      }
+      default:
+        break;
+    }
+    this.refreshGauges();
+    return true;
+  }
+
+  /** Persists a state change in the outbox (and the sandbox's reported.json), then sends it. */
+  private report(r: TaskReport): string {
+    const updateId = `${this.agentId}-${this.bootId}-${++this.counter}`;
+    const entry = this.outbox.add({
+      updateId,
+      taskId: r.taskId,
+      state: r.state,
+      message: r.message,
+      hasExitCode: r.exitCode !== undefined,
+      exitCode: r.exitCode ?? 0,
+      atMs: Date.now(),
+    });
+    // An unknown task (kill of a task never launched here) has no sandbox to note it in.
+    if (existsSync(this.layout.sandbox(r.taskId)))
+      writeJsonAtomic(this.layout.file(r.taskId, 'reported.json'), { state: r.state, updateId });
+    this.log.info(
+      { taskId: r.taskId, state: r.state, updateId, exitCode: r.exitCode },
+      'task state',
+    );
+    if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    this.refreshGauges();
+    return updateId;
+  }
+
+  private pendingToSend(): StatusUpdate[] {
+    const all = this.outbox.pending().map(toStatusUpdate);
+    this.metrics.updatesSent.inc(all.length);
+    return all;
+  }
+
+  private refreshGauges(): void {
+    this.metrics.updatesPending.set(this.outbox.size);
+    this.metrics.tasksRunning.set(
+      this.supervisor.activeTasks().filter((t) => t.state === 'TASK_RUNNING').length,
+    );
+  }
+}
+
+function toStatusUpdate(e: OutboxEntry): StatusUpdate {
+  return {
+    updateId: e.updateId,
+    taskId: e.taskId,
+    state: e.state,
+    message: e.message,
+    hasExitCode: e.hasExitCode,
+    exitCode: e.exitCode,
+    atMs: e.atMs,
+  };
+}

@@ -1,0 +1,120 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
+import { readJsonOrUndefined } from './atomic-file.js';
+
+/** Singularity task state names carried by StatusUpdate.state and AgentTask.state. */
+export const TASK_STATES = [
+  'TASK_LAUNCHED',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_LOST',
+] as const;
+
+/** One of {@link TASK_STATES}. */
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** The states after which a task never changes again. */
+export function isTerminal(state: TaskState): boolean {
+  return (
+    state === 'TASK_FINISHED' ||
+    state === 'TASK_FAILED' ||
+    state === 'TASK_KILLED' ||
+    state === 'TASK_LOST'
+  );
+}
+
+/** `sandboxes/<taskId>/task.json`: the TaskSpec (camelCase) plus who launched it and when. */
+export type TaskJson = TaskSpec__Output & { agentId: string; launchedAt: number };
+
+/** `sandboxes/<taskId>/executor.json`; `taskPid` is null until the task process started. */
+export interface ExecutorJson {
+  executorPid: number;
+  /** /proc/<pid>/stat start time of the executor, to tell it from a process reusing its pid. */
+  executorStartTime: number;
+  taskPid: number | null;
+  /** The task's own process group (= taskPid); signals go to the whole group. */
+  pgid: number | null;
+  taskStartTime: number | null;
+  startedAt: number;
+}
+
+/** `sandboxes/<taskId>/exit.json`, written once by the executor when the task has ended. */
+export interface ExitJson {
+  exitCode: number | null;
+  signal: string | null;
+  finishedAt: number;
+  state: TaskState;
+  message?: string;
+}
+
+/** `sandboxes/<taskId>/kill.json`: written by the agent before it signals the task. */
+export interface KillJson {
+  requestedAt: number;
+  graceMs: number;
+  reason: string;
+}
+
+/** `sandboxes/<taskId>/reported.json`: the last state the agent put in its outbox. */
+export interface ReportedJson {
+  state: TaskState;
+  updateId: string;
+}
+
+/** The files of one work dir (see docs/agent.md, "Sandbox layout"). */
+export class WorkDirLayout {
+  constructor(readonly root: string) {}
+
+  get agentJson(): string {
+    return path.join(this.root, 'agent.json');
+  }
+  get outboxDir(): string {
+    return path.join(this.root, 'status-outbox');
+  }
+  get sandboxesDir(): string {
+    return path.join(this.root, 'sandboxes');
+  }
+  sandbox(taskId: string): string {
+    return path.join(this.sandboxesDir, taskId);
+  }
+  file(
+    taskId: string,
+    name: 'task.json' | 'executor.json' | 'exit.json' | 'kill.json' | 'reported.json',
+  ): string {
+    return path.join(this.sandbox(taskId), name);
+  }
+
+  /** Task ids with a sandbox on disk. */
+  listSandboxes(): string[] {
+    if (!existsSync(this.sandboxesDir)) return [];
+    return readdirSync(this.sandboxesDir).filter((n) => !n.startsWith('.'));
+  }
+}
+
+/** Everything the agent knows about one sandbox, read from disk. */
+export interface SandboxFiles {
+  task: TaskJson | undefined;
+  executor: ExecutorJson | undefined;
+  exit: ExitJson | undefined;
+  kill: KillJson | undefined;
+  reported: ReportedJson | undefined;
+}
+
+/** Reads a sandbox's JSON files (missing or half-written files read as undefined). */
+export function readSandbox(layout: WorkDirLayout, taskId: string): SandboxFiles {
+  return {
+    task: readJsonOrUndefined<TaskJson>(layout.file(taskId, 'task.json')),
+    executor: readJsonOrUndefined<ExecutorJson>(layout.file(taskId, 'executor.json')),
+    exit: readJsonOrUndefined<ExitJson>(layout.file(taskId, 'exit.json')),
+    kill: readJsonOrUndefined<KillJson>(layout.file(taskId, 'kill.json')),
+    reported: readJsonOrUndefined<ReportedJson>(layout.file(taskId, 'reported.json')),
+  };
+}
+
+/** A task id usable as a directory name: no separators, no dot-only names. */
+export function isSafeTaskId(taskId: string): boolean {
+  return /^[A-Za-z0-9_.:@-]{1,200}$/.test(taskId) && !/^\.+$/.test(taskId);
+}

@@ -1,0 +1,84 @@
+import { type SandboxFiles, type TaskState, isTerminal } from './sandbox-layout.js';
+
+/** What the supervisor observed about one task, besides its sandbox files. */
+export interface TaskObservation {
+  files: SandboxFiles;
+  /** The executor process named by executor.json is alive (and is ours: same start time). */
+  executorAlive: boolean;
+  /** The executor this agent spawned has not exited yet (before executor.json exists). */
+  spawnPending: boolean;
+  now: number;
+  /** How long an executor may take to write executor.json before the task counts as lost. */
+  startGraceMs: number;
+}
+
+/** The state a task is in now, and the updates to send to get the leader there. */
+export interface TaskTransition {
+  observed: TaskState;
+  /** States not yet reported, in order (STARTING, RUNNING, then the final state). */
+  toReport: TaskState[];
+  /** Why the task is lost, when it is. */
+  message?: string;
+}
+
+const ORDER: Record<TaskState, number> = {
+  TASK_LAUNCHED: 0,
+  TASK_STARTING: 1,
+  TASK_RUNNING: 2,
+  TASK_FINISHED: 3,
+  TASK_FAILED: 3,
+  TASK_KILLED: 3,
+  TASK_LOST: 3,
+};
+
+/**
+ * Derives a task's state from its sandbox and process liveness (pure). The caller checks
+ * liveness BEFORE reading the files: an executor writes exit.json and then exits, so a dead
+ * executor with no exit.json read afterwards really vanished (TASK_LOST).
+ */
+export function deriveTaskTransition(o: TaskObservation): TaskTransition {
+  const { files } = o;
+  let observed: TaskState;
+  let message: string | undefined;
+  if (files.exit) {
+    observed = files.exit.state;
+    message = files.exit.message;
+  } else if (files.executor) {
+    if (o.executorAlive) observed = files.executor.taskPid ? 'TASK_RUNNING' : 'TASK_STARTING';
+    else {
+      observed = 'TASK_LOST';
+      message = 'executor vanished without writing exit.json';
+    }
+  } else {
+    const launchedAt = files.task?.launchedAt ?? 0;
+    if (o.spawnPending || o.now - launchedAt < o.startGraceMs) observed = 'TASK_LAUNCHED';
+    else {
+      observed = 'TASK_LOST';
+      message = 'executor never started';
+    }
+  }
+  return { observed, toReport: statesToReport(files, observed), ...(message ? { message } : {}) };
+}
+
+function statesToReport(files: SandboxFiles, observed: TaskState): TaskState[] {
+  const reported = files.reported?.state;
+  if (reported && isTerminal(reported)) return [];
+  const from = reported ? ORDER[reported] : 0;
+  const out: TaskState[] = [];
+  const started = !!files.executor;
+  const ran = !!files.executor?.taskPid;
+  if (started && from < 1 && ORDER[observed] >= 1) out.push('TASK_STARTING');
+  if (ran && from < 2 && ORDER[observed] >= 2) out.push('TASK_RUNNING');
+  if (isTerminal(observed)) out.push(observed);
+  return out;
+}
+
+/** The final state an executor records for a task that ended (pure). */
+export function finalStateOf(exit: {
+  exitCode: number | null;
+  signal: string | null;
+  killRequested: boolean;
+}): TaskState {
+  if (exit.killRequested) return 'TASK_KILLED';
+  return exit.exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED';
+}

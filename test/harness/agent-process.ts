@@ -1,0 +1,151 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+import { readSandbox, WorkDirLayout } from '../../src/agent/index.js';
+import { ThalesProcess, findFreePort } from '../../src/dev/index.js';
+import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+
+/** A `thales agent` process under test, with its work dir and HTTP endpoint. */
+export interface AgentUnderTest {
+  proc: ThalesProcess;
+  workDir: string;
+  httpUrl: string;
+  layout: WorkDirLayout;
+}
+
+/**
+ * Starts a real `thales agent` (from dist/) on a free HTTP port. When the test finishes the
+ * agent is stopped and every executor and task group found in its sandboxes is SIGKILLed.
+ */
+export async function startAgentProcess(
+  workDir: string,
+  scheduler: string,
+  extraArgs: string[] = [],
+): Promise<AgentUnderTest> {
+  const port = await findFreePort();
+  const args = [
+    'agent',
+    '--work-dir',
+    workDir,
+    '--scheduler',
+    scheduler,
+    '--host',
+    '127.0.0.1',
+    '--http-host',
+    '127.0.0.1',
+    '--http-port',
+    String(port),
+    '--cpus',
+    '2',
+    '--memory-mb',
+    '1024',
+    ...extraArgs,
+  ];
+  const proc = new ThalesProcess('agent', args, path.join(workDir, 'agent.log'), {
+    THALES_LOG_LEVEL: 'debug',
+  });
+  const agent = {
+    proc,
+    workDir,
+    httpUrl: `http://127.0.0.1:${port}`,
+    layout: new WorkDirLayout(workDir),
+  };
+  onTestFinished(async () => {
+    await proc.stop(2_000);
+    killSandboxProcesses(workDir);
+  });
+  proc.start();
+  await waitForAgentHttp(agent);
+  return agent;
+}
+
+/**
+ * A fresh work dir; when the test ends, every process recorded in its sandboxes is killed and
+ * the dir removed (kept, with its logs, if the test failed).
+ */
+export function makeAgentWorkDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-agent-test-'));
+  onTestFinished((ctx) => {
+    killSandboxProcesses(dir);
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`[agent harness] kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Waits until the agent answers /health. */
+export async function waitForAgentHttp(agent: AgentUnderTest): Promise<void> {
+  await waitFor('agent /health', () => fetchJson(`${agent.httpUrl}/health`), { timeoutMs: 20_000 });
+}
+
+/** SIGKILLs every executor and task process group recorded in the work dir's sandboxes. */
+export function killSandboxProcesses(workDir: string): void {
+  const layout = new WorkDirLayout(workDir);
+  for (const taskId of layout.listSandboxes()) {
+    const e = readSandbox(layout, taskId).executor;
+    for (const pgid of [e?.pgid, e?.executorPid]) {
+      if (!pgid) continue;
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/** Pids of live processes whose environment holds TASK_ID=`taskId` (the task's processes). */
+export function processesWithTaskId(taskId: string): number[] {
+  const needle = `TASK_ID=${taskId}\0`;
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue;
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(needle)) out.push(Number(name));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** Pids of live `thales executor` processes for `taskId` (found by their command line). */
+export function executorsOf(taskId: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue;
+      const i = cmd.indexOf('executor');
+      if (i >= 0 && cmd[i + 2]?.endsWith(`/sandboxes/${taskId}`)) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** A TaskSpec for tests (camelCase, as the fake leader sends it). */
+export function testTask(
+  taskId: string,
+  command: string,
+  args: string[] = [],
+  extra: { ports?: number[]; env?: Record<string, string> } = {},
+) {
+  return {
+    taskId,
+    requestId: 'req-1',
+    deployId: 'dep-1',
+    instanceNo: 1,
+    command,
+    arguments: args,
+    env: extra.env ?? {},
+    resources: { cpus: 0.1, memoryMb: 64, diskMb: 10 },
+    ports: extra.ports ?? [],
+  };
+}
