@@ -17,6 +17,7 @@ import {
   type LocalReplica,
 } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
 import { SplitBrainPoller } from './split-brain-poller.js';
 
 export { fetchJson, waitFor };
@@ -102,6 +103,17 @@ export class TestCluster {
     readonly poller: SplitBrainPoller,
   ) {}
 
+  /** Watches the leader's fenced heartbeat for writes of a deposed leader (set by startCluster). */
+  heartbeats: HeartbeatMonitor | undefined;
+
+  /**
+   * Every invariant violation the background observers saw: two replicas reporting LEADER in
+   * one term, and leader writes out of term order. Tests assert this is empty at the end.
+   */
+  invariantViolations(): unknown[] {
+    return [...this.poller.violations, ...(this.heartbeats?.violations ?? [])];
+  }
+
   /** The replica with this id. */
   replica(id: string): LocalReplica {
     const r = this.replicas.find((x) => x.id === id);
@@ -160,6 +172,7 @@ export class TestCluster {
   /** Stops every replica (SIGCONT + SIGTERM, then SIGKILL) and the poller. */
   async stop(): Promise<void> {
     this.poller.stop();
+    this.heartbeats?.stop();
     await Promise.all(this.replicas.map((r) => r.process.stop(3_000)));
   }
 }
@@ -188,6 +201,7 @@ export async function startCluster(
   // Registered after makeTempDir's hook: hooks run in reverse, so processes stop before rm.
   onTestFinished(() => cluster.stop());
   poller.start();
+  cluster.heartbeats = new HeartbeatMonitor(await cluster.coordinator());
   await cluster.waitForLeader();
   return cluster;
 }

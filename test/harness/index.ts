@@ -12,4 +12,5 @@ export {
   type ClusterOptions,
 } from './cluster.js';
 export { SplitBrainPoller, type SplitBrainViolation } from './split-brain-poller.js';
+export { HeartbeatMonitor, type HeartbeatViolation } from './heartbeat-monitor.js';
 export { runThales, type CliResult } from './cli.js';
