@@ -71,6 +71,32 @@ describe('OfferMatcherPool', () => {
   });
 });
 
+describe('OfferMatcherPool input checks (tasks are checked while the workers run)', () => {
+  it.each([
+    ['a null task', (tasks: unknown[]) => (tasks[3] = null), /^tasks\[3\]: must be an object$/],
+    [
+      'a task without a key',
+      (tasks: unknown[]) => (tasks[4] = { resources: {} }),
+      /^tasks\[4\]\.key: must be an object$/,
+    ],
+    [
+      'a duplicate key',
+      (tasks: unknown[]) => (tasks[5] = tasks[2]),
+      /^tasks\[5\]\.key: duplicate task key/,
+    ],
+    [
+      'an unknown placement',
+      (tasks: unknown[]) => (tasks[6] = { ...(tasks[6] as object), placement: 'X' }),
+      /^tasks\[6\]\.placement/,
+    ],
+  ])('rejects %s and places nothing', async (_, spoil, message) => {
+    const input = makeScenario(60, 6, 2);
+    const tasks: unknown[] = [...input.tasks];
+    spoil(tasks);
+    await expect(pool.match({ offers: input.offers, tasks } as never)).rejects.toThrow(message);
+  });
+});
+
 describe('settleCycle (the main-thread verifier) with fake worker output', () => {
   it('refuses proposals that over-commit, reuse ports, repeat tasks or point nowhere', () => {
     fc.assert(
