@@ -94,7 +94,7 @@ export class BatchApplier {
   }
 
   /**
-   * `nginx -t` until it passes: services named in the error are restored and refused; an
+   * `nginx -t` of the batch's services (see `renderTestConf`) until it passes: services named in the error are restored and refused; an
    * error naming none of them restores and refuses every service of the batch.
    */
   private async validate(
@@ -102,7 +102,9 @@ export class BatchApplier {
     results: Map<string, ServiceOutcome>,
   ): Promise<void> {
     for (let attempt = 0; attempt <= backups.size; attempt++) {
-      const t = await this.nginx.test();
+      const present = [...backups.keys()].filter((id) => !results.has(id) && this.writer.read(id));
+      if (present.length === 0) return;
+      const t = await this.nginx.test(this.writer.writeTestConf(present));
       if (t.ok) return;
       const error = nginxError(t.output);
       const named = [...backups.keys()].filter(

@@ -8,7 +8,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { renderMainConf, renderVersionConf, type RenderedService } from './nginx-renderer.js';
+import {
+  renderMainConf,
+  renderTestConf,
+  renderVersionConf,
+  type RenderedService,
+} from './nginx-renderer.js';
 
 /**
  * The files of an lb-agent's nginx under its prefix:
@@ -35,6 +40,13 @@ export class ConfigWriter {
   /** Writes the version location nginx will serve after the next reload. */
   writeVersion(generation: number): void {
     this.writeAtomic(path.join(this.prefix, 'conf', 'version.conf'), renderVersionConf(generation));
+  }
+
+  /** Writes the config that validates only `serviceIds`; returns its path. */
+  writeTestConf(serviceIds: readonly string[]): string {
+    const file = path.join(this.prefix, 'conf', 'nginx-test.conf');
+    this.writeAtomic(file, renderTestConf({ prefix: this.prefix, port: this.port }, serviceIds));
+    return file;
   }
 
   /** The files of a service as they are on disk (null when it has none). */

@@ -42,9 +42,9 @@ export class NginxProcess {
     }
   }
 
-  /** `nginx -t`: validates the whole config as written on disk. */
-  test(): Promise<NginxRun> {
-    return this.run(['-t']);
+  /** `nginx -t`: validates the main config as written on disk, or another config file. */
+  test(confFile = this.confFile): Promise<NginxRun> {
+    return this.run(['-t'], confFile);
   }
 
   /** Starts the master (daemonized); resolves once nginx has bound its port or failed. */
@@ -127,13 +127,13 @@ export class NginxProcess {
     return false;
   }
 
-  private run(extra: string[]): Promise<NginxRun> {
+  private run(extra: string[], confFile = this.confFile): Promise<NginxRun> {
     const { bin, prefix } = this.paths;
     const args = [
       '-p',
       prefix,
       '-c',
-      this.confFile,
+      confFile,
       '-e',
       path.join(prefix, 'logs', 'error.log'),
       ...extra,

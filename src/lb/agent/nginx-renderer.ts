@@ -102,9 +102,46 @@ function fill(text: string, vars: Record<string, string>): string {
  */
 export function renderMainConf(o: { prefix: string; port: number; host?: string }): string {
   const p = o.prefix;
+  return renderConf(
+    o,
+    `${p}/nginx.pid`,
+    [`${p}/conf/upstreams/*.conf`],
+    [`${p}/conf/locations/*.conf`],
+  );
+}
+
+/**
+ * A config for `nginx -t` holding only the given services (and the same skeleton as the main
+ * config): a batch is validated without re-parsing the thousands of services that were
+ * already validated. Conflicts between services cannot arise (the leader locks paths per
+ * group and upstream names derive from unique service ids); the reload itself is still
+ * checked by waiting for the new generation to be served.
+ */
+export function renderTestConf(
+  o: { prefix: string; port: number; host?: string },
+  serviceIds: readonly string[],
+): string {
+  const p = o.prefix;
+  return renderConf(
+    o,
+    `${p}/nginx-test.pid`,
+    serviceIds.map((id) => `${p}/conf/upstreams/${id}.conf`),
+    serviceIds.map((id) => `${p}/conf/locations/${id}.conf`),
+  );
+}
+
+function renderConf(
+  o: { prefix: string; port: number; host?: string },
+  pid: string,
+  upstreams: string[],
+  locations: string[],
+): string {
+  const p = o.prefix;
+  const inc = (files: string[], indent: string): string =>
+    files.map((f) => `${indent}include ${f};`).join('\n');
   return `# Rendered by thales lb-agent. Do not edit.
 worker_processes 1;
-pid ${p}/nginx.pid;
+pid ${pid};
 error_log ${p}/logs/error.log warn;
 events { worker_connections 4096; }
 http {
@@ -116,12 +153,12 @@ http {
     scgi_temp_path ${p}/tmp/scgi;
     server_names_hash_bucket_size 128;
     variables_hash_bucket_size 128;
-    include ${p}/conf/upstreams/*.conf;
+${inc(upstreams, '    ')}
     server {
         listen ${o.host ?? '127.0.0.1'}:${o.port};
         root ${p}/html;
         include ${p}/conf/version.conf;
-        include ${p}/conf/locations/*.conf;
+${inc(locations, '        ')}
     }
 }
 `;
