@@ -123,4 +123,45 @@ describe('leader faults', () => {
     expect(heartbeatTerms.slice(firstNew).every((t) => t >= after.term)).toBe(true);
     expectNoSplitBrain(cluster);
   });
+  it('a short SIGSTOP of the leader (well within the session timeout) changes nothing', async () => {
+    const sessionTimeoutMs = 6_000;
+    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs });
+    const before = await cluster.waitForLeader();
+    before.replica.process.signal('SIGSTOP');
+    // Letting time pass is the point here: a pause a sixth of the session timeout long.
+    await new Promise((r) => setTimeout(r, sessionTimeoutMs / 6));
+    before.replica.process.signal('SIGCONT');
+    const after = await cluster.waitForLeader();
+    expect(after).toMatchObject({ replicaId: before.replicaId, term: before.term });
+    expectNoSplitBrain(cluster);
+  });
+
+  it('a follower paused past its session timeout rejoins; the leader is undisturbed', async () => {
+    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs: 2_000 });
+    const before = await cluster.waitForLeader();
+    const follower = cluster.replicas.find((r) => r.id !== before.replicaId);
+    if (!follower) throw new Error('no follower');
+    const others = cluster.replicas.filter((r) => r !== follower);
+    follower.process.signal('SIGSTOP');
+    await waitFor(
+      "the paused follower to drop out of the others' view (session expired)",
+      async () => {
+        const s = await Promise.all(others.map((r) => cluster.state(r)));
+        return s.every((x) => x && !x.replicas.some((r) => r.replicaId === follower.id));
+      },
+      { timeoutMs: 30_000 },
+    );
+    follower.process.signal('SIGCONT');
+    await waitFor(
+      "the follower to be back in everyone's view",
+      async () => {
+        const s = await Promise.all(cluster.replicas.map((r) => cluster.state(r)));
+        return s.every((x) => x?.replicas.some((r) => r.replicaId === follower.id));
+      },
+      { timeoutMs: 30_000 },
+    );
+    const after = await cluster.waitForLeader();
+    expect(after).toMatchObject({ replicaId: before.replicaId, term: before.term });
+    expectNoSplitBrain(cluster);
+  });
 });
