@@ -164,4 +164,21 @@ describe('leader faults', () => {
     expect(after).toMatchObject({ replicaId: before.replicaId, term: before.term });
     expectNoSplitBrain(cluster);
   });
+  it('a crashed leader restarted at once under the same id: one leader, higher term', async () => {
+    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs: 2_000 });
+    const before = await cluster.waitForLeader();
+    before.replica.process.signal('SIGKILL');
+    await before.replica.process.waitExit();
+    // Same id, same ports, while its old session (and latch znode) still lives in ZooKeeper.
+    before.replica.process.start();
+    const after = await cluster.waitForLeader({ aboveTerm: before.term, timeoutMs: 30_000 });
+    const states = await Promise.all(cluster.replicas.map((r) => cluster.state(r)));
+    expect(states.filter((s) => s?.role === 'LEADER')).toHaveLength(1);
+    for (const s of states) {
+      // The old session's registration is gone: the id is listed once.
+      expect(s?.replicas.filter((r) => r.replicaId === before.replicaId)).toHaveLength(1);
+      expect(s?.leader).toMatchObject({ replicaId: after.replicaId, term: after.term });
+    }
+    expectNoSplitBrain(cluster);
+  });
 });
