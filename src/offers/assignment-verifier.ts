@@ -55,7 +55,7 @@ export function acceptProposal(
   if (placed[t] === 1) return false;
   if (pipeline.rejectionOf(t, o) !== 0) return false;
   if (!portsValid(snap, pipeline, t, o, flat, from, n)) return false;
-  pipeline.state.commit(t, o, flat.subarray(from, from + n));
+  pipeline.state.commit(t, o, flat, from, n);
   placed[t] = 1;
   return true;
 }

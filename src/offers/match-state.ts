@@ -78,18 +78,22 @@ export class MatchState {
     return this.usedPorts[o]?.has(port) ?? false;
   }
 
-  /** Records task `t` on offer `o` with `ports`; the caller has checked feasibility. */
-  commit(t: number, o: number, ports: ArrayLike<number>): void {
+  /**
+   * Records task `t` on offer `o` with ports[from .. from + n) (default: all of `ports`); the
+   * caller has checked feasibility. The range form lets the verifier commit straight from a
+   * worker's flat proposal buffer, without a view per proposal.
+   */
+  commit(t: number, o: number, ports: ArrayLike<number>, from = 0, n = ports.length): void {
     const need = this.snap.taskNeed;
     const base = o * SLOTS;
     this.free[base + CPUS] = this.free[base + CPUS]! - need[t * SLOTS + CPUS]!;
     this.free[base + MEM] = this.free[base + MEM]! - need[t * SLOTS + MEM]!;
     this.free[base + DISK] = this.free[base + DISK]! - need[t * SLOTS + DISK]!;
-    this.free[base + PORTS] = this.free[base + PORTS]! - ports.length;
-    if (ports.length > 0) {
+    this.free[base + PORTS] = this.free[base + PORTS]! - n;
+    if (n > 0) {
       const used = this.usedPorts[o] ?? new Set<number>();
       this.usedPorts[o] = used;
-      for (let i = 0; i < ports.length; i++) used.add(ports[i]!);
+      for (let i = from; i < from + n; i++) used.add(ports[i]!);
     }
     this.count(this.snap.taskDeploy[t]!, this.snap.taskRequest[t]!, o);
   }

@@ -143,6 +143,13 @@ export class OfferMatcherPool {
   }
 }
 
+/** A copy of flat[from .. from + n) as a plain array (what the result carries). */
+function portsAt(flat: Int32Array, from: number, n: number): number[] {
+  const ports = new Array<number>(n);
+  for (let i = 0; i < n; i++) ports[i] = flat[from + i]!;
+  return ports;
+}
+
 /**
  * Steps 4 and 5: verify and commit the proposals, place leftovers on the main thread, explain
  * what is still pending. Exported for tests that feed it hostile proposals.
@@ -172,7 +179,7 @@ export function settleCycle(
       if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + 3, n)) {
         placed.tasks.push(t);
         placed.offers.push(o);
-        placed.ports.push(n === 0 ? NO_PORTS : Array.from(flat.subarray(k + 3, k + 3 + n)));
+        placed.ports.push(n === 0 ? NO_PORTS : portsAt(flat, k + 3, n));
       }
       k += 3 + n;
     }
