@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type SandboxFiles,
+  type TaskJson,
+  deriveTaskTransition,
+  finalStateOf,
+} from '../../../src/agent/index.js';
+
+const task = { taskId: 't', launchedAt: 1_000 } as TaskJson;
+const executor = {
+  executorPid: 10,
+  executorStartTime: 5,
+  taskPid: null,
+  pgid: null,
+  taskStartTime: null,
+  startedAt: 1,
+};
+const running = { ...executor, taskPid: 11, pgid: 11, taskStartTime: 6 };
+const none: SandboxFiles = {
+  task,
+  executor: undefined,
+  exit: undefined,
+  kill: undefined,
+  reported: undefined,
+};
+
+function derive(files: Partial<SandboxFiles>, alive = true, now = 2_000) {
+  return deriveTaskTransition({
+    files: { ...none, ...files },
+    executorAlive: alive,
+    spawnPending: false,
+    now,
+    startGraceMs: 30_000,
+  });
+}
+
+describe('deriveTaskTransition (pure)', () => {
+  it('reports STARTING once the executor is up, RUNNING once the task started', () => {
+    expect(derive({})).toEqual({ observed: 'TASK_LAUNCHED', toReport: [] });
+    expect(derive({ executor })).toEqual({
+      observed: 'TASK_STARTING',
+      toReport: ['TASK_STARTING'],
+    });
+    expect(
+      derive({ executor: running, reported: { state: 'TASK_STARTING', updateId: 'u' } }),
+    ).toEqual({
+      observed: 'TASK_RUNNING',
+      toReport: ['TASK_RUNNING'],
+    });
+  });
+
+  it('fills in states a fast task went through between two polls, in order', () => {
+    const exit = { exitCode: 0, signal: null, finishedAt: 3, state: 'TASK_FINISHED' as const };
+    expect(derive({ executor: running, exit }, false).toReport).toEqual([
+      'TASK_STARTING',
+      'TASK_RUNNING',
+      'TASK_FINISHED',
+    ]);
+  });
+
+  it('never reports again after a final state, and not the same state twice', () => {
+    const exit = { exitCode: 3, signal: null, finishedAt: 3, state: 'TASK_FAILED' as const };
+    expect(
+      derive({ executor: running, exit, reported: { state: 'TASK_FAILED', updateId: 'u' } }, false)
+        .toReport,
+    ).toEqual([]);
+    expect(
+      derive({ executor: running, reported: { state: 'TASK_RUNNING', updateId: 'u' } }).toReport,
+    ).toEqual([]);
+  });
+
+  it('an executor that died without exit.json means TASK_LOST (liveness is checked before reading)', () => {
+    const t = derive(
+      { executor: running, reported: { state: 'TASK_RUNNING', updateId: 'u' } },
+      false,
+    );
+    expect(t.observed).toBe('TASK_LOST');
+    expect(t.toReport).toEqual(['TASK_LOST']);
+    expect(t.message).toMatch(/vanished/);
+  });
+
+  it('an executor that never wrote executor.json is lost only after the start grace', () => {
+    expect(derive({}, false, 1_000 + 29_000).observed).toBe('TASK_LAUNCHED');
+    expect(derive({}, false, 1_000 + 31_000)).toMatchObject({
+      observed: 'TASK_LOST',
+      toReport: ['TASK_LOST'],
+    });
+  });
+});
+
+describe('finalStateOf (pure)', () => {
+  it('kill wins; otherwise exit 0 finishes and anything else fails', () => {
+    expect(finalStateOf({ exitCode: 0, signal: null, killRequested: false })).toBe('TASK_FINISHED');
+    expect(finalStateOf({ exitCode: 3, signal: null, killRequested: false })).toBe('TASK_FAILED');
+    expect(finalStateOf({ exitCode: null, signal: 'SIGSEGV', killRequested: false })).toBe(
+      'TASK_FAILED',
+    );
+    expect(finalStateOf({ exitCode: 0, signal: null, killRequested: true })).toBe('TASK_KILLED');
+    expect(finalStateOf({ exitCode: null, signal: 'SIGKILL', killRequested: true })).toBe(
+      'TASK_KILLED',
+    );
+  });
+});
