@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
@@ -146,7 +146,7 @@ export class NginxProcess {
   }
 }
 
-/** The child processes of `pid` (Linux /proc). */
+/** The child processes of `pid` (Linux /proc; scans every process's ppid if need be). */
 function workersOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
@@ -155,7 +155,17 @@ function workersOf(pid: number): number[] {
       .filter((x) => x.length > 0)
       .map(Number);
   } catch {
-    return [];
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
   }
 }
 
