@@ -162,10 +162,25 @@ async function shutdown(parts: {
   extensions: ReplicaExtension[];
 }): Promise<void> {
   // Step down first so a follower takes over at once, then let in-flight calls finish.
-  await parts.leadership.stepDown(false).catch(() => undefined);
-  await parts.registration.stop();
+  // With ZooKeeper unreachable the znode removals cannot land; don't wait on them: the
+  // session's end removes the ephemerals anyway.
+  await bounded(parts.leadership.stepDown(false), ZK_SHUTDOWN_STEP_MS);
+  await bounded(parts.registration.stop(), ZK_SHUTDOWN_STEP_MS);
   await Promise.all([closeHttpServer(parts.httpServer), stopGrpcServer(parts.grpcServer)]);
   for (const e of parts.extensions) await e.stop?.();
   parts.view.stop();
   await parts.zk.close();
+}
+
+/** How long a shutdown waits for each ZooKeeper clean-up step. */
+const ZK_SHUTDOWN_STEP_MS = 500;
+
+/** Waits for `work` at most `ms`; its failure or lateness does not stop the shutdown. */
+async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
