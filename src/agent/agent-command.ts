@@ -9,13 +9,12 @@ import { AgentConfigError, parseAgentArgs } from './agent-config.js';
 import { readLeaderGrpcAddress } from './leader-address.js';
 import { detectResources } from './resources.js';
 
-/** The argv that starts `thales executor` with the same Node and CLI as this agent. */
+/** The argv that starts an executor with the same Node as this agent (its light entry point). */
 export function executorArgv(): string[] {
-  // This module is dist/src/agent/agent-command.js; the CLI is dist/src/cli/main.js.
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const cli = path.join(here, '..', 'cli', 'main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  return [process.execPath, cli, 'executor'];
+  // This module is dist/src/agent/agent-command.js, next to executor-main.js.
+  const main = fileURLToPath(new URL('./executor-main.js', import.meta.url));
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  return [process.execPath, main];
 }
 
 /** `thales agent`: validates flags, starts the agent, stops it on SIGTERM/SIGINT. */

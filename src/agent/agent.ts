@@ -12,7 +12,7 @@ import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
 import { writeJsonAtomic } from './atomic-file.js';
 import { LeaderStream } from './leader-stream.js';
 import type { AgentResources } from './resources.js';
-import { WorkDirLayout } from './sandbox-layout.js';
+import { WorkDirLayout, isSafeTaskId } from './sandbox-layout.js';
 import { type OutboxEntry, StatusOutbox } from './status-outbox.js';
 import { type TaskReport, TaskSupervisor } from './task-supervisor.js';
 import { decideTerm } from './term-fence.js';
@@ -182,7 +182,7 @@ export class Agent {
       atMs: Date.now(),
     });
     // An unknown task (kill of a task never launched here) has no sandbox to note it in.
-    if (existsSync(this.layout.sandbox(r.taskId)))
+    if (isSafeTaskId(r.taskId) && existsSync(this.layout.sandbox(r.taskId)))
       writeJsonAtomic(this.layout.file(r.taskId, 'reported.json'), { state: r.state, updateId });
     this.log.info(
       { taskId: r.taskId, state: r.state, updateId, exitCode: r.exitCode },

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { makeLogger } from '../observability/index.js';
 import { readJsonOrUndefined, writeJsonAtomic } from './atomic-file.js';
 import { applyCgroupLimits } from './cgroup-limits.js';
+import { attachRotatingLogs, logRotationFromEnv } from './log-rotator.js';
 import { readProcStat } from './proc-stat.js';
 import type { ExecutorJson, ExitJson, TaskJson } from './sandbox-layout.js';
 import { finalStateOf } from './task-state.js';
@@ -80,14 +81,14 @@ function superviseTask(
     return Promise.resolve(0);
   }
   const [cmd, args] = taskArgv(task);
-  const out = openSync(path.join(sandbox, 'stdout'), 'a');
-  const err = openSync(path.join(sandbox, 'stderr'), 'a');
   const child = spawn(cmd, args, {
     cwd: sandbox,
     env: taskEnvironment(task, process.env),
-    stdio: ['ignore', out, err],
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so kills reach everything the task started
   });
+  // Output goes through size-rotated, gzipped files (docs/executor-cleanup.md).
+  const logs = attachRotatingLogs(child, sandbox, logRotationFromEnv(process.env));
   let killRequested = false;
   process.on('SIGTERM', () => {
     killRequested = true;
@@ -99,12 +100,14 @@ function superviseTask(
     const finish = (exit: Omit<ExitJson, 'finishedAt' | 'state'>): void => {
       if (finished) return;
       finished = true;
-      const killed = killRequested || existsSync(path.join(sandbox, 'kill.json'));
-      const state = finalStateOf({ ...exit, killRequested: killed });
-      const record: ExitJson = { ...exit, finishedAt: Date.now(), state };
-      writeJsonAtomic(path.join(sandbox, 'exit.json'), record);
-      logger.info(record, 'task ended');
-      resolve(0);
+      void logs.drained().then(() => {
+        const killed = killRequested || existsSync(path.join(sandbox, 'kill.json'));
+        const state = finalStateOf({ ...exit, killRequested: killed });
+        const record: ExitJson = { ...exit, finishedAt: Date.now(), state };
+        writeJsonAtomic(path.join(sandbox, 'exit.json'), record);
+        logger.info(record, 'task ended');
+        resolve(0);
+      });
     };
     child.once('spawn', () => onSpawned(sandbox, task, self, child, logger));
     child.once('error', (e) =>

@@ -34,3 +34,13 @@ export { decideTerm, type TermDecision } from './term-fence.js';
 export { nextBackoffMs, type BackoffOptions } from './backoff.js';
 export { isProcessAlive, isProcessGroupAlive, parseProcStat, readProcStat } from './proc-stat.js';
 export { resolveSandboxPath, readChunk, type FileChunk } from './sandbox-files.js';
+export {
+  DEFAULT_LOG_ROTATION,
+  RotatingLogWriter,
+  attachRotatingLogs,
+  gzipFile,
+  isUncompressedRotatedLog,
+  logRotationFromEnv,
+  type LogRotationOptions,
+  type TaskLogs,
+} from './log-rotator.js';

@@ -5,8 +5,11 @@ export interface TaskObservation {
   files: SandboxFiles;
   /** The executor process named by executor.json is alive (and is ours: same start time). */
   executorAlive: boolean;
-  /** The executor this agent spawned has not exited yet (before executor.json exists). */
-  spawnPending: boolean;
+  /**
+   * The executor process this agent spawned: still 'running', 'exited', or 'unknown' (spawned
+   * by an earlier run of the agent).
+   */
+  spawn: 'running' | 'exited' | 'unknown';
   now: number;
   /** How long an executor may take to write executor.json before the task counts as lost. */
   startGraceMs: number;
@@ -50,11 +53,14 @@ export function deriveTaskTransition(o: TaskObservation): TaskTransition {
       message = 'executor vanished without writing exit.json';
     }
   } else {
+    // executor.json is the executor's first act: if its process exited without it, it failed.
     const launchedAt = files.task?.launchedAt ?? 0;
-    if (o.spawnPending || o.now - launchedAt < o.startGraceMs) observed = 'TASK_LAUNCHED';
+    const waiting =
+      o.spawn === 'running' || (o.spawn === 'unknown' && o.now - launchedAt < o.startGraceMs);
+    if (waiting) observed = 'TASK_LAUNCHED';
     else {
       observed = 'TASK_LOST';
-      message = 'executor never started';
+      message = 'executor never started the task (see executor.log in the sandbox)';
     }
   }
   return { observed, toReport: statesToReport(files, observed), ...(message ? { message } : {}) };

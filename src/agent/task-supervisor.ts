@@ -10,6 +10,7 @@ import {
   type TaskJson,
   type TaskState,
   type WorkDirLayout,
+  isSafeTaskId,
   isTerminal,
   readSandbox,
 } from './sandbox-layout.js';
@@ -39,7 +40,7 @@ export interface TaskSupervisorOptions {
 
 interface Tracked {
   observed: TaskState;
-  spawnPending: boolean;
+  spawn: 'running' | 'exited' | 'unknown';
 }
 
 /**
@@ -62,7 +63,7 @@ export class TaskSupervisor {
       if (files.reported && isTerminal(files.reported.state)) continue;
       this.active.set(taskId, {
         observed: files.reported?.state ?? 'TASK_LAUNCHED',
-        spawnPending: false,
+        spawn: 'unknown',
       });
       this.o.logger.info({ taskId, executor: files.executor?.executorPid }, 're-attaching to task');
     }
@@ -84,6 +85,12 @@ export class TaskSupervisor {
   launch(spec: TaskSpec__Output): void {
     const { layout, logger } = this.o;
     const taskId = spec.taskId;
+    if (!isSafeTaskId(taskId)) {
+      // Bad input changes nothing: no sandbox outside sandboxes/, no process.
+      logger.warn({ taskId }, 'refused a launch with an invalid task id');
+      this.o.report({ taskId, state: 'TASK_LOST', message: 'invalid task id: not launched' });
+      return;
+    }
     const existing = readSandbox(layout, taskId);
     if (existing.task) {
       const state =
@@ -96,7 +103,7 @@ export class TaskSupervisor {
     mkdirSync(dir, { recursive: true });
     const task: TaskJson = { ...spec, agentId: this.o.agentId, launchedAt: Date.now() };
     writeJsonAtomic(layout.file(taskId, 'task.json'), task);
-    const tracked: Tracked = { observed: 'TASK_LAUNCHED', spawnPending: true };
+    const tracked: Tracked = { observed: 'TASK_LAUNCHED', spawn: 'running' };
     this.active.set(taskId, tracked);
     const [cmd, ...args] = this.o.executorArgv;
     const log = openSync(`${dir}/executor.log`, 'a');
@@ -105,9 +112,9 @@ export class TaskSupervisor {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    child.once('exit', () => (tracked.spawnPending = false));
+    child.once('exit', () => (tracked.spawn = 'exited'));
     child.once('error', (err) => {
-      tracked.spawnPending = false;
+      tracked.spawn = 'exited';
       logger.error({ taskId, err: err.message }, 'cannot start the executor');
     });
     child.unref();
@@ -117,8 +124,8 @@ export class TaskSupervisor {
   /** Kills a task: kill.json, SIGTERM to its group, SIGKILL after the grace period. */
   kill(taskId: string, graceMs: number, reason: string): void {
     const { layout, logger } = this.o;
-    const files = readSandbox(layout, taskId);
-    if (!files.task) {
+    const files = isSafeTaskId(taskId) ? readSandbox(layout, taskId) : undefined;
+    if (!files?.task) {
       this.o.report({
         taskId,
         state: 'TASK_LOST',
@@ -168,7 +175,7 @@ export class TaskSupervisor {
     const t = deriveTaskTransition({
       files,
       executorAlive,
-      spawnPending: tracked.spawnPending,
+      spawn: tracked.spawn,
       now: Date.now(),
       startGraceMs: this.o.startGraceMs ?? 30_000,
     });

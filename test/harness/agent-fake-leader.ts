@@ -27,6 +27,8 @@ export interface FakeLeaderOptions {
 export class FakeLeaderForAgentTests {
   readonly registers: Register__Output[] = [];
   readonly statuses: StatusUpdate__Output[] = [];
+  /** Heartbeats received on registered streams. */
+  heartbeats = 0;
   /** Streams that ended (either side), to see a refusal close the stream. */
   endedStreams = 0;
   term: number;
@@ -123,6 +125,8 @@ export class FakeLeaderForAgentTests {
           term: this.term,
           registered: { agentId: m.register.agentId, state: 'ACTIVE' },
         });
+      } else if (m.msg === 'heartbeat' && registered) {
+        this.heartbeats++;
       } else if (m.msg === 'status' && m.status && registered) {
         this.statuses.push(m.status);
         if (this.autoAck) call.write({ term: this.term, ack: { updateIds: [m.status.updateId] } });

@@ -112,7 +112,7 @@ export function processesWithTaskId(taskId: string): number[] {
   return out;
 }
 
-/** Pids of live `thales executor` processes for `taskId` (found by their command line). */
+/** Pids of live executor processes for `taskId` (found by `--sandbox …/<taskId>` in argv). */
 export function executorsOf(taskId: string): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -121,8 +121,8 @@ export function executorsOf(taskId: string): number[] {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (/\) Z /.test(stat)) continue;
-      const i = cmd.indexOf('executor');
-      if (i >= 0 && cmd[i + 2]?.endsWith(`/sandboxes/${taskId}`)) out.push(Number(name));
+      const i = cmd.indexOf('--sandbox');
+      if (i >= 0 && cmd[i + 1]?.endsWith(`/sandboxes/${taskId}`)) out.push(Number(name));
     } catch {
       // exited meanwhile
     }

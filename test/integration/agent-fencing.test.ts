@@ -55,6 +55,7 @@ describe('agent fencing and leader discovery (real agent; test-double leaders)',
     const reg = await leader.waitForRegister(1);
     expect(reg.agentId).toMatch(/-[0-9a-f]{6}$/);
     expect(follower.registers).toEqual([]);
+    await waitFor('heartbeats to the leader', () => leader.heartbeats >= 2);
   });
 
   it('keeps its generated agent id across restarts', async () => {

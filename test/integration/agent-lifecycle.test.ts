@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isProcessAlive, isProcessGroupAlive, readSandbox } from '../../src/agent/index.js';
 import { findFreePorts } from '../../src/dev/index.js';
@@ -105,7 +107,7 @@ describe('agent task lifecycle (real agent, executor and task processes; test-do
 
   it('exit 0 → TASK_FINISHED, exit 3 → TASK_FAILED with the exit code; kill of an unknown task → TASK_LOST', async () => {
     leader = await new FakeLeaderForAgentTests({ term: 1 }).start();
-    await startAgentProcess(makeAgentWorkDir(), leader.address);
+    const agent = await startAgentProcess(makeAgentWorkDir(), leader.address);
     await leader.waitForRegister(1);
     leader.launch(testTask('ok-1', 'echo done'));
     leader.launch(testTask('bad-1', 'exit 3'));
@@ -123,6 +125,11 @@ describe('agent task lifecycle (real agent, executor and task processes; test-do
 
     leader.kill('never-launched');
     await leader.waitForStatus('never-launched', 'TASK_LOST');
+    // A task id that would escape sandboxes/ is refused without touching the disk.
+    leader.launch(testTask('../escape', 'touch /tmp/should-not-exist'));
+    const refused = await leader.waitForStatus('../escape', 'TASK_LOST');
+    expect(refused.message).toMatch(/invalid task id/);
+    expect(existsSync(path.join(agent.workDir, 'escape'))).toBe(false);
   });
 
   it('sandbox reads are confined: .. and absolute paths → 400 naming path; symlinks out → 400', async () => {

@@ -24,11 +24,16 @@ const none: SandboxFiles = {
   reported: undefined,
 };
 
-function derive(files: Partial<SandboxFiles>, alive = true, now = 2_000) {
+function derive(
+  files: Partial<SandboxFiles>,
+  alive = true,
+  now = 2_000,
+  spawn: 'running' | 'exited' | 'unknown' = 'unknown',
+) {
   return deriveTaskTransition({
     files: { ...none, ...files },
     executorAlive: alive,
-    spawnPending: false,
+    spawn,
     now,
     startGraceMs: 30_000,
   });
@@ -79,7 +84,15 @@ describe('deriveTaskTransition (pure)', () => {
     expect(t.message).toMatch(/vanished/);
   });
 
-  it('an executor that never wrote executor.json is lost only after the start grace', () => {
+  it('an executor spawned by this agent that exited without executor.json is lost at once', () => {
+    expect(derive({}, false, 1_001, 'running').observed).toBe('TASK_LAUNCHED');
+    expect(derive({}, false, 1_001, 'exited')).toMatchObject({
+      observed: 'TASK_LOST',
+      toReport: ['TASK_LOST'],
+    });
+  });
+
+  it('after a restart, an executor that never wrote executor.json is lost only after the start grace', () => {
     expect(derive({}, false, 1_000 + 29_000).observed).toBe('TASK_LAUNCHED');
     expect(derive({}, false, 1_000 + 31_000)).toMatchObject({
       observed: 'TASK_LOST',

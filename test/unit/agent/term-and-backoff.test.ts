@@ -16,7 +16,7 @@ describe('nextBackoffMs (pure)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 40 }),
-        fc.double({ min: 0, max: 0.999999 }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
         (attempt, r) => {
           const exp = Math.min(5_000, 100 * 2 ** (attempt - 1));
           const d = nextBackoffMs(attempt, { baseMs: 100, capMs: 5_000 }, () => r);
