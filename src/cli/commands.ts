@@ -6,6 +6,7 @@ import {
   ConfigError,
   THALES_VERSION,
   loadSchedulerConfig,
+  makeTasksExtensionFactory,
   startSchedulerReplica,
 } from '../scheduler/index.js';
 
@@ -57,7 +58,10 @@ async function runScheduler(argv: string[]): Promise<void> {
     if (err instanceof ConfigError) throw new Error(`invalid configuration: ${err.message}`);
     throw err;
   }
-  const replica = await startSchedulerReplica(config, [makeLbExtensionFactory()]);
+  const replica = await startSchedulerReplica(config, [
+    makeLbExtensionFactory(),
+    makeTasksExtensionFactory(),
+  ]);
   const onSignal = (): void => {
     void replica.stop().then(() => process.exit(0));
   };

@@ -8,3 +8,5 @@ export {
   type SchedulerReplica,
 } from './replica.js';
 export { THALES_VERSION } from './version.js';
+export { makeTasksExtensionFactory } from './tasks-extension.js';
+export { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';

@@ -1,0 +1,174 @@
+/**
+ * Status updates from agents: persisted first, acknowledged after. Updates are queued and
+ * written in batches (one fenced multi each); an update is acknowledged on its agent's stream
+ * only once its multi has committed, so an agent keeps re-sending it until it is durable.
+ */
+import type { ZkOp } from '../coordination/index.js';
+import type { StatusUpdate__Output } from '../gen/thales/v1/StatusUpdate.js';
+import {
+  MAX_HISTORY_PER_REQUEST,
+  type Task,
+  type TaskUpdate,
+  childrenOrEmpty,
+  endTaskOps,
+  isTaskState,
+  isTerminal,
+  removeHistoryOp,
+  setActiveTaskOp,
+  statePaths,
+  withUpdate,
+} from '../state/index.js';
+import type { AgentSession } from './agent-session.js';
+import type { TaskLeaderContext } from './task-leader-context.js';
+
+/** A task's state change decided by the leader itself (LOST, or an agent's report). */
+export interface TaskTransition {
+  taskId: string;
+  update: TaskUpdate;
+}
+
+/** Called after a task ended and its end is persisted. */
+export type OnTaskEnded = (task: Task) => void;
+
+const MAX_UPDATES_PER_BATCH = 100;
+
+interface Queued {
+  session: AgentSession | null;
+  updateId: string;
+  transition: TaskTransition;
+}
+
+/** Persists task transitions in batches and acknowledges them once durable. */
+export class StatusWriter {
+  private queue: Queued[] = [];
+  private flushing = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** requestId → history task ids, oldest first (loaded on first use). */
+  private readonly history = new Map<string, string[]>();
+
+  constructor(
+    private readonly ctx: TaskLeaderContext,
+    private readonly onEnded: OnTaskEnded,
+    private readonly onChanged: (task: Task) => void = () => undefined,
+  ) {}
+
+  /** Queues an agent's status update (acknowledged on `session` once persisted). */
+  fromAgent(session: AgentSession, s: StatusUpdate__Output): void {
+    const state = s.state;
+    if (!isTaskState(state)) {
+      this.ctx.logger.warn({ update: s }, 'status update with an unknown state; acknowledged');
+      session.send({ ack: { updateIds: [s.updateId] } });
+      return;
+    }
+    const update: TaskUpdate = { state, at: s.atMs || Date.now() };
+    if (s.message) update.message = s.message;
+    if (s.hasExitCode) update.exitCode = s.exitCode;
+    this.push({ session, updateId: s.updateId, transition: { taskId: s.taskId, update } });
+  }
+
+  /** Queues a leader-decided transition (e.g. LOST); resolves once persisted. */
+  fromLeader(transitions: TaskTransition[]): void {
+    for (const transition of transitions) this.push({ session: null, updateId: '', transition });
+  }
+
+  /** Stops retrying (leadership over). */
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    this.queue = [];
+  }
+
+  private push(q: Queued): void {
+    this.queue.push(q);
+    if (!this.flushing) void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0 && !this.ctx.revoked) {
+        const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
+        const ok = await this.ctx.serialize(() => this.writeBatch(batch));
+        if (!ok) {
+          // Not persisted: retry later (nothing was acknowledged).
+          this.queue.unshift(...batch);
+          this.retryTimer = setTimeout(() => void this.flush(), 200);
+          return;
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Writes one batch; true when committed (or nothing needed writing). */
+  private async writeBatch(batch: Queued[]): Promise<boolean> {
+    const working = new Map<string, Task>();
+    for (const q of batch) {
+      const { taskId, update } = q.transition;
+      const current = working.get(taskId) ?? this.ctx.tasks.get(taskId);
+      if (!current || isTerminal(current.state)) continue;
+      if (current.state === update.state && !isTerminal(update.state)) continue;
+      working.set(taskId, withUpdate(current, update));
+    }
+    const ops: ZkOp[] = [];
+    const ended: Task[] = [];
+    for (const task of working.values()) {
+      if (isTerminal(task.state)) {
+        ops.push(...endTaskOps(task), ...(await this.compactOps(task)));
+        ended.push(task);
+      } else ops.push(setActiveTaskOp(task));
+    }
+    if (ops.length > 0) {
+      try {
+        await this.ctx.write(ops);
+      } catch (err) {
+        this.ctx.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
+        for (const t of ended) this.history.get(t.requestId)?.pop();
+        return false;
+      }
+    }
+    for (const task of working.values()) {
+      if (isTerminal(task.state)) this.ctx.tasks.delete(task.taskId);
+      else this.ctx.tasks.set(task.taskId, task);
+      this.onChanged(task);
+    }
+    this.ackAll(batch);
+    for (const t of ended) this.onEnded(t);
+    return true;
+  }
+
+  private ackAll(batch: Queued[]): void {
+    const bySession = new Map<AgentSession, string[]>();
+    for (const q of batch) {
+      if (!q.session) continue;
+      const ids = bySession.get(q.session) ?? [];
+      ids.push(q.updateId);
+      bySession.set(q.session, ids);
+    }
+    for (const [session, updateIds] of bySession) session.send({ ack: { updateIds } });
+  }
+
+  /** Keeps each request's history bounded: ops removing the oldest entries. */
+  private async compactOps(task: Task): Promise<ZkOp[]> {
+    let names = this.history.get(task.requestId);
+    if (!names) {
+      await this.ctx.zk.mkdirp(statePaths.tasksHistoryDir(task.requestId));
+      names = await childrenOrEmpty(this.ctx.zk, statePaths.tasksHistoryDir(task.requestId));
+      names.sort((a, b) => launchMs(a) - launchMs(b));
+      this.history.set(task.requestId, names);
+    }
+    names.push(task.taskId);
+    const ops: ZkOp[] = [];
+    while (names.length > MAX_HISTORY_PER_REQUEST) {
+      const oldest = names.shift();
+      if (oldest) ops.push(removeHistoryOp(task.requestId, oldest));
+    }
+    return ops;
+  }
+}
+
+/** The launch time inside a task id (`…-<launchMs>-<instanceNo>-<agentId>`), best effort. */
+function launchMs(taskId: string): number {
+  const m = /-(\d{12,})-\d+-/.exec(taskId);
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,191 @@
+/**
+ * Launching: pending instances + offers → the matcher → tasks reserved in memory → one fenced
+ * multi per batch of creates → Launch on each agent's stream. A Launch is only ever sent for a
+ * committed task, so a deposed leader (whose multi ZooKeeper refuses) launches nothing.
+ */
+import { FenceRejectedError, ZK_RETRY_POLICY, ZkError } from '../coordination/index.js';
+import type { MatchResult, OfferMatcherPool, PendingTask } from '../offers/index.js';
+import { matchOffers } from '../offers/index.js';
+import type { TaskSpec } from '../gen/thales/v1/TaskSpec.js';
+import {
+  type Deploy,
+  type RequestRecord,
+  type Task,
+  createActiveTaskOp,
+  makeTaskId,
+  statePaths,
+} from '../state/index.js';
+import { buildOffers } from './offer-builder.js';
+import type { LaunchIntent } from './reconcile-plan.js';
+import type { TaskLeaderContext } from './task-leader-context.js';
+
+/** Multis in flight at once while launching. */
+const CONCURRENT_BATCHES = 8;
+
+/** What a launch needs to know about an instance's request and deploy. */
+export interface LaunchContext {
+  request: (requestId: string) => RequestRecord | undefined;
+  deploy: (requestId: string, deployId: string) => Deploy | undefined;
+}
+
+/** The Launch message of a task. */
+export function toTaskSpec(task: Task, deploy: Deploy): TaskSpec {
+  return {
+    taskId: task.taskId,
+    requestId: task.requestId,
+    deployId: task.deployId,
+    instanceNo: task.instanceNo,
+    command: deploy.command,
+    arguments: deploy.arguments,
+    env: deploy.env,
+    resources: {
+      cpus: task.resources.cpus,
+      memoryMb: task.resources.memoryMb,
+      diskMb: task.resources.diskMb,
+    },
+    ports: task.ports,
+  };
+}
+
+/** Places and launches pending instances. */
+export class TaskLauncher {
+  private readonly dirs = new Set<string>();
+  /** Unplaced instances of the last cycle, for logs and tests. */
+  lastUnplaced = 0;
+
+  constructor(
+    private readonly ctx: TaskLeaderContext,
+    private readonly pool: OfferMatcherPool | undefined,
+  ) {}
+
+  /** Places `intents` on the free resources of connected agents and launches them. */
+  async launch(intents: LaunchIntent[], lc: LaunchContext): Promise<number> {
+    const pending: PendingTask[] = [];
+    for (const i of intents) {
+      const r = lc.request(i.requestId)?.request;
+      const d = lc.deploy(i.requestId, i.deployId);
+      if (!r || !d) continue;
+      pending.push({
+        key: { requestId: i.requestId, deployId: i.deployId, instanceNo: i.instanceNo },
+        resources: d.resources,
+        placement: r.agentPlacement,
+        rackSensitive: r.rackSensitive,
+        requiredAttributes: r.requiredAgentAttributes,
+        allowedAttributes: r.allowedAgentAttributes,
+        instances: Math.max(1, r.instances),
+      });
+    }
+    if (pending.length === 0) return 0;
+    const agents = [...this.ctx.agents.values()].map((a) => ({
+      record: a.record,
+      connected: !!a.session?.open,
+    }));
+    const offers = buildOffers(agents, this.ctx.tasks.values());
+    if (offers.length === 0) {
+      this.lastUnplaced = pending.length;
+      return 0;
+    }
+    const input = { offers, tasks: pending };
+    const seed = (Date.now() & 0x7fffffff) | 0;
+    const result: MatchResult = this.pool
+      ? await this.pool.match(input, { seed })
+      : matchOffers(input, { seed });
+    this.lastUnplaced = result.unplaced.length;
+    if (this.ctx.revoked) return 0;
+    const now = Date.now();
+    const tasks: Task[] = result.assignments.map((a) => {
+      const agent = this.ctx.agents.get(a.agentId)?.record;
+      const task: Task = {
+        taskId: makeTaskId(
+          a.taskKey.requestId,
+          a.taskKey.deployId,
+          now,
+          a.taskKey.instanceNo,
+          a.agentId,
+        ),
+        requestId: a.taskKey.requestId,
+        deployId: a.taskKey.deployId,
+        instanceNo: a.taskKey.instanceNo,
+        agentId: a.agentId,
+        host: a.host,
+        rack: agent?.rack ?? 'default',
+        startedAt: now,
+        ports: [...a.ports],
+        resources: {
+          cpus: a.cpus,
+          memoryMb: a.memoryMb,
+          diskMb: a.diskMb,
+          numPorts: a.ports.length,
+        },
+        term: this.ctx.term,
+        state: 'TASK_LAUNCHED',
+        updates: [{ state: 'TASK_LAUNCHED', at: now }],
+      };
+      // Reserved at once: the next cycle sees the instance held and the resources taken.
+      this.ctx.tasks.set(task.taskId, task);
+      return task;
+    });
+    await this.commitAndSend(tasks, lc);
+    return tasks.length;
+  }
+
+  private async commitAndSend(tasks: Task[], lc: LaunchContext): Promise<void> {
+    for (const rid of new Set(tasks.map((t) => t.requestId))) {
+      if (this.dirs.has(rid)) continue;
+      await this.ctx.zk.mkdirp(statePaths.tasksActiveDir(rid));
+      this.dirs.add(rid);
+    }
+    const batches: Task[][] = [];
+    for (let i = 0; i < tasks.length; i += this.ctx.options.batchSize) {
+      batches.push(tasks.slice(i, i + this.ctx.options.batchSize));
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++] as Task[];
+        await this.commitBatch(batch, lc);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
+  }
+
+  private async commitBatch(batch: Task[], lc: LaunchContext): Promise<void> {
+    try {
+      await this.ctx.write(batch.map(createActiveTaskOp));
+    } catch (err) {
+      if (!(await this.committedAnyway(err, batch))) {
+        // Not committed: release the reservations (a fenced-out leader is being revoked).
+        for (const t of batch) this.ctx.tasks.delete(t.taskId);
+        this.ctx.logger.warn({ err, tasks: batch.length }, 'launch batch not committed');
+        return;
+      }
+    }
+    for (const t of batch) {
+      const deploy = lc.deploy(t.requestId, t.deployId);
+      const session = this.ctx.agents.get(t.agentId)?.session;
+      // A task whose agent went away meanwhile is found unreported on re-registration and
+      // launched then (it is still TASK_LAUNCHED), or marked LOST if the agent never returns.
+      if (deploy && session && this.ctx.active)
+        session.send({ launch: { task: toTaskSpec(t, deploy) } });
+    }
+  }
+
+  /**
+   * A multi that failed with a lost connection may still have committed: the batch is atomic,
+   * so its first task's znode says which. Fenced out or refused means not committed.
+   */
+  private async committedAnyway(err: unknown, batch: Task[]): Promise<boolean> {
+    if (err instanceof FenceRejectedError || !(err instanceof ZkError)) return false;
+    if (!ZK_RETRY_POLICY[err.code].retryable) return false;
+    const first = batch[0];
+    if (!first) return false;
+    for (let attempt = 0; attempt < 20 && !this.ctx.revoked; attempt++) {
+      try {
+        return !!(await this.ctx.zk.exists(statePaths.taskActive(first.requestId, first.taskId)));
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    return false;
+  }
+}

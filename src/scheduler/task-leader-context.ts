@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { Coordinator, ZkOp } from '../coordination/index.js';
+import type { FencedWriter } from '../leader/index.js';
+import type { AgentRecord, Deploy, Task } from '../state/index.js';
+import type { AgentSession } from './agent-session.js';
+
+/** Timing of the task leader; defaults suit production, tests shorten them by environment. */
+export interface TaskLeaderOptions {
+  /** After a takeover, how long agents have to reconnect before their tasks are LOST. */
+  reconnectGraceMs: number;
+  /** How long a known agent may stay disconnected before it is lost. */
+  agentLostMs: number;
+  /** An agent silent (no heartbeat) this long counts as disconnected. */
+  heartbeatTimeoutMs: number;
+  /** Periodic cycle (back-off expiry, lost agents, kill re-sends). */
+  tickMs: number;
+  /** Launches per fenced multi. */
+  batchSize: number;
+  /** Grace for SIGTERM → SIGKILL in Kill commands. */
+  killGraceMs: number;
+}
+
+/** Production defaults. */
+export const DEFAULT_TASK_LEADER_OPTIONS: TaskLeaderOptions = {
+  reconnectGraceMs: 30_000,
+  agentLostMs: 10_000,
+  heartbeatTimeoutMs: 5_000,
+  tickMs: 1_000,
+  batchSize: 100,
+  killGraceMs: 5_000,
+};
+
+/** One agent as the leader tracks it. */
+export interface AgentEntry {
+  record: AgentRecord;
+  /** Znode version of `/agents/<id>` as last read or written (for compare-and-set). */
+  version: number;
+  session?: AgentSession;
+  /** When it was last seen disconnected (or the takeover time if it never connected). */
+  disconnectedAt: number;
+}
+
+/**
+ * Everything one leadership holds in memory, rebuilt from ZooKeeper on establish and dropped
+ * on revoke: active tasks (this leader is their only writer), agents and their streams, and
+ * the serialization of task-changing writes.
+ */
+export class TaskLeaderContext {
+  readonly tasks = new Map<string, Task>();
+  readonly agents = new Map<string, AgentEntry>();
+  /** `requestId/deployId` → deploy (deploys never change once stored). */
+  readonly deploys = new Map<string, Deploy>();
+  /** Kill commands sent: taskId → when (re-sent while the task stays active). */
+  readonly killsSent = new Map<string, { at: number; reason: string }>();
+  readonly establishedAt = Date.now();
+  paused = false;
+  revoked = false;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly zk: Coordinator,
+    readonly writer: FencedWriter,
+    readonly options: TaskLeaderOptions,
+    readonly logger: Logger,
+  ) {}
+
+  /** This leadership's term. */
+  get term(): number {
+    return this.writer.term;
+  }
+
+  /** Whether commands may be sent now. */
+  get active(): boolean {
+    return !this.paused && !this.revoked;
+  }
+
+  /**
+   * Runs `work` after every earlier serialized write: task state changes (status updates,
+   * LOST, promotions) compute their ops from memory while no other such write is in flight,
+   * so two transitions of one task never race in one multi.
+   */
+  serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A fenced multi. */
+  write(ops: ZkOp[]): Promise<void> {
+    return this.writer.write(ops);
+  }
+
+  /** Active tasks on one agent. */
+  tasksOn(agentId: string): Task[] {
+    const out: Task[] = [];
+    for (const t of this.tasks.values()) if (t.agentId === agentId) out.push(t);
+    return out;
+  }
+
+  /** Whether an agent has a live stream. */
+  connected(agentId: string): boolean {
+    return !!this.agents.get(agentId)?.session?.open;
+  }
+}

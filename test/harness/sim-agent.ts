@@ -1,0 +1,31 @@
+/** Simulated agents for the task tests (the simulator itself lives in bench/launch). */
+import { afterAll, onTestFinished } from 'vitest';
+import {
+  SimAgent,
+  closeSimAgentChannels,
+  type SimAgentOptions,
+} from '../../bench/launch/sim-agent.js';
+import type { TestCluster } from './cluster.js';
+
+export { SimAgent, type SimAgentOptions };
+
+let registeredCleanup = false;
+
+/** Starts simulated agents against every replica of `cluster`; stopped when the test ends. */
+export function startSimAgents(
+  cluster: TestCluster,
+  ids: string[],
+  options: Partial<SimAgentOptions> = {},
+): SimAgent[] {
+  if (!registeredCleanup) {
+    registeredCleanup = true;
+    afterAll(() => closeSimAgentChannels());
+  }
+  const schedulers = cluster.replicas.map((r) => `127.0.0.1:${r.grpcPort}`);
+  const agents = ids.map((agentId) => new SimAgent({ agentId, schedulers, ...options }));
+  for (const a of agents) a.start();
+  onTestFinished(() => {
+    for (const a of agents) a.stop();
+  });
+  return agents;
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
+import { startSimAgents } from '../harness/sim-agent.js';
+import {
+  activeTasks,
+  anyUrl,
+  assertDistinctInstances,
+  callJson,
+  createService,
+  shortAgentGraces,
+  waitRunning,
+} from '../harness/tasks-cluster.js';
+
+const zk = useZooKeeper();
+shortAgentGraces();
+
+describe('task lifecycle with simulated agents (real ZooKeeper and replicas)', () => {
+  it('runs N instances, scales up and down, replaces killed and failed tasks', async () => {
+    const cluster = await startCluster(zk());
+    const agents = startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'web', 3);
+    let tasks = await waitRunning(cluster, 'web', 3);
+    assertDistinctInstances(tasks);
+    expect(tasks.map((t) => t.instanceNo).sort()).toEqual([1, 2, 3]);
+    expect(tasks.every((t) => t.ports.length === 1)).toBe(true);
+
+    const url = anyUrl(cluster);
+    expect(
+      (await callJson(`${url}/api/requests/request/web/scale`, 'PUT', { instances: 5 })).status,
+    ).toBe(200);
+    tasks = await waitRunning(cluster, 'web', 5);
+    assertDistinctInstances(tasks);
+    await callJson(`${url}/api/requests/request/web/scale`, 'PUT', { instances: 2 });
+    tasks = await waitRunning(cluster, 'web', 2);
+    expect(tasks.map((t) => t.instanceNo).sort()).toEqual([1, 2]);
+
+    // Kill through the API (an intent the leader drains): the instance is replaced.
+    const victim = tasks[0]!;
+    const kill = await callJson(`${url}/api/tasks/task/${victim.id}`, 'DELETE');
+    expect(kill.status).toBe(202);
+    await waitFor('the killed task replaced', async () => {
+      const now = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
+      return (
+        now.length === 2 &&
+        !now.some((t) => t.id === victim.id) &&
+        now.every((t) => t.state === 'TASK_RUNNING')
+      );
+    });
+    const ended = await callJson(`${url}/api/tasks/task/${victim.id}`, 'GET');
+    expect(ended.body.state).toBe('TASK_KILLED');
+
+    // A task that fails on its own is replaced too (after its back-off).
+    const current = await waitRunning(cluster, 'web', 2);
+    const failing = current[0]!;
+    const owner = agents.find((a) => a.tasks.has(failing.id))!;
+    owner.finish(failing.id, 'TASK_FAILED', 1);
+    await waitFor('the failed task replaced', async () => {
+      const now = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
+      return (
+        now.length === 2 &&
+        !now.some((t) => t.id === failing.id) &&
+        now.every((t) => t.state === 'TASK_RUNNING')
+      );
+    });
+    const failed = await callJson(`${url}/api/tasks/task/${failing.id}`, 'GET');
+    expect(failed.body.state).toBe('TASK_FAILED');
+    expect(failed.body.updates.at(-1).exitCode).toBe(1);
+    // Every live simulated task is one the cluster reports active.
+    const live = agents.flatMap((a) => a.liveTasks().map((t) => t.spec.taskId)).sort();
+    await waitFor('agents and cluster agree', async () => {
+      const ids = (await activeTasks(cluster)).map((t) => t.id).sort();
+      return JSON.stringify(ids) === JSON.stringify(live) || undefined;
+    });
+  });
+
+  it('a lost agent: its tasks become LOST and run again on the other; a restart re-attaches', async () => {
+    const cluster = await startCluster(zk());
+    const [a, b] = startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'api', 4);
+    const before = await waitRunning(cluster, 'api', 4);
+    const onA = before.filter((t) => t.agentId === 'sim-a');
+    expect(onA.length).toBeGreaterThan(0);
+    a!.stop();
+    const after = await waitFor('tasks moved to sim-b', async () => {
+      const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'api');
+      return tasks.length === 4 &&
+        tasks.every((t) => t.agentId === 'sim-b' && t.state === 'TASK_RUNNING')
+        ? tasks
+        : undefined;
+    });
+    assertDistinctInstances(after);
+    const lost = await callJson(`${anyUrl(cluster)}/api/tasks/task/${onA[0]!.id}`, 'GET');
+    expect(lost.body.state).toBe('TASK_LOST');
+    // sim-a comes back still believing it runs its old tasks: they are killed (unknown now).
+    a!.start();
+    await waitFor('sim-a old tasks killed', () => a!.liveTasks().length === 0);
+    const final = (await activeTasks(cluster)).filter((t) => t.requestId === 'api');
+    expect(final.map((t) => t.id).sort()).toEqual(after.map((t) => t.id).sort());
+    expect(b!.liveTasks().length).toBe(4);
+  });
+
+  it('decommissioning moves tasks away, then marks the agent DECOMMISSIONED', async () => {
+    const cluster = await startCluster(zk());
+    startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'dec', 4);
+    await waitRunning(cluster, 'dec', 4);
+    const url = anyUrl(cluster);
+    const frozen = await callJson(`${url}/api/agents/agent/sim-a/decommission`, 'POST');
+    expect(frozen.status).toBe(200);
+    await waitFor('all tasks on sim-b', async () => {
+      const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'dec');
+      return (
+        tasks.length === 4 &&
+        tasks.every((t) => t.agentId === 'sim-b' && t.state === 'TASK_RUNNING')
+      );
+    });
+    await waitFor('sim-a DECOMMISSIONED', async () => {
+      const agents = (await callJson(`${url}/api/agents`, 'GET')).body as {
+        id: string;
+        state: string;
+      }[];
+      return agents.find((x) => x.id === 'sim-a')?.state === 'DECOMMISSIONED';
+    });
+  });
+});
