@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ApiError } from '../api/index.js';
 import {
   type Coordinator,
@@ -12,6 +12,8 @@ import type { FencedWriter, LeaderService } from '../leader/index.js';
 import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
 import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
 import { LbAgentRegistry } from './lb-agent-registry.js';
+import { type LbManagerMetrics, makeLbManagerMetrics } from './lb-manager-metrics.js';
+import { catchUpPushes, groupPushesByAgent } from './lb-push-batches.js';
 import type { LbAgentAnswer, LbAgentSession } from './lb-agent-session.js';
 import type { LbRequestRecord, LbRequestStateName, LbServiceRecord } from './lb-model.js';
 import { toServiceConfig } from './lb-proto-mapping.js';
@@ -25,6 +27,7 @@ import {
   recordAnswer,
   recordTimeout,
   startRound,
+  toDoneRecord,
 } from './lb-request-state-machine.js';
 import {
   type LbRequestStore,
@@ -84,8 +87,7 @@ export class LbManager implements LeaderService {
   private graceTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
   private readonly log: Logger;
-  private readonly finished: Counter;
-  private readonly latency: Histogram;
+  private readonly metrics: LbManagerMetrics;
 
   constructor(
     private readonly zk: Coordinator,
@@ -98,18 +100,7 @@ export class LbManager implements LeaderService {
       onJoined: () => this.schedulePump(),
       writer: () => this.writer,
     });
-    this.finished = new Counter({
-      name: 'thales_lb_requests_finished_total',
-      help: 'Load-balancer requests finished by this leader, by final state',
-      labelNames: ['state'],
-      registers: [options.registry],
-    });
-    this.latency = new Histogram({
-      name: 'thales_lb_request_apply_seconds',
-      help: 'From the leader starting a request to its final state',
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [options.registry],
-    });
+    this.metrics = makeLbManagerMetrics(options.registry);
   }
 
   /** Whether this replica leads and serves the lb-agent stream. */
@@ -260,30 +251,10 @@ export class LbManager implements LeaderService {
     const ready = (await Promise.all(list.map((f) => this.markApplySent(f)))).filter(
       (f): f is InFlight => f !== null,
     );
-    const batches = new Map<
-      string,
-      { flags: string; configs: LbServiceConfig[]; fs: InFlight[] }
-    >();
     for (const f of ready) {
-      const { noValidate, noReload } = f.record.request;
-      for (const t of f.plan.targets) {
-        const key = `${t.agentId}|${noValidate}|${noReload}`;
-        const b = batches.get(key) ?? { flags: key, configs: [], fs: [] };
-        b.configs.push(toServiceConfig(f.serviceId, t.deleted ? null : f.plan.next));
-        b.fs.push(f);
-        batches.set(key, b);
-      }
       f.timer = setTimeout(() => this.onTimeout(f), this.options.agentTimeoutMs);
     }
-    for (const b of batches.values()) {
-      const [agentId, noValidate, noReload] = b.flags.split('|') as [string, string, string];
-      this.pushTo(agentId, b.fs, {
-        full: false,
-        services: b.configs,
-        noValidate: noValidate === 'true',
-        noReload: noReload === 'true',
-      });
-    }
+    for (const b of groupPushesByAgent(ready)) this.pushTo(b.agentId, b.requests, b.update);
   }
 
   private pushTo(agentId: string, fs: InFlight[], update: Omit<LbGroupUpdate, 'nonce'>): void {
@@ -339,7 +310,12 @@ export class LbManager implements LeaderService {
   /** SUCCESS: the request and `/lb/services/<id>` in one fenced multi. */
   private async commit(f: InFlight): Promise<void> {
     const stored = this.services.get(f.serviceId);
-    const record = this.final(f, 'SUCCESS', 'applied on every agent');
+    const record = toDoneRecord(
+      this.withAgents(f),
+      'SUCCESS',
+      'applied on every agent',
+      Date.now(),
+    );
     const ops = [
       setRequestOp(record, f.version),
       ...commitServiceOps(f.serviceId, f.plan.next, stored?.version ?? null),
@@ -385,20 +361,13 @@ export class LbManager implements LeaderService {
   }
 
   private async finish(f: InFlight, state: LbRequestStateName, message: string): Promise<void> {
-    const record = this.final(f, state, message);
+    const record = toDoneRecord(this.withAgents(f), state, message, Date.now());
     await this.requireWriter().write([setRequestOp(record, f.version)]);
     this.done(f, state);
   }
 
-  private final(f: InFlight, state: LbRequestStateName, message: string): LbRequestRecord {
-    return {
-      ...f.record,
-      state,
-      step: 'DONE',
-      message,
-      agents: [...f.round.agents],
-      updatedAt: Date.now(),
-    };
+  private withAgents(f: InFlight): LbRequestRecord {
+    return { ...f.record, agents: [...f.round.agents] };
   }
 
   private async markApplySent(f: InFlight): Promise<InFlight | null> {
@@ -431,24 +400,18 @@ export class LbManager implements LeaderService {
     state: LbRequestStateName,
     message: string,
   ): Promise<void> {
-    const record: LbRequestRecord = {
-      ...r.value,
-      state,
-      step: 'DONE',
-      message,
-      updatedAt: Date.now(),
-    };
+    const record = toDoneRecord(r.value, state, message, Date.now());
     try {
       await this.requireWriter().write([setRequestOp(record, r.version)]);
-      this.finished.inc({ state });
+      this.metrics.finished.inc({ state });
     } catch (err) {
       this.log.warn({ err, requestId: r.value.requestId, state }, 'cannot finish lb request');
     }
   }
 
   private done(f: InFlight, state: LbRequestStateName): void {
-    this.finished.inc({ state });
-    this.latency.observe((Date.now() - f.startedAt) / 1000);
+    this.metrics.finished.inc({ state });
+    this.metrics.latency.observe((Date.now() - f.startedAt) / 1000);
     this.log.info(
       { requestId: f.record.requestId, serviceId: f.serviceId, state },
       'lb request done',
@@ -466,18 +429,8 @@ export class LbManager implements LeaderService {
 
   /** Agents of the service's groups that were not in the round get the stored state. */
   private catchUp(f: InFlight): void {
-    const targeted = new Set(f.plan.targets.map((t) => t.agentId));
-    const groups = new Set([
-      ...(f.plan.next?.service.groups ?? []),
-      ...(f.plan.previous?.service.groups ?? []),
-    ]);
     const stored = this.services.get(f.serviceId)?.value ?? null;
-    for (const session of this.agents.all()) {
-      if (targeted.has(session.agentId) || !groups.has(session.group)) continue;
-      const inGroup = stored?.service.groups.includes(session.group) ?? false;
-      const config = toServiceConfig(f.serviceId, inGroup ? stored : null);
-      session.push({ full: false, services: [config], noValidate: false, noReload: false });
-    }
+    for (const p of catchUpPushes(f, stored, this.agents.all())) p.session.push(p.update);
   }
 
   private requireWriter(): FencedWriter {

@@ -1,6 +1,8 @@
 import type {
   LbAgentResult,
   LbRequest,
+  LbRequestRecord,
+  LbRequestStateName,
   LbService,
   LbServiceRecord,
   LbUpstream,
@@ -195,4 +197,14 @@ export function describeFailure(round: LbRound): string {
   const bad = round.agents.filter((a) => a.status !== 'ACKED' && a.status !== 'REVERTED');
   const failed = bad.length > 0 ? bad : round.agents.filter((a) => a.error);
   return failed.map((a) => `${a.agentId}: ${a.status}${a.error ? ` (${a.error})` : ''}`).join('; ');
+}
+
+/** A request in a final state (step DONE) with its message. */
+export function toDoneRecord(
+  record: LbRequestRecord,
+  state: LbRequestStateName,
+  message: string,
+  now: number,
+): LbRequestRecord {
+  return { ...record, state, step: 'DONE', message, updatedAt: now };
 }
