@@ -18,13 +18,13 @@ import {
   type MatchInput,
   type MatchResult,
 } from '../../src/offers/index.js';
-import { findOvercommits, formatTable, medianOf, timed, utilization } from './measure.js';
+import { findOvercommits, formatTable, timed, utilization } from './measure.js';
 import { makeScenario } from './workload.js';
 
 const SCENARIOS = [
   { tasks: 1_000, agents: 100, runs: 7 },
   { tasks: 10_000, agents: 1_000, runs: 5 },
-  { tasks: 100_000, agents: 10_000, runs: 3 },
+  { tasks: 100_000, agents: 10_000, runs: 5 },
 ] as const;
 
 const log = (line: string): void => console.log(line);
@@ -40,10 +40,33 @@ function check(name: string, input: MatchInput, result: MatchResult): void {
     throw new Error(`${name}: invalid result: ${problems.slice(0, 5).join('; ')}`);
 }
 
-async function runPool(pool: OfferMatcherPool, input: MatchInput, runs: number): Promise<Measured> {
-  await pool.match(input); // warm-up: JIT in the workers, not part of the figure
-  const { value, ms } = await medianOf(runs, () => pool.match(input));
-  return { ms, result: value };
+/**
+ * Times the pool and the one-thread pool in alternation (pool, single, pool, single…) after
+ * one warm-up each, and keeps the medians: on a shared machine both then see the same
+ * background load, so their ratio means something even when the absolute times drift.
+ */
+async function runPools(
+  pools: { multi: OfferMatcherPool; one: OfferMatcherPool },
+  input: MatchInput,
+  runs: number,
+): Promise<{ pool: Measured; single: Measured }> {
+  await pools.multi.match(input); // warm-up: JIT in the workers, not part of the figure
+  await pools.one.match(input);
+  const times = { pool: [] as number[], single: [] as number[] };
+  let last: { pool?: MatchResult; single?: MatchResult } = {};
+  for (let i = 0; i < runs; i++) {
+    const p = await timed(() => pools.multi.match(input));
+    const s = await timed(() => pools.one.match(input));
+    times.pool.push(p.ms);
+    times.single.push(s.ms);
+    last = { pool: p.value, single: s.value };
+  }
+  const median = (xs: number[]): number =>
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    pool: { ms: median(times.pool), result: last.pool! },
+    single: { ms: median(times.single), result: last.single! },
+  };
 }
 
 type Row = {
@@ -78,10 +101,11 @@ async function scenario(
 ): Promise<Row> {
   const label = `${spec.tasks / 1000}k×${spec.agents >= 1000 ? `${spec.agents / 1000}k` : spec.agents}`;
   const input = makeScenario(spec.tasks, spec.agents, 42);
-  log(`[offers] ${label}: pool (${pools.multi.threads} threads)…`);
-  const pool = await runPool(pools.multi, input, spec.runs);
-  log(`[offers] ${label}: single (pool of 1 thread)…`);
-  const single = await runPool(pools.one, input, spec.runs);
+  log(
+    `[offers] ${label}: pool (${pools.multi.threads} threads) and single (pool of 1 thread), ` +
+      `alternating, median of ${spec.runs}…`,
+  );
+  const { pool, single } = await runPools(pools, input, spec.runs);
   let full: Measured | undefined;
   if (!skipFull) {
     log(`[offers] ${label}: fullscan (every feasible offer scored for every task)…`);
@@ -106,8 +130,14 @@ async function crossover(pool: OfferMatcherPool): Promise<number | undefined> {
     const input = makeScenario(tasks, Math.max(10, tasks / 10), 7);
     matchOffers(input);
     await pool.match(input);
-    const inline = await medianOf(9, () => matchOffers(input));
-    const pooled = await medianOf(9, () => pool.match(input));
+    const inline = { runs: [] as number[], ms: 0 };
+    const pooled = { runs: [] as number[], ms: 0 };
+    for (let i = 0; i < 9; i++) {
+      inline.runs.push((await timed(() => matchOffers(input))).ms);
+      pooled.runs.push((await timed(() => pool.match(input))).ms);
+    }
+    inline.ms = inline.runs.sort((a, b) => a - b)[4]!;
+    pooled.ms = pooled.runs.sort((a, b) => a - b)[4]!;
     poolWins.push(pooled.ms < inline.ms);
     rows.push([
       tasks,
@@ -152,7 +182,7 @@ async function main(): Promise<void> {
     );
     log('');
     log(
-      `[offers] small-input crossover (median of 9; inline = matchOffers on the calling thread):`,
+      `[offers] small-input crossover (alternating, median of 9; inline = matchOffers on the calling thread):`,
     );
     const threshold = await crossover(multi);
     log(`[offers] measured crossover: pool faster from ${threshold ?? 'never (within 16k)'} tasks`);

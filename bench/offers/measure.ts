@@ -11,22 +11,6 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<{ value: T; ms
   return { value, ms: performance.now() - start };
 }
 
-/** Median of `runs` timed runs (after the caller's warm-up); keeps the last result. */
-export async function medianOf<T>(
-  runs: number,
-  fn: () => T | Promise<T>,
-): Promise<{ value: T; ms: number }> {
-  const times: number[] = [];
-  let value: T | undefined;
-  for (let i = 0; i < runs; i++) {
-    const r = await timed(fn);
-    times.push(r.ms);
-    value = r.value;
-  }
-  times.sort((a, b) => a - b);
-  return { value: value as T, ms: times[Math.floor(times.length / 2)]! };
-}
-
 /**
  * Checks that no agent is over-committed (cpus, memory, disk, ports) and no task is placed
  * twice. Returns the problems found; the bench prints them and fails.
