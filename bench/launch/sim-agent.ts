@@ -41,8 +41,11 @@ function clientFor(address: string): AgentServiceClient {
   let c = clients.get(address);
   if (!c) {
     const proto = loadProto<ProtoGrpcType>('agent.proto');
+    // Keepalive finds a SIGSTOPped leader in about 2 s, so the agent moves on to the next one.
     c = new proto.thales.v1.AgentService(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 1_000,
+      'grpc.keepalive_timeout_ms': 1_000,
     }) as unknown as AgentServiceClient;
     clients.set(address, c);
   }
@@ -60,6 +63,8 @@ export class SimAgent {
   readonly tasks = new Map<string, SimTask>();
   /** Every Launch received, in order (a task id appears again on an idempotent re-launch). */
   readonly launches: TaskSpec__Output[] = [];
+  /** The term of each entry of {@link launches}. */
+  readonly launchTerms: number[] = [];
   readonly kills: string[] = [];
   highestTerm = 0;
   refusedTerms = 0;
@@ -201,8 +206,9 @@ export class SimAgent {
     for (const fn of this.listeners) fn();
   }
 
-  private onLaunch(spec: TaskSpec__Output): void {
+  private onLaunch(spec: TaskSpec__Output, term: number): void {
     this.launches.push(spec);
+    this.launchTerms.push(term);
     if (this.tasks.has(spec.taskId)) return; // idempotent by task id
     const t: SimTask = { spec, state: 'TASK_LAUNCHED' };
     this.tasks.set(spec.taskId, t);
