@@ -15,7 +15,8 @@ export interface AgentUnderTest {
 }
 
 /**
- * Starts a real `thales agent` (from dist/) on a free HTTP port. When the test finishes the
+ * Starts a real `thales agent` (from dist/) on a free HTTP port (`scheduler` '' → no
+ * --scheduler flag, e.g. when the test passes --zk). When the test finishes the
  * agent is stopped and every executor and task group found in its sandboxes is SIGKILLed.
  */
 export async function startAgentProcess(
@@ -28,8 +29,7 @@ export async function startAgentProcess(
     'agent',
     '--work-dir',
     workDir,
-    '--scheduler',
-    scheduler,
+    ...(scheduler ? ['--scheduler', scheduler] : []),
     '--host',
     '127.0.0.1',
     '--http-host',
