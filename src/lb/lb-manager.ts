@@ -328,6 +328,7 @@ export class LbManager implements LeaderService {
       if (now?.value.state !== 'CANCELING') throw err;
       f.version = now.version;
       f.canceling = true;
+      f.record = { ...f.record, state: 'CANCELING' };
       await this.revert(f);
       return;
     }
@@ -361,9 +362,9 @@ export class LbManager implements LeaderService {
   }
 
   private async finish(f: InFlight, state: LbRequestStateName, message: string): Promise<void> {
-    const record = toDoneRecord(this.withAgents(f), state, message, Date.now());
-    await this.requireWriter().write([setRequestOp(record, f.version)]);
-    this.done(f, state);
+    const final = (): LbRequestStateName => (f.canceling ? 'CANCELED' : state);
+    await this.writeCas(f, () => toDoneRecord(this.withAgents(f), final(), message, Date.now()));
+    this.done(f, final());
   }
 
   private withAgents(f: InFlight): LbRequestRecord {
@@ -390,8 +391,25 @@ export class LbManager implements LeaderService {
   }
 
   private async writeRecord(f: InFlight): Promise<void> {
-    const record = { ...f.record, updatedAt: Date.now() };
-    await this.requireWriter().write([setRequestOp(record, f.version)]);
+    await this.writeCas(f, () => ({ ...f.record, updatedAt: Date.now() }));
+  }
+
+  /**
+   * Writes the request by CAS. A cancel may have landed meanwhile (the only other writer of
+   * an in-flight request): then the request is marked canceling and the write retried once.
+   */
+  private async writeCas(f: InFlight, build: () => LbRequestRecord): Promise<void> {
+    try {
+      await this.requireWriter().write([setRequestOp(build(), f.version)]);
+    } catch (err) {
+      if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) throw err;
+      const now = await this.store.getRequest(f.record.requestId);
+      if (now?.value.state !== 'CANCELING') throw err;
+      f.canceling = true;
+      f.version = now.version;
+      f.record = { ...f.record, state: 'CANCELING' };
+      await this.requireWriter().write([setRequestOp(build(), f.version)]);
+    }
     f.version += 1;
   }
 
