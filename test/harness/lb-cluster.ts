@@ -77,14 +77,21 @@ export class LbTestCluster {
     });
   }
 
-  /** Starts an lb-agent for `group` pointed at every replica. */
-  async startAgent(id: string, group: string): Promise<LbAgentHandle> {
+  /** Starts an lb-agent for `group`, finding the leader from every replica or from ZooKeeper. */
+  async startAgent(
+    id: string,
+    group: string,
+    discovery: 'scheduler' | 'zk' = 'scheduler',
+  ): Promise<LbAgentHandle> {
     const [nginxPort, httpPort] = (await findFreePorts(2)) as [number, number];
     const workDir = path.join(this.dir, this.chroot.slice(1), id);
     const scheduler = this.replicas.map((r) => `127.0.0.1:${r.grpcPort}`).join(',');
     const args = [
       'lb-agent',
-      ...['--group', group, '--agent-id', id, '--scheduler', scheduler],
+      ...['--group', group, '--agent-id', id],
+      ...(discovery === 'zk'
+        ? ['--zk', this.zkConnect, '--chroot', this.chroot]
+        : ['--scheduler', scheduler]),
       ...[
         '--nginx-port',
         String(nginxPort),

@@ -78,7 +78,8 @@ describe('lb failover', () => {
     const c = (cluster = new LbTestCluster(zk.connectString, dir));
     await c.startReplicas(3);
     await c.startAgent('lb-a', 'edge');
-    await c.startAgent('lb-b', 'edge');
+    // lb-b finds the leader through ZooKeeper (--zk) rather than a list of replicas.
+    await c.startAgent('lb-b', 'edge', 'zk');
     await c.waitAgentsJoined('edge', 2);
     await call(c.client(), 'SubmitRequest', request('f0', [0]));
     expect((await waitState(c, 'f0')).state).toBe('SUCCESS');
