@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ZooKeeperCluster } from '../../src/dev/index.js';
 import { waitFor } from '../../src/dev/wait-for.js';
@@ -93,6 +95,13 @@ describe('lb-agents with real nginx', () => {
     const rm = await submitAndWait(c, request('r2', 'web', { removeUpstreams: [up(0)] }));
     expect(rm.state).toBe('SUCCESS');
     for (const a of [0, 1]) expect(await backendsSeen(c, a, '/web/x')).toEqual(new Set(['b2']));
+
+    // A service file changed behind the agent's back is rewritten to what it acked.
+    const file = path.join(c.agents[0]?.workDir as string, 'nginx/conf/upstreams/web.conf');
+    const acked = readFileSync(file, 'utf8');
+    writeFileSync(file, '# tampered\n');
+    await waitFor('drift repaired', () => readFileSync(file, 'utf8') === acked);
+    expect(await backendsSeen(c, 0, '/web/x')).toEqual(new Set(['b2']));
 
     // Removing an upstream that is not there succeeds.
     const again = await submitAndWait(c, request('r3', 'web', { removeUpstreams: [up(2)] }));
