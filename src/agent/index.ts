@@ -44,3 +44,4 @@ export {
   type LogRotationOptions,
   type TaskLogs,
 } from './log-rotator.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
