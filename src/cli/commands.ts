@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AGENT_USAGE, runAgent, runExecutor } from '../agent/index.js';
 import { runDevCluster } from '../dev/index.js';
+import { EXECUTOR_CLEANUP_USAGE, runExecutorCleanup } from '../executor-cleanup/index.js';
 import { LB_AGENT_USAGE, makeLbExtensionFactory, runLbAgent } from '../lb/index.js';
 import {
   ConfigError,
@@ -17,6 +18,7 @@ commands:
               --http-port, --grpc-port, --session-timeout-ms, --host, --advertise-host)
   ${LB_AGENT_USAGE}
   ${AGENT_USAGE}
+  ${EXECUTOR_CLEANUP_USAGE}
   dev         run a local cluster: ZooKeeper and 3 replicas
   state       print a replica's view of the cluster (--api http://host:port)
   version     print the version`;
@@ -33,6 +35,8 @@ export async function runCommand(argv: string[]): Promise<void> {
       return runAgent(rest, THALES_VERSION);
     case 'executor':
       return runExecutor(rest);
+    case 'executor-cleanup':
+      return runExecutorCleanup(rest);
     case 'dev':
       return runDevCluster();
     case 'state':
