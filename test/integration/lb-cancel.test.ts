@@ -18,7 +18,7 @@ let cluster: LbTestCluster | undefined;
 let backends: Awaited<ReturnType<typeof startBackends>> = [];
 
 beforeAll(async () => {
-  process.env.THALES_LB_AGENT_TIMEOUT_MS = '2000';
+  process.env.THALES_LB_AGENT_TIMEOUT_MS = '5000';
   ({ zk, dir } = await startLbZooKeeper());
   backends = await startBackends(['b1', 'b2', 'b3']);
 });
