@@ -100,6 +100,9 @@ function superviseTask(
     const finish = (exit: Omit<ExitJson, 'finishedAt' | 'state'>): void => {
       if (finished) return;
       finished = true;
+      // Whatever the task left in its group (background children) ends with it; they would
+      // otherwise also hold the output pipes open and delay exit.json.
+      if (child.pid) signalQuietly(-child.pid, 'SIGKILL');
       void logs.drained().then(() => {
         const killed = killRequested || existsSync(path.join(sandbox, 'kill.json'));
         const state = finalStateOf({ ...exit, killRequested: killed });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isProcessAlive, isProcessGroupAlive, readSandbox } from '../../src/agent/index.js';
@@ -116,6 +116,12 @@ describe('agent task lifecycle (real agent, executor and task processes; test-do
     expect(ok).toMatchObject({ hasExitCode: true, exitCode: 0 });
     expect(bad).toMatchObject({ hasExitCode: true, exitCode: 3 });
     expect(leader.statesOf('ok-1')).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+
+    // A background child left in the task's process group ends with the task.
+    leader.launch(testTask('bg-1', 'sleep 60 & echo $! > bg.pid; exit 0'));
+    await leader.waitForStatus('bg-1', 'TASK_FINISHED');
+    const bgPid = Number(readFileSync(path.join(agent.layout.sandbox('bg-1'), 'bg.pid'), 'utf8'));
+    await waitFor('background child gone', () => !isProcessAlive(bgPid));
 
     // Idempotent: launching a finished task again starts nothing and re-reports its state.
     const before = leader.statuses.length;
