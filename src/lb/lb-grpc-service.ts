@@ -97,6 +97,8 @@ async function serveWatchGroup(
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: String(err) });
         return;
       }
+      const known = Object.keys(msg.subscribe.knownVersions).length;
+      deps.logger.info({ agentId, group, knownServices: known }, 'lb-agent subscribed');
       session = new LbAgentSession(agentId, group, {
         send: (u) => call.write(u),
         close: (reason) => call.emit('error', { code: grpc.status.UNAVAILABLE, details: reason }),

@@ -49,6 +49,7 @@ export class LbAgent {
   private readonly stream: LbAgentStream;
   private readonly queue: Pending[] = [];
   private working = false;
+  private reloadsSeen = 0;
   private connected = false;
   private bootstrapped = false;
   private server: http.Server | undefined;
@@ -183,8 +184,6 @@ export class LbAgent {
       for (const p of batch) this.answer(p, results);
     });
   }
-
-  private reloadsSeen = 0;
 
   private answer(p: Pending, results: Map<string, { ok: boolean; error?: string }>): void {
     const mine = p.update.full ? [...results.keys()] : p.update.services.map((s) => s.serviceId);
