@@ -137,7 +137,12 @@ function planSandbox(s: SandboxSnapshot, now: number, policy: PlanPolicy, plan: 
       reason: `${notActive} but ${s.processes.length} process(es) still alive`,
     });
   }
-  if (s.uncompressedLogs.length > 0) {
+  // A task killed this run ends now: its retention starts now.
+  const endedAt = s.processes.length > 0 ? now : (s.exit?.finishedAt ?? s.lastModifiedAt);
+  const failed = isFailed(s);
+  const expired = now - endedAt >= (failed ? policy.failedRetentionMs : policy.retentionMs);
+  // Logs about to be deleted are not worth compressing first.
+  if (s.uncompressedLogs.length > 0 && !expired) {
     plan.actions.push({
       kind: 'compress',
       taskId: s.taskId,
@@ -145,11 +150,7 @@ function planSandbox(s: SandboxSnapshot, now: number, policy: PlanPolicy, plan: 
       reason: `${notActive}: logs compressed`,
     });
   }
-  // A task killed this run ends now: its retention starts now.
-  const endedAt = s.processes.length > 0 ? now : (s.exit?.finishedAt ?? s.lastModifiedAt);
-  const failed = isFailed(s);
-  const keepMs = failed ? policy.failedRetentionMs : policy.retentionMs;
-  if (now - endedAt >= keepMs) {
+  if (expired) {
     plan.actions.push({
       kind: 'delete',
       taskId: s.taskId,

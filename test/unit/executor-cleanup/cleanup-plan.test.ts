@@ -58,14 +58,14 @@ describe('makeCleanupPlan (pure)', () => {
     expect(plan.skipped.map((s) => s.taskId).sort()).toEqual(['failed', 'no-exit', 'young']);
   });
 
-  it('kills, then compresses, then (retention 0) deletes, in that order', () => {
+  it('kills, then (retention 0) deletes without compressing first', () => {
     const s = sandbox('t', { processes: [proc], uncompressedLogs: ['stdout', 'stderr.1'] });
     const plan = makeCleanupPlan([s], ok(['other']), now, {
       ...policy,
       retentionMs: 0,
       failedRetentionMs: 0,
     });
-    expect(plan.actions.map((a) => a.kind)).toEqual(['kill', 'compress', 'delete']);
+    expect(plan.actions.map((a) => a.kind)).toEqual(['kill', 'delete']);
   });
 
   it('a killed task starts its retention now', () => {
