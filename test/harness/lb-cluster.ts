@@ -206,7 +206,9 @@ export async function startBackends(
       (name, i) =>
         new Promise<{ name: string; address: string; close(): Promise<void> }>((resolve) => {
           const server = http.createServer((_req, res) => res.end(name));
-          server.keepAliveTimeout = 1_000;
+          // Longer than nginx's upstream keepalive_timeout (60 s), so nginx never reuses a
+          // connection the backend is closing (a 502 race that is not what the tests test).
+          server.keepAliveTimeout = 65_000;
           server.listen(ports[i], '127.0.0.1', () =>
             resolve({
               name,
