@@ -31,7 +31,10 @@ describe('agent against real scheduler replicas (real ZooKeeper, replicas and ag
       highestTerm: number;
     };
     expect(highestTerm).toBe(leader.term);
-    const node = await waitFor('/agents/<id>', () => coordinator.getOrNull(zkPaths.agent(agentId)));
+    const node = await waitFor(
+      '/agents/<id>',
+      async () => (await coordinator.getOrNull(zkPaths.agent(agentId))) ?? undefined,
+    );
     const record = decodeJson<{ rack: string; httpAddress: string; state: string }>(
       node.data,
       'agent',
