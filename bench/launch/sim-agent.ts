@@ -147,6 +147,10 @@ export class SimAgent {
     call.on('error', down);
     call.on('end', down);
     call.on('close', down);
+    // A paused replica accepts TCP but never answers: give up on it and try the next one.
+    setTimeout(() => {
+      if (this.call === call && this.registeredTerm === 0) this.reconnect(0);
+    }, 3_000);
     this.write({
       register: {
         agentId: this.o.agentId,
@@ -200,7 +204,7 @@ export class SimAgent {
     if (m.msg === 'registered') {
       this.registeredTerm = m.term;
       for (const u of this.outbox.values()) this.write({ status: u });
-    } else if (m.msg === 'launch' && m.launch?.task) this.onLaunch(m.launch.task);
+    } else if (m.msg === 'launch' && m.launch?.task) this.onLaunch(m.launch.task, m.term);
     else if (m.msg === 'kill' && m.kill) this.onKill(m.kill.taskId);
     else if (m.msg === 'ack' && m.ack) for (const id of m.ack.updateIds) this.outbox.delete(id);
     for (const fn of this.listeners) fn();

@@ -20,6 +20,7 @@ import {
   type Task,
   TaskStore,
   agentRecordSchema,
+  ensureStateDirs,
   isLongRunning,
   promoteDeployOps,
   removeIntentOp,
@@ -103,6 +104,7 @@ export class TaskScheduler implements LeaderService {
     );
     const registrar = new AgentRegistrar(ctx, status, lc);
     const launcher = new TaskLauncher(ctx, this.pool);
+    await ensureStateDirs(this.zk);
     // Actual state first: every active task and agent, straight from ZooKeeper.
     for (const t of await this.tasks.allActive()) ctx.tasks.set(t.taskId, t);
     for (const a of await this.agents.list()) {

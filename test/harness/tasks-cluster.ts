@@ -34,7 +34,7 @@ export function anyUrl(cluster: TestCluster): string {
 export async function activeTasks(cluster: TestCluster): Promise<ActiveTask[]> {
   for (const r of cluster.replicas.filter((x) => x.process.running)) {
     try {
-      const res = await callJson(`${r.url}/api/tasks/active`, 'GET');
+      const res = await callJson(`${r.url}/api/tasks/active`, 'GET', undefined, 2_000);
       if (res.status === 200) return res.body as ActiveTask[];
     } catch {
       /* try the next replica */

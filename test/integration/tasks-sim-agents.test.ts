@@ -75,28 +75,46 @@ describe('task lifecycle with simulated agents (real ZooKeeper and replicas)', (
 
   it('a lost agent: its tasks become LOST and run again on the other; a restart re-attaches', async () => {
     const cluster = await startCluster(zk());
-    const [a, b] = startSimAgents(cluster, ['sim-a', 'sim-b']);
+    const agents = startSimAgents(cluster, ['sim-a', 'sim-b']);
     await createService(cluster, 'api', 4);
     const before = await waitRunning(cluster, 'api', 4);
-    const onA = before.filter((t) => t.agentId === 'sim-a');
-    expect(onA.length).toBeGreaterThan(0);
-    a!.stop();
-    const after = await waitFor('tasks moved to sim-b', async () => {
+    // Stop the agent that holds the first task (bin packing may put them all on one).
+    const gone = agents.find((x) => x.o.agentId === before[0]!.agentId)!;
+    const other = agents.find((x) => x !== gone)!;
+    const onGone = before.filter((t) => t.agentId === gone.o.agentId);
+    gone.stop();
+    const after = await waitFor('tasks moved to the other agent', async () => {
       const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'api');
       return tasks.length === 4 &&
-        tasks.every((t) => t.agentId === 'sim-b' && t.state === 'TASK_RUNNING')
+        tasks.every((t) => t.agentId === other.o.agentId && t.state === 'TASK_RUNNING')
         ? tasks
         : undefined;
     });
     assertDistinctInstances(after);
-    const lost = await callJson(`${anyUrl(cluster)}/api/tasks/task/${onA[0]!.id}`, 'GET');
+    const lost = await callJson(`${anyUrl(cluster)}/api/tasks/task/${onGone[0]!.id}`, 'GET');
     expect(lost.body.state).toBe('TASK_LOST');
-    // sim-a comes back still believing it runs its old tasks: they are killed (unknown now).
-    a!.start();
-    await waitFor('sim-a old tasks killed', () => a!.liveTasks().length === 0);
+    // The agent comes back still running its old tasks: they are killed (nobody knows them).
+    gone.start();
+    await waitFor('old tasks killed', () => gone.liveTasks().length === 0);
+    await waitFor('re-registered', () => gone.registered);
     const final = (await activeTasks(cluster)).filter((t) => t.requestId === 'api');
     expect(final.map((t) => t.id).sort()).toEqual(after.map((t) => t.id).sort());
-    expect(b!.liveTasks().length).toBe(4);
+    expect(other.liveTasks().length).toBe(4);
+  });
+
+  it('a restarted agent re-attaches: its tasks stay, nothing runs twice', async () => {
+    const cluster = await startCluster(zk());
+    const agents = startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'keep', 3);
+    const before = await waitRunning(cluster, 'keep', 3);
+    const agent = agents.find((x) => x.o.agentId === before[0]!.agentId)!;
+    agent.stop();
+    agent.start(); // back well within the lost-agent grace
+    await waitFor('re-registered', () => agent.registered);
+    const after = await waitRunning(cluster, 'keep', 3);
+    expect(after.map((t) => t.id).sort()).toEqual(before.map((t) => t.id).sort());
+    const live = agents.flatMap((a) => a.liveTasks().map((t) => t.spec.taskId));
+    expect(live.sort()).toEqual(before.map((t) => t.id).sort());
   });
 
   it('decommissioning moves tasks away, then marks the agent DECOMMISSIONED', async () => {
