@@ -12,6 +12,7 @@ import type { FencedWriter, LeaderService } from '../leader/index.js';
 import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
 import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
 import { LbAgentRegistry } from './lb-agent-registry.js';
+import { LbRequestIntake } from './lb-request-intake.js';
 import { type LbManagerMetrics, makeLbManagerMetrics } from './lb-manager-metrics.js';
 import { catchUpPushes, groupPushesByAgent } from './lb-push-batches.js';
 import type { LbAgentAnswer, LbAgentSession } from './lb-agent-session.js';
@@ -80,9 +81,8 @@ export class LbManager implements LeaderService {
   private writer: FencedWriter | undefined;
   private establishedAt = 0;
   private services = new Map<string, Versioned<LbServiceRecord>>();
-  private readonly queues = new Map<string, Versioned<LbRequestRecord>[]>();
+  private readonly intake: LbRequestIntake;
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly seen = new Set<string>();
   private unwatch: Unwatch | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
@@ -101,6 +101,14 @@ export class LbManager implements LeaderService {
       writer: () => this.writer,
     });
     this.metrics = makeLbManagerMetrics(options.registry);
+    this.intake = new LbRequestIntake(store, this.log, {
+      isLeading: () => this.leading,
+      onQueued: () => this.schedulePump(),
+      // In flight under a dead leader: agents re-bootstrap from /lb/services, so nothing of
+      // it remains applied.
+      onCanceling: (r) =>
+        void this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)'),
+    });
   }
 
   /** Whether this replica leads and serves the lb-agent stream. */
@@ -116,7 +124,7 @@ export class LbManager implements LeaderService {
     this.agents.setKnownGroups(await this.store.knownGroups());
     this.leading = true;
     this.unwatch = watchChildren(this.zk, zkPaths.lbRequestsDir, (names) => {
-      void this.onRequestNames(names);
+      void this.intake.onNames(names);
     });
     this.graceTimer = setTimeout(() => this.schedulePump(), this.options.agentGraceMs + 10);
   }
@@ -128,8 +136,7 @@ export class LbManager implements LeaderService {
     clearTimeout(this.graceTimer);
     for (const f of this.inFlight.values()) clearTimeout(f.timer);
     this.inFlight.clear();
-    this.queues.clear();
-    this.seen.clear();
+    this.intake.clear();
     this.services.clear();
     this.agents.closeAll('leadership lost');
   }
@@ -150,44 +157,6 @@ export class LbManager implements LeaderService {
       .map(([id, s]) => toServiceConfig(id, s.value));
   }
 
-  /** Reads requests not seen yet; queues the unfinished ones (also those of a dead leader). */
-  private async onRequestNames(names: string[]): Promise<void> {
-    const fresh = names.filter((n) => !this.seen.has(n));
-    for (const n of fresh) this.seen.add(n);
-    const read = await Promise.all(
-      fresh.map((n) =>
-        this.store.getRequest(n).catch((err: unknown) => {
-          this.log.warn({ err, requestId: n }, 'cannot read lb request');
-          this.seen.delete(n);
-          return null;
-        }),
-      ),
-    );
-    if (!this.leading) return;
-    for (const r of read) {
-      if (!r) continue;
-      if (r.value.state === 'WAITING') this.enqueue(r);
-      else if (r.value.state === 'CANCELING') {
-        // In flight under a dead leader: agents re-bootstrap from /lb/services, so nothing
-        // of it remains applied.
-        void this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)');
-      }
-    }
-    this.schedulePump();
-  }
-
-  private enqueue(r: Versioned<LbRequestRecord>): void {
-    const id = r.value.request.service.serviceId;
-    const queue = this.queues.get(id) ?? [];
-    queue.push(r);
-    queue.sort(
-      (a, b) =>
-        a.value.submittedAt - b.value.submittedAt ||
-        (a.value.requestId < b.value.requestId ? -1 : 1),
-    );
-    this.queues.set(id, queue);
-  }
-
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -201,7 +170,7 @@ export class LbManager implements LeaderService {
   private pump(): void {
     if (!this.leading || this.paused) return;
     const started: InFlight[] = [];
-    for (const [serviceId, queue] of this.queues) {
+    for (const [serviceId, queue] of this.intake.queues) {
       while (!this.inFlight.has(serviceId) && queue.length > 0) {
         const head = queue[0] as Versioned<LbRequestRecord>;
         const plan = planLbRequest(head.value.request, this.snapshot(), Date.now());
@@ -211,7 +180,7 @@ export class LbManager implements LeaderService {
         else if (plan.kind === 'fail') void this.finishEarly(head, 'FAILED', plan.message);
         else started.push(this.track(serviceId, head, plan));
       }
-      if (queue.length === 0) this.queues.delete(serviceId);
+      if (queue.length === 0) this.intake.queues.delete(serviceId);
     }
     if (started.length > 0) void this.startApplies(started);
   }
@@ -238,7 +207,7 @@ export class LbManager implements LeaderService {
       plan,
       round,
       nonces: new Map(),
-      canceling: false,
+      canceling: head.value.state === 'CANCELING',
       busy: false,
       startedAt: Date.now(),
     };
@@ -302,6 +271,7 @@ export class LbManager implements LeaderService {
     } catch (err) {
       this.log.error({ err, requestId: f.record.requestId }, 'lb request transition failed');
       this.drop(f);
+      this.intake.retryLater(f.record.requestId);
     } finally {
       f.busy = false;
     }
@@ -381,7 +351,7 @@ export class LbManager implements LeaderService {
       if (now?.value.state === 'CANCELING') {
         await this.finishEarly(now, 'CANCELED', 'canceled before it was applied');
       } else if (now?.value.state === 'WAITING') {
-        this.enqueue(now);
+        this.intake.enqueue(now);
       } else if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) {
         this.log.error({ err, requestId: f.record.requestId }, 'cannot start lb request');
       }

@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { LbRequestRecord } from './lb-model.js';
+import type { LbRequestStore, Versioned } from './lb-request-store.js';
+
+/** What the intake tells the manager. */
+export interface LbRequestIntakeHooks {
+  isLeading(): boolean;
+  /** Something was queued: time to plan. */
+  onQueued(): void;
+  /** A request found CANCELING when first seen (it was in flight under a previous leader). */
+  onCanceling(r: Versioned<LbRequestRecord>): void;
+}
+
+/**
+ * The leader's intake of stored requests: reads each new name under `/lb/requests` once,
+ * queues the unfinished ones per service in submission order (`submittedAt`, then id), and
+ * re-reads a request whose transition failed so it is tried again.
+ */
+export class LbRequestIntake {
+  /** Waiting requests by service id, in the order they are applied. */
+  readonly queues = new Map<string, Versioned<LbRequestRecord>[]>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly store: LbRequestStore,
+    private readonly log: Logger,
+    private readonly hooks: LbRequestIntakeHooks,
+  ) {}
+
+  /** Forgets everything (leadership lost). */
+  clear(): void {
+    this.queues.clear();
+    this.seen.clear();
+  }
+
+  /** Reads requests not seen yet; queues the unfinished ones (also those of a dead leader). */
+  async onNames(names: string[]): Promise<void> {
+    const fresh = names.filter((n) => !this.seen.has(n));
+    for (const n of fresh) this.seen.add(n);
+    const read = await Promise.all(
+      fresh.map((n) =>
+        this.store.getRequest(n).catch((err: unknown) => {
+          this.log.warn({ err, requestId: n }, 'cannot read lb request');
+          this.retryLater(n);
+          return null;
+        }),
+      ),
+    );
+    if (!this.hooks.isLeading()) return;
+    for (const r of read) {
+      if (!r) continue;
+      if (r.value.state === 'WAITING') this.enqueue(r);
+      else if (r.value.state === 'CANCELING') this.hooks.onCanceling(r);
+    }
+    this.hooks.onQueued();
+  }
+
+  /** Queues a request behind the others of its service. */
+  enqueue(r: Versioned<LbRequestRecord>): void {
+    const id = r.value.request.service.serviceId;
+    const queue = this.queues.get(id) ?? [];
+    queue.push(r);
+    queue.sort(
+      (a, b) =>
+        a.value.submittedAt - b.value.submittedAt ||
+        (a.value.requestId < b.value.requestId ? -1 : 1),
+    );
+    this.queues.set(id, queue);
+  }
+
+  /**
+   * After a failed read or write (ZooKeeper unreachable; a fenced-out write is followed by
+   * revocation anyway), reads the request again in a second and queues it if it is still
+   * unfinished: it is then planned and pushed again from the stored state, which agents apply
+   * idempotently; a CANCELING one is applied and reverted.
+   */
+  retryLater(requestId: string): void {
+    const timer = setTimeout(() => {
+      if (!this.hooks.isLeading()) return;
+      this.store
+        .getRequest(requestId)
+        .then((r) => {
+          if (!r || !this.hooks.isLeading()) return;
+          if (r.value.state !== 'WAITING' && r.value.state !== 'CANCELING') return;
+          this.enqueue(r);
+          this.hooks.onQueued();
+        })
+        .catch(() => this.retryLater(requestId));
+    }, 1_000);
+    timer.unref();
+  }
+}
