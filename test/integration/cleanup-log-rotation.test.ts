@@ -50,11 +50,13 @@ describe('executor log rotation (real executor)', () => {
     };
     let samples = 0;
     let worst = 0;
+    let mostGz = 0;
     const deadline = Date.now() + 60_000;
     // Sample until the task has written 40 × the bound (or a generous deadline).
     while (produced() < 40 * bound && Date.now() < deadline) {
       const u = logUsage(dir);
       worst = Math.max(worst, u.bytes);
+      mostGz = Math.max(mostGz, u.gz);
       expect(u.current).toBeLessThanOrEqual(MAX);
       expect(u.gz).toBeLessThanOrEqual(KEEP);
       expect(u.bytes).toBeLessThanOrEqual(bound);
@@ -63,7 +65,8 @@ describe('executor log rotation (real executor)', () => {
     }
     expect(produced()).toBeGreaterThanOrEqual(40 * bound);
     expect(samples).toBeGreaterThan(10);
-    expect(logUsage(dir).gz).toBe(KEEP);
+    // Rotation reached its full depth (a sample mid-rotation may see one file fewer).
+    expect(mostGz).toBe(KEEP);
 
     const e = readSandbox(layout, 'rot').executor;
     process.kill(-(e?.pgid ?? 0), 'SIGTERM');
