@@ -112,17 +112,17 @@ export class Interner {
   }
 }
 
-/** An Int32Array over a SharedArrayBuffer (at least one element, as a zero-size SAB is useless). */
+/** An Int32Array of n elements over a SharedArrayBuffer. */
 export function sharedInt32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+  return new Int32Array(new SharedArrayBuffer(n * 4));
 }
 /** A Float64Array over a SharedArrayBuffer. */
 export function sharedFloat64(n: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
+  return new Float64Array(new SharedArrayBuffer(n * 8));
 }
 /** A Uint8Array over a SharedArrayBuffer. */
 export function sharedUint8(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(Math.max(1, n)));
+  return new Uint8Array(new SharedArrayBuffer(n));
 }
 /** Copies numbers into a shared Int32Array. */
 export function toShared(values: number[]): Int32Array {

@@ -78,20 +78,27 @@ export class OfferSelector {
     const n = this.aliveCount;
     const window = Math.min(n, this.options.maxScan);
     const sampled = this.scan(t, 0, window, this.options.sampleSize);
-    const best = sampled.best >= 0 || window === n ? sampled.best : this.scanRest(t, window, n);
+    const best =
+      sampled.best >= 0 || window === n
+        ? sampled.best
+        : this.scanRest(t, window, n, sampled.resourcesFit);
     // Rolling start: the next task looks at the next offers, spreading the checking work.
     this.cursor = n === 0 ? 0 : (this.cursor + sampled.scanned) % n;
     return best;
   }
 
   /** The sample came back empty: scan everything left, unless this task is known hopeless. */
-  private scanRest(t: number, from: number, n: number): number {
+  /**
+   * `windowResourcesFit`: whether some offer of the sample window had the resources (and only
+   * failed a rule); then the need is not hopeless, whatever the rest of the scan finds.
+   */
+  private scanRest(t: number, from: number, n: number, windowResourcesFit: boolean): number {
     const shape = taskShapeOf(this.snap, t);
     if (this.hopeless.has(shape)) return -1;
     const rest = this.scan(t, from, n);
     if (rest.best < 0) {
       this.hopeless.add(shape);
-      if (!rest.resourcesFit) this.addHopelessNeed(t);
+      if (!rest.resourcesFit && !windowResourcesFit) this.addHopelessNeed(t);
     }
     return rest.best;
   }

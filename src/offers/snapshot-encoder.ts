@@ -103,7 +103,6 @@ function encodeAttributes(tasks: readonly PendingTask[], t: EncodingTables) {
 /** Matching order: higher priority first, then pending longer, then input order (stable). */
 function orderTasks(tasks: readonly PendingTask[]): Int32Array {
   const m = tasks.length;
-  // Keys copied into flat arrays first: the comparator runs ~m log m times.
   const priority = new Float64Array(m);
   const since = new Float64Array(m);
   tasks.forEach((task, i) => {
@@ -111,9 +110,40 @@ function orderTasks(tasks: readonly PendingTask[]): Int32Array {
     since[i] = task.pendingSince ?? 0;
   });
   const order = sharedInt32(m);
+  if (sortByPackedKey(priority, since, order)) return order;
   for (let i = 0; i < m; i++) order[i] = i;
   order.sort((a, b) => priority[b]! - priority[a]! || since[a]! - since[b]! || a - b);
   return order;
+}
+
+/**
+ * The usual case, about 3x faster than a comparator sort: integer priorities and times in a
+ * range where (priority rank, age, index) packs exactly into one double, so the native
+ * numeric sort orders the tasks. Returns false (and leaves `order` alone) otherwise.
+ */
+function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int32Array): boolean {
+  const m = priority.length;
+  let pMin = Infinity;
+  let pMax = -Infinity;
+  let sMin = Infinity;
+  let sMax = -Infinity;
+  for (let i = 0; i < m; i++) {
+    const p = priority[i]!;
+    const s = since[i]!;
+    if (!Number.isInteger(p) || !Number.isInteger(s)) return false;
+    pMin = Math.min(pMin, p);
+    pMax = Math.max(pMax, p);
+    sMin = Math.min(sMin, s);
+    sMax = Math.max(sMax, s);
+  }
+  const sRange = sMax - sMin + 1;
+  if ((pMax - pMin + 1) * sRange * m >= Number.MAX_SAFE_INTEGER) return false;
+  const keys = new Float64Array(m);
+  for (let i = 0; i < m; i++)
+    keys[i] = ((pMax - priority[i]!) * sRange + (since[i]! - sMin)) * m + i;
+  keys.sort();
+  for (let i = 0; i < m; i++) order[i] = keys[i]! % m;
+  return true;
 }
 
 /**

@@ -52,3 +52,36 @@ describe('matchOffers properties', () => {
     );
   });
 });
+
+describe('matching order', () => {
+  const ordering = fc.array(
+    fc.record({
+      priority: fc.oneof(
+        fc.integer({ min: -3, max: 3 }),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+      ),
+      pendingSince: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2 ** 45 })),
+    }),
+    { maxLength: 60 },
+  );
+
+  it('places by priority (high first), then pending-since (old first), then input order', () => {
+    fc.assert(
+      fc.property(ordering, (specs) => {
+        const tasks = specs.map((s, i) => ({
+          key: { requestId: 'r', deployId: 'd', instanceNo: i },
+          resources: { cpus: 0, memoryMb: 0, diskMb: 0, numPorts: 0 },
+          ...s,
+        }));
+        const offers = [{ agentId: 'a', host: 'h', rack: 'k', cpus: 1, memoryMb: 1, diskMb: 1 }];
+        const placed = matchOffers({ offers, tasks }).assignments.map((a) => a.taskKey.instanceNo);
+        const expected = specs
+          .map((s, i) => ({ ...s, i }))
+          .sort((a, b) => b.priority - a.priority || a.pendingSince - b.pendingSince || a.i - b.i)
+          .map((s) => s.i);
+        expect(placed).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

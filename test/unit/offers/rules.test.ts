@@ -246,3 +246,36 @@ describe('order and scoring', () => {
     }
   });
 });
+
+describe('edge cases', () => {
+  it('matches an empty cycle, and tasks with no offers stay pending with no reasons', () => {
+    expect(matchOffers({ offers: [agent('a')], tasks: [] })).toEqual({
+      assignments: [],
+      unplaced: [],
+    });
+    const alone = matchOffers({ offers: [], tasks: [task('r', 'd', 0)] });
+    expect(alone.unplaced).toEqual([{ taskKey: task('r', 'd', 0).key, reasons: {} }]);
+  });
+
+  it('does not rule out a need because the sample window only failed on rules', () => {
+    // Regression: offer a1 has the room but the SEPARATE rule rejects it in the window; the
+    // later GREEDY task of the same size must still find it.
+    const offers = Array.from({ length: 6 }, (_, i) =>
+      agent(`a${i}`, {
+        cpus: i === 0 ? 2 : 0.5,
+        runningTasks: i === 0 ? [{ requestId: 's', deployId: 'd' }] : [],
+      }),
+    );
+    const tasks = [
+      task('s', 'd', 1, { placement: 'SEPARATE_BY_DEPLOY', priority: 1 }),
+      task('g', 'd', 0),
+    ];
+    for (let seed = 0; seed < 20; seed++) {
+      const result = matchOffers(
+        { offers, tasks },
+        { seed, sampleSize: 1, maxScan: 1, fullScanBelow: 0 },
+      );
+      expect(result.assignments.map((a) => a.taskKey.requestId)).toEqual(['g']);
+    }
+  });
+});
