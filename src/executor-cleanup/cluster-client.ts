@@ -23,7 +23,9 @@ export interface ClusterClientOptions {
 }
 
 /** A replica's answer that could not be used, and why. */
-type Attempt = { ok: true; answer: ClusterAnswer } | { ok: false; malformed: boolean; why: string };
+type Attempt =
+  | { ok: true; answer: ClusterAnswer }
+  | { ok: false; malformed: boolean; why: string; retryable?: boolean };
 
 /**
  * Asks the replicas, one after the other, which tasks are active on this agent
@@ -35,7 +37,9 @@ export async function askCluster(o: ClusterClientOptions): Promise<ClusterAnswer
   const errors: string[] = [];
   let malformed: ClusterAnswer | undefined;
   for (const base of o.replicas) {
-    const attempt = await askReplica(base.replace(/\/+$/, ''), o);
+    let attempt = await askReplica(base.replace(/\/+$/, ''), o);
+    // A pooled keep-alive connection the replica closed while idle fails once: retry it.
+    if (!attempt.ok && attempt.retryable) attempt = await askReplica(base.replace(/\/+$/, ''), o);
     if (attempt.ok) return attempt.answer;
     errors.push(`${base}: ${attempt.why}`);
     if (attempt.malformed && !malformed)
@@ -57,7 +61,8 @@ async function askReplica(base: string, o: ClusterClientOptions): Promise<Attemp
       return { ok: false, malformed: true, why: 'the body is not JSON' };
     }
   } catch (err) {
-    return { ok: false, malformed: false, why: describeFetchError(err) };
+    const why = describeFetchError(err);
+    return { ok: false, malformed: false, why, retryable: /ECONNRESET|EPIPE|socket/i.test(why) };
   }
   const parsed = activeTasksSchema.safeParse(body);
   if (!parsed.success) {
