@@ -27,6 +27,8 @@ export interface SimAgentOptions {
   /** States reported after a Launch; default STARTING then RUNNING. */
   onLaunch?: string[];
   heartbeatMs?: number;
+  /** Called on every Launch received (benchmarks time arrivals without polling). */
+  onLaunched?: (taskId: string) => void;
 }
 
 /** A task as the simulated agent runs it. */
@@ -37,8 +39,13 @@ export interface SimTask {
 
 const clients = new Map<string, AgentServiceClient>();
 
+/** Connections per scheduler address that simulated agents spread over. */
+const CHANNELS_PER_ADDRESS = 8;
+let spread = 0;
+
 function clientFor(address: string): AgentServiceClient {
-  let c = clients.get(address);
+  const key = `${address}#${spread++ % CHANNELS_PER_ADDRESS}`;
+  let c = clients.get(key);
   if (!c) {
     const proto = loadProto<ProtoGrpcType>('agent.proto');
     // Keepalive finds a SIGSTOPped leader in about 2 s, so the agent moves on to the next one.
@@ -46,8 +53,10 @@ function clientFor(address: string): AgentServiceClient {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
       'grpc.keepalive_time_ms': 1_000,
       'grpc.keepalive_timeout_ms': 1_000,
+      // A connection of its own (not the shared subchannel pool).
+      'grpc.use_local_subchannel_pool': 1,
     }) as unknown as AgentServiceClient;
-    clients.set(address, c);
+    clients.set(key, c);
   }
   return c;
 }
@@ -213,6 +222,7 @@ export class SimAgent {
   private onLaunch(spec: TaskSpec__Output, term: number): void {
     this.launches.push(spec);
     this.launchTerms.push(term);
+    this.o.onLaunched?.(spec.taskId);
     if (this.tasks.has(spec.taskId)) return; // idempotent by task id
     const t: SimTask = { spec, state: 'TASK_LAUNCHED' };
     this.tasks.set(spec.taskId, t);

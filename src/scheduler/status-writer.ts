@@ -86,6 +86,8 @@ export class StatusWriter {
     this.flushing = true;
     try {
       while (this.queue.length > 0 && !this.ctx.revoked) {
+        // Launch commits go first: a status update only has to be durable before its ack.
+        await this.ctx.launchesSettled();
         const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
         const ok = await this.ctx.serialize(() => this.writeBatch(batch));
         if (!ok) {

@@ -86,6 +86,7 @@ export class TaskLauncher {
       return 0;
     }
     const input = { offers, tasks: pending };
+    const matchStart = Date.now();
     const seed = (Date.now() & 0x7fffffff) | 0;
     const result: MatchResult = this.pool
       ? await this.pool.match(input, { seed })
@@ -125,7 +126,23 @@ export class TaskLauncher {
       this.ctx.tasks.set(task.taskId, task);
       return task;
     });
-    await this.commitAndSend(tasks, lc);
+    const started = Date.now();
+    this.ctx.launchesInFlight++;
+    try {
+      await this.commitAndSend(tasks, lc);
+    } finally {
+      this.ctx.launchesInFlight--;
+      if (this.ctx.launchesInFlight === 0) this.ctx.emitLaunchesDone();
+    }
+    this.ctx.logger.info(
+      {
+        tasks: tasks.length,
+        unplaced: this.lastUnplaced,
+        matchMs: now - matchStart,
+        commitMs: Date.now() - started,
+      },
+      'tasks launched',
+    );
     return tasks.length;
   }
 

@@ -55,6 +55,9 @@ export class TaskLeaderContext {
   readonly establishedAt = Date.now();
   paused = false;
   revoked = false;
+  /** Launch rounds committing now; status writes wait for them (launches go first). */
+  launchesInFlight = 0;
+  private launchWaiters: (() => void)[] = [];
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -83,6 +86,23 @@ export class TaskLeaderContext {
     const next = this.chain.then(work, work);
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  /** Resolves when no launch round is committing (at most `maxWaitMs` later). */
+  launchesSettled(maxWaitMs = 2_000): Promise<void> {
+    if (this.launchesInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      this.launchWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Called by the launcher when its last round in flight is done. */
+  emitLaunchesDone(): void {
+    for (const w of this.launchWaiters.splice(0)) w();
   }
 
   /** A fenced multi. */
