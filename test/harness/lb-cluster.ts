@@ -53,8 +53,11 @@ export class LbTestCluster {
     readonly chroot = `/t-${Math.random().toString(36).slice(2, 10)}`,
   ) {}
 
-  /** Starts `count` scheduler replicas and waits for a leader with a term. */
-  async startReplicas(count: number, sessionTimeoutMs = 2_000): Promise<void> {
+  /**
+   * Starts `count` scheduler replicas and waits for a leader with a term. The default session
+   * timeout is long enough that a loaded CI machine does not change leaders by accident.
+   */
+  async startReplicas(count: number, sessionTimeoutMs = 8_000): Promise<void> {
     this.replicas = await startSchedulerReplicas({
       count,
       zkConnect: this.zkConnect,

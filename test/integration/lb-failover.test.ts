@@ -76,7 +76,8 @@ async function routesTo(c: LbTestCluster, agent: number, expected: string[]): Pr
 describe('lb failover', () => {
   it('a request in flight when the leader is SIGKILLed completes under the new leader', async () => {
     const c = (cluster = new LbTestCluster(zk.connectString, dir));
-    await c.startReplicas(3);
+    // A short session timeout: the leader's crash is noticed in ~2 s.
+    await c.startReplicas(3, 2_000);
     await c.startAgent('lb-a', 'edge');
     // lb-b finds the leader through ZooKeeper (--zk) rather than a list of replicas.
     await c.startAgent('lb-b', 'edge', 'zk');
