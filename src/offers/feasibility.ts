@@ -111,5 +111,9 @@ export const FEASIBILITY_STAGES: readonly FeasibilityStage[] = [
   rackShareHolds,
 ];
 
-/** Index of the first non-resource stage: passing all before it means "the resources fit". */
+/**
+ * Index of the first non-resource stage: passing all before it means "the resources fit".
+ * Stages and REJECTION_REASONS are in the same order, so a reason code (index + 1) at most
+ * FIRST_RULE_STAGE also means "rejected for resources (or an unusable agent)".
+ */
 export const FIRST_RULE_STAGE = 5;

@@ -132,7 +132,7 @@ function checkOffer(offer: unknown, i: number, seen: Set<string>): void {
   checkRunningTasks(offer['runningTasks'], fail);
 }
 
-/** Checks the key and returns it formatted for error messages (lazily, on failure only). */
+/** Checks the task key (its own errors name no task key: the key itself is what is wrong). */
 function checkTaskKey(task: Record<string, unknown>, i: number): void {
   const fail: Fail = (path, problem) => {
     throw new OfferInputError(`tasks[${i}]${path}`, problem);
