@@ -57,12 +57,16 @@ async function submitAndWait(c: LbTestCluster, req: LbRequest): Promise<LbReques
 }
 
 async function waitRequest(c: LbTestCluster, id: string): Promise<LbRequestState__Output> {
-  return waitFor(`request ${id} to finish`, async () => {
-    const r = await call<object, LbRequestState__Output>(c.client(), 'GetRequest', {
-      requestId: id,
-    });
-    return r.state === 'WAITING' || r.state === 'CANCELING' ? undefined : r;
-  });
+  return waitFor(
+    `request ${id} to finish`,
+    async () => {
+      const r = await call<object, LbRequestState__Output>(c.client(), 'GetRequest', {
+        requestId: id,
+      });
+      return r.state === 'WAITING' || r.state === 'CANCELING' ? undefined : r;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 /** The backends that answered `n` GETs through an agent. */

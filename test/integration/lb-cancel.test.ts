@@ -46,10 +46,14 @@ async function get(c: LbTestCluster, id: string): Promise<LbRequestState__Output
 }
 
 async function waitFinal(c: LbTestCluster, id: string): Promise<LbRequestState__Output> {
-  return waitFor(`request ${id} to finish`, async () => {
-    const r = await get(c, id);
-    return r.state === 'WAITING' || r.state === 'CANCELING' ? undefined : r;
-  });
+  return waitFor(
+    `request ${id} to finish`,
+    async () => {
+      const r = await get(c, id);
+      return r.state === 'WAITING' || r.state === 'CANCELING' ? undefined : r;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 async function routesOnlyTo(c: LbTestCluster, name: string): Promise<boolean> {
