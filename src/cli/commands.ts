@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { AGENT_USAGE, runAgent, runExecutor } from '../agent/index.js';
 import { runDevCluster } from '../dev/index.js';
+import {
+  CLIENT_USAGE,
+  runAgentsCommand,
+  runDeployCommand,
+  runRequestCommand,
+  runTasksCommand,
+} from './client-commands.js';
 import { EXECUTOR_CLEANUP_USAGE, runExecutorCleanup } from '../executor-cleanup/index.js';
 import { LB_AGENT_USAGE, makeLbExtensionFactory, runLbAgent } from '../lb/index.js';
 import {
@@ -21,6 +28,7 @@ commands:
   ${EXECUTOR_CLEANUP_USAGE}
   dev         run a local cluster: ZooKeeper and 3 replicas
   state       print a replica's view of the cluster (--api http://host:port)
+  ${CLIENT_USAGE}
   version     print the version`;
 
 /** Dispatches `thales <command>`. */
@@ -41,6 +49,14 @@ export async function runCommand(argv: string[]): Promise<void> {
       return runDevCluster();
     case 'state':
       return printState(rest);
+    case 'request':
+      return runRequestCommand(rest);
+    case 'deploy':
+      return runDeployCommand(rest);
+    case 'tasks':
+      return runTasksCommand(rest);
+    case 'agents':
+      return runAgentsCommand(rest);
     case 'version':
       process.stdout.write(`${THALES_VERSION}\n`);
       return;
