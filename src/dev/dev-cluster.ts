@@ -1,6 +1,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterStateView } from '../api/index.js';
+import {
+  type DemoService,
+  type LocalAgent,
+  deployDemoService,
+  removeDemoService,
+  startDevAgents,
+  writeApiUrls,
+} from './dev-agents.js';
 import { startSchedulerReplicas, type LocalReplica } from './scheduler-cluster.js';
 import { repoRoot } from './thales-process.js';
 import { fetchJson, waitFor } from './wait-for.js';
@@ -34,11 +42,15 @@ export async function runDevCluster(options: DevClusterOptions = {}): Promise<vo
     dir,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 5_000,
   });
+  let agents: LocalAgent[] = [];
   let stopping = false;
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
+    // The demo's tasks first (they would outlive their agents), then the agents.
+    if (replicas[0]) await removeDemoService(replicas[0].url);
+    await Promise.all(agents.map((a) => a.process.stop()));
     await Promise.all(replicas.map((r) => r.process.stop()));
     await zk.stop();
     say('stopped');
@@ -56,7 +68,26 @@ export async function runDevCluster(options: DevClusterOptions = {}): Promise<vo
     },
     { timeoutMs: 60_000 },
   );
+  writeApiUrls(dir, replicas);
+  say('starting 2 agents and deploying the demo service (3 instances)');
+  agents = await startDevAgents(replicas, dir);
+  const demo = await deployDemoService(replicas[0]?.url ?? '');
   printSummary(say, zk.connectString, replicas, leader.replicaId, leader.term, dir);
+  printTasksSummary(say, agents, demo);
+}
+
+function printTasksSummary(
+  say: (line: string) => void,
+  agents: LocalAgent[],
+  demo: DemoService,
+): void {
+  for (const a of agents) say(`  ${a.id.padEnd(14)} http ${a.httpUrl}`);
+  say('');
+  say(`  demo service (request '${demo.requestId}', 3 instances of examples/demo-service.mjs):`);
+  for (const url of demo.urls) say(`    curl ${url}`);
+  say(
+    '  client:   thales request list | thales tasks | thales agents | thales request scale demo 5',
+  );
 }
 
 function printSummary(
