@@ -140,4 +140,56 @@ describe('task lifecycle with simulated agents (real ZooKeeper and replicas)', (
       return agents.find((x) => x.id === 'sim-a')?.state === 'DECOMMISSIONED';
     });
   });
+
+  it('a new deploy replaces the old tasks once running; pause, unpause and delete', async () => {
+    const cluster = await startCluster(zk());
+    const agents = startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'rolling', 2);
+    const v1 = await waitRunning(cluster, 'rolling', 2);
+    const url = anyUrl(cluster);
+    const d2 = await callJson(`${url}/api/deploys`, 'POST', {
+      deploy: {
+        requestId: 'rolling',
+        id: 'd2',
+        command: 'sleep',
+        arguments: ['99'],
+        resources: { cpus: 0.1, memoryMb: 16 },
+      },
+    });
+    expect(d2.status).toBe(200);
+    const v2 = await waitFor('only d2 tasks running', async () => {
+      const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'rolling');
+      return tasks.length === 2 &&
+        tasks.every((t) => t.deployId === 'd2' && t.state === 'TASK_RUNNING')
+        ? tasks
+        : undefined;
+    });
+    assertDistinctInstances(v2);
+    const req = await callJson(`${url}/api/requests/request/rolling`, 'GET');
+    expect(req.body.activeDeploy.id).toBe('d2');
+    expect(req.body.pendingDeploy).toBeUndefined();
+    for (const t of v1)
+      expect((await callJson(`${url}/api/tasks/task/${t.id}`, 'GET')).body.state).toBe(
+        'TASK_KILLED',
+      );
+    // The launches of d2 carry its command.
+    expect(agents.flatMap((a) => a.launches).find((l) => l.deployId === 'd2')?.arguments).toEqual([
+      '99',
+    ]);
+
+    await callJson(`${url}/api/requests/request/rolling/pause`, 'POST');
+    await waitFor(
+      'paused: no task',
+      async () => !(await activeTasks(cluster)).some((t) => t.requestId === 'rolling'),
+    );
+    await callJson(`${url}/api/requests/request/rolling/unpause`, 'POST');
+    await waitRunning(cluster, 'rolling', 2);
+    await callJson(`${url}/api/requests/request/rolling`, 'DELETE');
+    await waitFor(
+      'request removed',
+      async () => (await callJson(`${url}/api/requests/request/rolling`, 'GET')).status === 404,
+    );
+    expect((await activeTasks(cluster)).some((t) => t.requestId === 'rolling')).toBe(false);
+    expect(agents.reduce((n, a) => n + a.liveTasks().length, 0)).toBe(0);
+  });
 });
