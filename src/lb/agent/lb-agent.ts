@@ -108,7 +108,12 @@ export class LbAgent {
   /** Starts the HTTP endpoint and the stream; nginx starts with the first full state. */
   async start(): Promise<void> {
     this.writer.init();
-    this.server = http.createServer((req, res) => void this.serveHttp(req, res));
+    this.server = http.createServer((req, res) => {
+      this.serveHttp(req, res).catch(() => {
+        res.statusCode = 500;
+        res.end();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.o.httpPort, this.o.httpHost, () => resolve());
@@ -151,7 +156,14 @@ export class LbAgent {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.queue.length);
-        await this.applyBatch(batch);
+        await this.applyBatch(batch).catch((err: unknown) => {
+          // Never leave a nonce unanswered: the leader would wait for its timeout.
+          const error = `lb-agent error: ${err instanceof Error ? err.message : String(err)}`;
+          this.o.logger.error({ err }, 'applying a batch failed');
+          for (const p of batch) {
+            p.answer({ nonce: p.update.nonce, ok: false, error, results: [] });
+          }
+        });
       }
     } finally {
       this.working = false;
