@@ -5,6 +5,7 @@ import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SchedulerBackend } from './http-server.js';
 import { toClusterStateMessage } from './state-message.js';
 import { loadProto } from './proto-loader.js';
+import { withTolerantDecoding } from './grpc-malformed.js';
 
 /** Options for {@link startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -14,6 +15,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** Lets later components add their services (AgentService, LoadBalancer). */
   addServices?: (server: grpc.Server) => void;
+  /** More `Scheduler` RPCs from later components (requests, deploys, tasks, agents). */
+  schedulerHandlers?: Partial<SchedulerHandlers>;
 }
 
 /** Starts the gRPC server with the `Scheduler` service; rejects naming the port on failure. */
@@ -22,12 +25,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<grpc.
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
   });
-  const handlers: SchedulerHandlers = {
+  // RPCs nobody provides answer UNIMPLEMENTED (grpc-js' default handler).
+  const handlers = {
+    ...options.schedulerHandlers,
     GetState(_call, callback) {
       callback(null, toClusterStateMessage(options.backend.state()));
     },
-  };
-  server.addService(proto.thales.v1.Scheduler.service, handlers);
+  } as SchedulerHandlers;
+  server.addService(withTolerantDecoding(proto.thales.v1.Scheduler.service), handlers);
   options.addServices?.(server);
   await new Promise<void>((resolve, reject) => {
     server.bindAsync(

@@ -14,3 +14,5 @@ export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';
 export { MAX_BODY_BYTES, readJsonBody } from './body-reader.js';
 export { TasksApi, type RequestParent } from './tasks-api.js';
 export { makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';
+export { makeTasksGrpcHandlers, toTaskInfo, type TaskWatchSource } from './tasks-grpc.js';
+export { malformedReason, withTolerantDecoding } from './grpc-malformed.js';

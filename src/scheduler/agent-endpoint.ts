@@ -88,7 +88,7 @@ async function sendNotLeader(
 }
 
 /** The gRPC address in the lowest latch znode, or null. */
-async function readLeaderGrpcAddress(zk: Coordinator): Promise<string | null> {
+export async function readLeaderGrpcAddress(zk: Coordinator): Promise<string | null> {
   const names = (await zk.children(zkPaths.leaderDir))
     .filter((n) => Number.isFinite(latchSequence(n)))
     .sort((a, b) => latchSequence(a) - latchSequence(b));

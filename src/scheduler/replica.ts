@@ -12,6 +12,7 @@ import {
   type SchedulerBackend,
 } from '../api/index.js';
 import { Coordinator, FenceRejectedError, encodeJson, zkPaths } from '../coordination/index.js';
+import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import { Leadership, type LeaderService } from '../leader/index.js';
 import { makeLogger, makeRegistry } from '../observability/index.js';
 import { ClusterView } from './cluster-view.js';
@@ -37,6 +38,8 @@ export interface ReplicaExtension {
   leaderServices?: LeaderService[];
   routers?: Router[];
   addGrpcServices?: (server: grpc.Server) => void;
+  /** RPCs of the `Scheduler` service this component implements. */
+  schedulerHandlers?: Partial<SchedulerHandlers>;
   start?(): void;
   stop?(): Promise<void>;
 }
@@ -100,7 +103,17 @@ export async function startSchedulerReplica(
     const addServices = (server: grpc.Server): void => {
       for (const e of extensions) e.addGrpcServices?.(server);
     };
-    grpcServer = await startGrpcServer({ ...config.grpc, backend, logger, addServices });
+    const schedulerHandlers = Object.assign(
+      {},
+      ...extensions.map((e) => e.schedulerHandlers ?? {}),
+    );
+    grpcServer = await startGrpcServer({
+      ...config.grpc,
+      backend,
+      logger,
+      addServices,
+      schedulerHandlers,
+    });
   } catch (err) {
     await closeHttpServer(httpServer);
     throw err;

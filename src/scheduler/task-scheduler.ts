@@ -146,6 +146,7 @@ export class TaskScheduler implements LeaderService {
     this.leading = undefined;
     if (!l) return;
     l.ctx.revoked = true;
+    this.events.emit('revoked');
     clearInterval(l.timer);
     for (const c of l.caches) c.stop();
     l.status.stop();

@@ -1,5 +1,10 @@
-import { TasksApi, makeTasksRouter } from '../api/index.js';
-import { addAgentService } from './agent-endpoint.js';
+import {
+  type TaskWatchSource,
+  TasksApi,
+  makeTasksGrpcHandlers,
+  makeTasksRouter,
+} from '../api/index.js';
+import { addAgentService, readLeaderGrpcAddress } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
 import { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';
 import { TaskScheduler } from './task-scheduler.js';
@@ -25,10 +30,23 @@ export function makeTasksExtensionFactory(
     const scheduler = new TaskScheduler(ctx.zk, options, ctx.logger, ctx.registry);
     const api = new TasksApi(ctx.zk);
     const logger = ctx.logger.child({ component: 'agent-endpoint' });
+    const watch: TaskWatchSource = {
+      isLeading: () => scheduler.acceptingTerm !== undefined,
+      leaderAddress: () => readLeaderGrpcAddress(ctx.zk),
+      subscribe(onTask, onEnd) {
+        scheduler.events.on('task', onTask);
+        scheduler.events.once('revoked', onEnd);
+        return () => {
+          scheduler.events.off('task', onTask);
+          scheduler.events.off('revoked', onEnd);
+        };
+      },
+    };
     return {
       leaderServices: [scheduler],
       routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: ctx.zk, logger }),
+      schedulerHandlers: makeTasksGrpcHandlers(api, watch),
     };
   };
 }
