@@ -40,10 +40,11 @@ import { encodeSnapshot } from './snapshot-encoder.js';
 /**
  * Below this many pending tasks the pool is skipped and the cycle runs on the calling thread:
  * encoding is shared, but posting to workers, the verification pass and the merge cost more
- * than the parallel part saves. 2000 is the crossover `npm run bench -- offers` measured on
- * its least loaded run (2 cores; other runs: 500 to 4000 — see docs/benchmarks.md, "offers").
+ * than the parallel part saves. 500 is the crossover `npm run bench -- offers` measured on
+ * its least loaded run with the final code, and the median of five runs (500 to 4000 under
+ * load; 2 cores — see docs/benchmarks.md, "offers").
  */
-export const DEFAULT_MIN_TASKS_FOR_POOL = 2000;
+export const DEFAULT_MIN_TASKS_FOR_POOL = 500;
 
 /** How to build an {@link OfferMatcherPool}. */
 export interface OfferMatcherPoolOptions {
