@@ -1,13 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  WorkDirLayout} from '../agent/index.js';
-import {
-  type ExecutorJson,
-  type ExitJson,
-  isProcessAlive,
-  parseProcStat,
-} from '../agent/index.js';
+import type { WorkDirLayout } from '../agent/index.js';
+import { type ExecutorJson, type ExitJson, isProcessAlive, parseProcStat } from '../agent/index.js';
 import type { SandboxSnapshot, TaskProcess } from './cleanup-plan.js';
 
 /** One live process as /proc showed it during the scan. */
