@@ -6,6 +6,7 @@
 import type { Register__Output } from '../gen/thales/v1/Register.js';
 import {
   type AgentRecord,
+  type Deploy,
   type Task,
   agentRecordSchema,
   isTerminal,
@@ -16,15 +17,17 @@ import {
 import { type AgentCall, AgentSession } from './agent-session.js';
 import type { StatusWriter } from './status-writer.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
-import type { LaunchContext } from './task-launcher.js';
 import { toTaskSpec } from './task-launcher.js';
 
 /** Registers agents, reconciles their tasks, and declares the silent ones lost. */
 export class AgentRegistrar {
+  private readonly relaunchedAt = new Map<string, number>();
+
   constructor(
     private readonly ctx: TaskLeaderContext,
     private readonly status: StatusWriter,
-    private readonly launchContext: LaunchContext,
+    /** The deploy of a task (cached, or read from ZooKeeper). */
+    private readonly deployOf: (requestId: string, deployId: string) => Promise<Deploy | undefined>,
   ) {}
 
   /**
@@ -41,7 +44,7 @@ export class AgentRegistrar {
     if (previous && previous !== session) previous.close();
     if (entry) entry.session = session;
     session.send({ registered: { agentId: reg.agentId, state: record.state } });
-    this.reconcileReported(session, reg);
+    await this.reconcileReported(session, reg);
     ctx.logger.info(
       { agentId: reg.agentId, reported: reg.tasks.length, state: record.state },
       'agent registered',
@@ -107,7 +110,7 @@ export class AgentRegistrar {
    *   (Launch is idempotent by task id, so it never runs twice);
    * - an active task it did run but no longer reports is LOST (replaced by the loop).
    */
-  private reconcileReported(session: AgentSession, reg: Register__Output): void {
+  private async reconcileReported(session: AgentSession, reg: Register__Output): Promise<void> {
     const reported = new Map(reg.tasks.map((t) => [t.taskId, t.state]));
     for (const [taskId, state] of reported) {
       if (this.ctx.tasks.get(taskId)?.agentId === reg.agentId || isTerminal(state)) continue;
@@ -119,11 +122,32 @@ export class AgentRegistrar {
     for (const task of this.ctx.tasksOn(reg.agentId)) {
       if (reported.has(task.taskId)) continue;
       if (task.state === 'TASK_LAUNCHED') {
-        const deploy = this.launchContext.deploy(task.requestId, task.deployId);
-        if (deploy) session.send({ launch: { task: toTaskSpec(task, deploy) } });
+        await this.relaunch(session, task);
       } else lost.push(task);
     }
     this.markLost(lost, `agent ${reg.agentId} no longer runs it`);
+  }
+
+  /** Sends a committed task's Launch again (idempotent on the agent). */
+  async relaunch(session: AgentSession, task: Task): Promise<void> {
+    const deploy = await this.deployOf(task.requestId, task.deployId).catch(() => undefined);
+    if (deploy && this.ctx.active) session.send({ launch: { task: toTaskSpec(task, deploy) } });
+  }
+
+  /**
+   * Tasks still TASK_LAUNCHED long after their launch (the message was lost with a stream, or
+   * with a leader): launched again on their agent's current stream.
+   */
+  async relaunchStale(now = Date.now(), afterMs = 10_000): Promise<void> {
+    for (const task of this.ctx.tasks.values()) {
+      if (task.state !== 'TASK_LAUNCHED') continue;
+      const last = this.relaunchedAt.get(task.taskId) ?? task.startedAt;
+      if (now - last < afterMs) continue;
+      const session = this.ctx.agents.get(task.agentId)?.session;
+      if (!session?.open) continue;
+      this.relaunchedAt.set(task.taskId, now);
+      await this.relaunch(session, task);
+    }
   }
 
   /** Agents silent past their grace: their tasks become LOST and the agent is marked lost. */

@@ -3,7 +3,7 @@
  * written in batches (one fenced multi each); an update is acknowledged on its agent's stream
  * only once its multi has committed, so an agent keeps re-sending it until it is durable.
  */
-import type { ZkOp } from '../coordination/index.js';
+import { FenceRejectedError, ZkError, type ZkOp } from '../coordination/index.js';
 import type { StatusUpdate__Output } from '../gen/thales/v1/StatusUpdate.js';
 import {
   MAX_HISTORY_PER_REQUEST,
@@ -124,19 +124,55 @@ export class StatusWriter {
       try {
         await this.ctx.write(ops);
       } catch (err) {
-        this.ctx.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
         for (const t of ended) this.history.get(t.requestId)?.pop();
-        return false;
+        if (!isConflict(err)) {
+          this.ctx.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
+          return false;
+        }
+        // One op conflicts (e.g. a retry of a multi that did commit): go task by task, so
+        // one stale transition cannot hold the others back forever.
+        this.ctx.logger.warn({ err }, 'status batch conflicts; writing task by task');
+        const done = await this.writeOneByOne([...working.values()]);
+        this.apply([...working.values()].filter((t) => done.has(t.taskId)));
+        this.ackAll(
+          batch.filter((q) => done.has(q.transition.taskId) || !working.has(q.transition.taskId)),
+        );
+        return true;
       }
     }
-    for (const task of working.values()) {
-      if (isTerminal(task.state)) this.ctx.tasks.delete(task.taskId);
-      else this.ctx.tasks.set(task.taskId, task);
+    this.apply([...working.values()]);
+    this.ackAll(batch);
+    return true;
+  }
+
+  /** Task by task; returns the ids whose transition is (now, or already) in ZooKeeper. */
+  private async writeOneByOne(tasks: Task[]): Promise<Set<string>> {
+    const done = new Set<string>();
+    for (const task of tasks) {
+      const terminal = isTerminal(task.state);
+      try {
+        await this.ctx.write(terminal ? endTaskOps(task) : [setActiveTaskOp(task)]);
+        done.add(task.taskId);
+      } catch (err) {
+        if (!isConflict(err)) continue;
+        const active = statePaths.taskActive(task.requestId, task.taskId);
+        // Its active znode is gone: its end is already recorded (this leader is the only writer).
+        if (!(await this.ctx.zk.exists(active).catch(() => true))) done.add(task.taskId);
+      }
+    }
+    return done;
+  }
+
+  private apply(tasks: Task[]): void {
+    const ended: Task[] = [];
+    for (const task of tasks) {
+      if (isTerminal(task.state)) {
+        this.ctx.tasks.delete(task.taskId);
+        ended.push(task);
+      } else this.ctx.tasks.set(task.taskId, task);
       this.onChanged(task);
     }
-    this.ackAll(batch);
     for (const t of ended) this.onEnded(t);
-    return true;
   }
 
   private ackAll(batch: Queued[]): void {
@@ -167,6 +203,12 @@ export class StatusWriter {
     }
     return ops;
   }
+}
+
+/** A refusal caused by one op of a multi (not by the fence or the connection). */
+function isConflict(err: unknown): boolean {
+  if (err instanceof FenceRejectedError || !(err instanceof ZkError)) return false;
+  return err.code === 'NO_NODE' || err.code === 'NODE_EXISTS' || err.code === 'BAD_VERSION';
 }
 
 /** The launch time inside a task id (`…-<launchMs>-<instanceNo>-<agentId>`), best effort. */

@@ -15,23 +15,26 @@ import {
   type Deploy,
   DeployStore,
   IntentStore,
-  type RequestRecord,
   RequestStore,
   type Task,
   TaskStore,
   agentRecordSchema,
   ensureStateDirs,
   isLongRunning,
-  promoteDeployOps,
   removeIntentOp,
   setActiveTaskOp,
   statePaths,
-  toData,
 } from '../state/index.js';
 import { AgentRegistrar, tasksToEvacuate } from './agent-registrar.js';
 import type { AgentCall, AgentSession } from './agent-session.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { type PlanRequest, planReconcile } from './reconcile-plan.js';
+import {
+  liftCooldowns,
+  promoteDeploy,
+  removeRequest,
+  setRequestState,
+} from './request-transitions.js';
 import { StatusWriter } from './status-writer.js';
 import { TaskLauncher, type LaunchContext } from './task-launcher.js';
 import { type TaskLeaderOptions, TaskLeaderContext } from './task-leader-context.js';
@@ -92,17 +95,18 @@ export class TaskScheduler implements LeaderService {
     const logger = this.logger.child({ component: 'task-scheduler', term });
     const ctx = new TaskLeaderContext(this.zk, writer, this.options, logger);
     this.pool ??= makePool(logger);
-    const lc: LaunchContext = {
-      request: (rid) => this.leading?.requests.get(rid)?.record,
-      deploy: (rid, did) => ctx.deploys.get(`${rid}/${did}`),
-    };
     const backoff = new CrashBackoff();
     const status = new StatusWriter(
       ctx,
       (t) => this.onTaskEnded(t),
       (t) => this.onTaskChanged(t),
     );
-    const registrar = new AgentRegistrar(ctx, status, lc);
+    const registrar = new AgentRegistrar(ctx, status, async (rid, did) => {
+      const key = `${rid}/${did}`;
+      const cached = ctx.deploys.get(key) ?? (await this.deployStore.find(rid, did)) ?? undefined;
+      if (cached) ctx.deploys.set(key, cached);
+      return cached;
+    });
     const launcher = new TaskLauncher(ctx, this.pool);
     await ensureStateDirs(this.zk);
     // Actual state first: every active task and agent, straight from ZooKeeper.
@@ -223,7 +227,10 @@ export class TaskScheduler implements LeaderService {
     await this.loadDesired(l);
     await this.drainKillIntents(l);
     await l.registrar.checkLost();
-    await this.liftCooldowns(l);
+    await l.registrar.relaunchStale();
+    await liftCooldowns(l.ctx, this.requests, l.requests, (since) =>
+      l.backoff.cooldownEnds(l.cooldownSince.get(since.rid) ?? since.at),
+    );
     const plan = planReconcile({
       requests: [...l.requests.values()],
       tasks: [...ctx.tasks.values()].map((t) => ({
@@ -242,8 +249,9 @@ export class TaskScheduler implements LeaderService {
       if (!ctx.killsSent.has(t.taskId)) this.sendKill(l, t.taskId, 'agent decommissioning');
     }
     this.resendKills(l);
-    for (const p of plan.promote) await this.promote(l, p.requestId, p.deployId);
-    for (const rid of plan.remove) await this.removeRequest(l, rid);
+    for (const p of plan.promote) await promoteDeploy(l.ctx, l.requests, p.requestId, p.deployId);
+    for (const rid of plan.remove)
+      await removeRequest(l.ctx, this.requests, this.deployStore, l.requests, rid);
     await l.registrar.finishDecommissions();
     if (plan.launch.length > 0 && ctx.active) {
       const lc: LaunchContext = {
@@ -325,53 +333,6 @@ export class TaskScheduler implements LeaderService {
     }
   }
 
-  private async promote(l: Leading, rid: string, did: string): Promise<void> {
-    const r = l.requests.get(rid);
-    if (!r?.pending || r.pending.id !== did) return;
-    await l.ctx.write(promoteDeployOps(r.pending, r.active));
-    l.ctx.logger.info({ requestId: rid, deployId: did }, 'deploy active');
-    l.requests.set(rid, { ...r, active: r.pending, pending: null });
-  }
-
-  private async removeRequest(l: Leading, rid: string): Promise<void> {
-    const ops: ZkOp[] = [];
-    for (const kind of ['pending', 'active', 'history'] as const) {
-      for (const d of await this.deployStore.list(rid, kind)) {
-        ops.push({ op: 'remove', path: statePaths.deploy(rid, kind, d.value.id), version: -1 });
-      }
-    }
-    const current = await this.requests.get(rid).catch(() => null);
-    if (!current || current.value.state !== 'DELETING') return;
-    ops.push({ op: 'remove', path: statePaths.request(rid), version: current.version });
-    await l.ctx.write(ops);
-    l.requests.delete(rid);
-    l.ctx.logger.info({ requestId: rid }, 'request deleted');
-  }
-
-  /** Requests in SYSTEM_COOLDOWN whose cooldown is over go back to ACTIVE. */
-  private async liftCooldowns(l: Leading): Promise<void> {
-    for (const r of l.requests.values()) {
-      if (r.record.state !== 'SYSTEM_COOLDOWN') continue;
-      const since = l.cooldownSince.get(r.record.request.id) ?? r.record.timestamp;
-      if (Date.now() < l.backoff.cooldownEnds(since)) continue;
-      await this.setRequestState(l, r.record.request.id, 'ACTIVE', undefined);
-    }
-  }
-
-  private async setRequestState(
-    l: Leading,
-    rid: string,
-    state: RequestRecord['state'],
-    message: string | undefined,
-  ): Promise<void> {
-    const current = await this.requests.get(rid);
-    const next: RequestRecord = { ...current.value, state, timestamp: Date.now() };
-    if (message) next.stateMessage = message;
-    else delete next.stateMessage;
-    const path = statePaths.request(rid);
-    await l.ctx.write([{ op: 'set', path, data: toData(next, path), version: current.version }]);
-  }
-
   private onTaskChanged(t: Task): void {
     this.events.emitTask(t);
     if (t.state === 'TASK_RUNNING') {
@@ -391,8 +352,9 @@ export class TaskScheduler implements LeaderService {
       const cool = l.backoff.record(t.requestId, t.instanceNo, crashed, Date.now());
       if (cool) {
         l.cooldownSince.set(t.requestId, Date.now());
-        void this.setRequestState(
-          l,
+        void setRequestState(
+          l.ctx,
+          this.requests,
           t.requestId,
           'SYSTEM_COOLDOWN',
           `tasks crash-looping (last: ${t.taskId})`,

@@ -19,7 +19,8 @@ export interface RealAgent extends AgentUnderTest {
   args: string[];
 }
 
-const portBase = 40_000 + Math.floor(Math.random() * 200) * 100;
+// Below the ephemeral range (32768+), where replicas and agents get their free ports.
+const portBase = 20_000 + Math.floor(Math.random() * 100) * 100;
 let nextRange = 0;
 
 /** Starts a real agent against every replica of `cluster` (stopped, and its tasks killed, at the end). */
