@@ -22,7 +22,8 @@ export interface TaskLeaderOptions {
 
 /** Production defaults. */
 export const DEFAULT_TASK_LEADER_OPTIONS: TaskLeaderOptions = {
-  reconnectGraceMs: 30_000,
+  // Above an agent's worst case to notice a paused leader (gRPC keepalive 10 s + 20 s timeout).
+  reconnectGraceMs: 45_000,
   agentLostMs: 10_000,
   heartbeatTimeoutMs: 5_000,
   tickMs: 1_000,
