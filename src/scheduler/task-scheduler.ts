@@ -223,8 +223,11 @@ export class TaskScheduler implements LeaderService {
 
   private async cycle(l: Leading): Promise<void> {
     const { ctx } = l;
+    const t0 = Date.now();
     this.adoptAgentChanges(l);
+    const t1 = Date.now();
     await this.loadDesired(l);
+    const t2 = Date.now();
     await this.drainKillIntents(l);
     await l.registrar.checkLost();
     await l.registrar.relaunchStale();
@@ -258,6 +261,15 @@ export class TaskScheduler implements LeaderService {
         request: (rid) => l.requests.get(rid)?.record,
         deploy: (rid, did) => ctx.deploys.get(`${rid}/${did}`),
       };
+      ctx.logger.info(
+        {
+          adoptMs: t1 - t0,
+          desiredMs: t2 - t1,
+          prepMs: Date.now() - t0,
+          launch: plan.launch.length,
+        },
+        'cycle prepared launches',
+      );
       await l.launcher.launch(plan.launch, lc);
     }
   }
