@@ -9,6 +9,11 @@ import {
   startDevAgents,
   writeApiUrls,
 } from './dev-agents.js';
+import {
+  type DevLoadBalancer,
+  routeDemoService,
+  startDevLoadBalancer,
+} from './dev-load-balancer.js';
 import { startSchedulerReplicas, type LocalReplica } from './scheduler-cluster.js';
 import { repoRoot } from './thales-process.js';
 import { fetchJson, waitFor } from './wait-for.js';
@@ -23,8 +28,9 @@ export interface DevClusterOptions {
 }
 
 /**
- * `thales dev`: a standalone ZooKeeper and 3 scheduler replicas on loopback, a summary of
- * where everything listens, and Ctrl-C to stop it all.
+ * `thales dev`: a standalone ZooKeeper, 3 scheduler replicas, 2 agents running the demo
+ * service, and an lb-agent with nginx in front of it, all on loopback; a summary of where
+ * everything listens, and Ctrl-C to stop it all, in order.
  */
 export async function runDevCluster(options: DevClusterOptions = {}): Promise<void> {
   const dir = options.dir ?? path.join(repoRoot(), '.thales', 'dev');
@@ -42,38 +48,63 @@ export async function runDevCluster(options: DevClusterOptions = {}): Promise<vo
     dir,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 5_000,
   });
-  let agents: LocalAgent[] = [];
+  const started: { agents: LocalAgent[]; lb?: DevLoadBalancer } = { agents: [] };
   let stopping = false;
-  const stopAll = async (): Promise<void> => {
+  const stopAll = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
     // The demo's tasks first (they would outlive their agents), then the agents.
     if (replicas[0]) await removeDemoService(replicas[0].url);
-    await Promise.all(agents.map((a) => a.process.stop()));
+    await Promise.all([...started.agents.map((a) => a.process.stop()), started.lb?.process.stop()]);
     await Promise.all(replicas.map((r) => r.process.stop()));
     await zk.stop();
     say('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void stopAll());
   process.on('SIGTERM', () => void stopAll());
+  try {
+    await startWorkloads(say, zk.connectString, replicas, dir, started);
+  } catch (err) {
+    say(`failed: ${err instanceof Error ? err.message : String(err)}; logs in ${dir}`);
+    await stopAll(1);
+  }
+}
 
+/** Waits for a leader, starts agents and the lb-agent, deploys and routes the demo service. */
+async function startWorkloads(
+  say: (line: string) => void,
+  zkConnect: string,
+  replicas: LocalReplica[],
+  dir: string,
+  started: { agents: LocalAgent[]; lb?: DevLoadBalancer },
+): Promise<void> {
   say(`starting ${replicas.length} scheduler replicas`);
+  const api = replicas[0]?.url ?? '';
   const leader = await waitFor(
     'a leader',
     async () => {
-      const s = await fetchJson<ClusterStateView>(`${replicas[0]?.url}/api/state`);
+      const s = await fetchJson<ClusterStateView>(`${api}/api/state`);
       return s?.leader && s.leader.term > 0 ? s.leader : undefined;
     },
     { timeoutMs: 60_000 },
   );
   writeApiUrls(dir, replicas);
   say('starting 2 agents and deploying the demo service (3 instances)');
-  agents = await startDevAgents(replicas, dir);
-  const demo = await deployDemoService(replicas[0]?.url ?? '');
-  printSummary(say, zk.connectString, replicas, leader.replicaId, leader.term, dir);
-  printTasksSummary(say, agents, demo);
+  started.agents = await startDevAgents(replicas, dir);
+  const demo = await deployDemoService(api);
+  say('starting an lb-agent with nginx and routing the demo service through it');
+  const lb = await startDevLoadBalancer(replicas, zkConnect, dir);
+  started.lb = lb;
+  await routeDemoService(
+    api,
+    demo.urls.map((u) => new URL(u).host),
+  );
+  printSummary(say, zkConnect, replicas, leader.replicaId, leader.term, dir);
+  printTasksSummary(say, started.agents, demo);
+  say('');
+  say(`  open the demo service behind nginx:  ${lb.demoUrl}`);
 }
 
 function printTasksSummary(

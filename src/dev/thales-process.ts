@@ -47,9 +47,12 @@ export class ThalesProcess {
   start(): void {
     mkdirSync(path.dirname(this.logFile), { recursive: true });
     const out = openSync(this.logFile, 'a');
+    // Own process group: a Ctrl-C in the terminal reaches only the orchestrator (`thales
+    // dev`, a test), which stops its children in order instead of all at once.
     const child = spawn(process.execPath, [thalesCliPath(), ...this.args], {
       stdio: ['ignore', out, out],
       env: { ...process.env, ...this.env },
+      detached: true,
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));

@@ -59,7 +59,7 @@ export class ZooKeeperServer {
         'org.apache.zookeeper.server.quorum.QuorumPeerMain',
         cfg,
       ],
-      { stdio: ['ignore', log, log], detached: false },
+      { stdio: ['ignore', log, log], detached: true }, // own process group, as ThalesProcess
     );
     const startedAt = Date.now();
     while (Date.now() - startedAt < timeoutMs) {
