@@ -7,7 +7,9 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { stageNow } from '../../src/lb/lb-stage-log.js';
 import { LbBenchCluster } from './lb-bench-cluster.js';
+import { type BenchSample, stageBreakdown } from './lb-stages.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,8 +59,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Submits REQUESTS single-upstream removals at RATE/s, each on its own service. */
-async function measure(c: LbBenchCluster): Promise<{ latencies: number[]; failed: number }> {
+async function measure(
+  c: LbBenchCluster,
+): Promise<{ latencies: number[]; failed: number; samples: BenchSample[] }> {
   const latencies: number[] = [];
+  const samples: BenchSample[] = [];
   let failed = 0;
   const started = Date.now();
   const runs: Promise<void>[] = [];
@@ -71,6 +76,7 @@ async function measure(c: LbBenchCluster): Promise<{ latencies: number[]; failed
     runs.push(
       (async () => {
         const t0 = performance.now();
+        const submitted = stageNow();
         await c.call('SubmitRequest', {
           requestId: id,
           service: { serviceId: service, basePath: `/${service}`, groups: [GROUP] },
@@ -78,13 +84,14 @@ async function measure(c: LbBenchCluster): Promise<{ latencies: number[]; failed
         });
         const state = await waitDone(c, id);
         latencies.push(performance.now() - t0);
+        samples.push({ requestId: id, serviceId: service, submitted, observed: stageNow() });
         if (state !== 'SUCCESS') failed++;
       })(),
     );
     if ((i + 1) % 100 === 0) log(`  submitted ${i + 1}/${REQUESTS}`);
   }
   await Promise.all(runs);
-  return { latencies, failed };
+  return { latencies, failed, samples };
 }
 
 async function main(): Promise<void> {
@@ -101,8 +108,16 @@ async function main(): Promise<void> {
     const loadMs = Date.now() - loadStart;
     log(`loaded ${SERVICES} services in ${loadMs} ms`);
     const before = await Promise.all(c.agents.map((a) => a.status()));
-    const { latencies, failed } = await measure(c);
+    const measureStart = stageNow();
+    const loadBefore = os.loadavg();
+    const { latencies, failed, samples } = await measure(c);
+    const loadAfter = os.loadavg();
     const after = await Promise.all(c.agents.map((a) => a.status()));
+    const stages = stageBreakdown(
+      samples,
+      await c.leaderStages(measureStart),
+      Object.fromEntries(await Promise.all(c.agents.map(async (a) => [a.id, await a.stages()]))),
+    );
     const reloads = after.map((s, i) => s.reloads - (before[i]?.reloads ?? 0));
     const sorted = [...latencies].sort((a, b) => a - b);
     const p50 = Math.round(percentile(sorted, 50));
@@ -122,6 +137,14 @@ async function main(): Promise<void> {
     log(
       `| changes per reload (agent 1)  | ${(REQUESTS / Math.max(1, reloads[0] ?? 1)).toFixed(1)} |`,
     );
+    const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+    log(`| load average before / after   | ${la(loadBefore)} / ${la(loadAfter)} |`);
+    log('');
+    log('Stages (critical agent = the one whose ACK reached the leader last):');
+    log('');
+    log('| stage | n | p50 ms | p99 ms |');
+    log('| ----- | - | ------ | ------ |');
+    for (const s of stages) log(`| ${s.stage} | ${s.n} | ${s.p50} | ${s.p99} |`);
     log('');
     console.log(
       JSON.stringify({
@@ -131,6 +154,8 @@ async function main(): Promise<void> {
         p50_ms: p50,
         p99_ms: p99,
         reloads: Math.max(...reloads),
+        loadavg_before: loadBefore.map((x) => Number(x.toFixed(2))),
+        loadavg_after: loadAfter.map((x) => Number(x.toFixed(2))),
       }),
     );
   } finally {

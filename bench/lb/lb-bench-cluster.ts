@@ -16,6 +16,8 @@ import {
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
 import type { ProtoGrpcType } from '../../src/gen/lb.js';
 import type { LoadBalancerClient } from '../../src/gen/thales/v1/LoadBalancer.js';
+import type { BatchStages } from '../../src/lb/agent/lb-agent.js';
+import type { StageMark } from '../../src/lb/lb-stage-log.js';
 
 /** An lb-agent of the bench and how to read its counters. */
 export interface BenchAgent {
@@ -24,6 +26,8 @@ export interface BenchAgent {
   process: ThalesProcess;
   prefix: string;
   status(): Promise<{ reloads: number; generation: number; services: Record<string, string> }>;
+  /** The agent's per-batch stage timestamps. */
+  stages(): Promise<BatchStages[]>;
 }
 
 /** ZooKeeper, one replica, two lb-agents with their nginx, HTTP backends; `stop` ends all. */
@@ -137,7 +141,18 @@ export class LbBenchCluster {
         if (!s) throw new Error(`${id}: no status`);
         return s;
       },
+      stages: async () =>
+        (await fetchJson<BatchStages[]>(`http://127.0.0.1:${httpPort}/stages`, 10_000)) ?? [],
     };
+  }
+
+  /** The replica's lb stage marks since `since` (wall-clock ms). */
+  async leaderStages(since: number): Promise<StageMark[]> {
+    const r = this.replicas[0] as LocalReplica;
+    return (
+      (await fetchJson<StageMark[]>(`${r.url}/api/lb/stages?since=${Math.floor(since)}`, 10_000)) ??
+      []
+    );
   }
 
   /** Calls a unary method. */

@@ -1,6 +1,7 @@
 import { ApiError } from '../api/index.js';
 import type { LbRequestRecord, LbServiceRecord } from './lb-model.js';
 import type { LbRequestStore } from './lb-request-store.js';
+import { lbStageLog } from './lb-stage-log.js';
 import { parseLbId, parseLbRequest } from './lb-validation.js';
 
 /** A group as the read views show it. */
@@ -20,7 +21,9 @@ export class LbApi {
   /** Validates and stores a request (idempotent by request id). */
   async submit(input: unknown): Promise<LbRequestRecord> {
     const request = parseLbRequest(input);
-    return this.store.submit(request, Date.now());
+    const record = await this.store.submit(request, Date.now());
+    lbStageLog.mark(request.requestId, 'persisted');
+    return record;
   }
 
   /** A request with its state, step and per-agent results. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { stageNow } from '../lb-stage-log.js';
 import type { ConfigWriter } from './config-writer.js';
 import type { NginxProcess } from './nginx-process.js';
 import type { RenderedService } from './nginx-renderer.js';
@@ -22,6 +23,19 @@ export interface ServiceOutcome {
 export interface BatchFlags {
   validate: boolean;
   reload: boolean;
+  /** Filled with the wall-clock time of each stage (see `stageNow`), for the bench. */
+  timeline?: BatchTimeline;
+}
+
+/** When each stage of a batch happened (wall-clock ms); absent stages did not happen. */
+export interface BatchTimeline {
+  written?: number;
+  tested?: number;
+  /** The reload began (aggregates and version are written, then SIGHUP). */
+  reloadStart?: number;
+  signalled?: number;
+  served?: number;
+  retired?: number;
 }
 
 /** What an agent has applied and acked for a service. */
@@ -41,9 +55,9 @@ export class BatchApplier {
   generation = 0;
   reloads = 0;
   /**
-   * Resolves once the workers of the last reload's previous generation stopped accepting
-   * connections. ACKs wait for it; the next batch writes and validates meanwhile and only its
-   * reload waits for it (nginx's master sleeps 100 ms before retiring old workers).
+   * Resolves once every worker older than the last reload's generation stopped accepting
+   * connections (and those of the reloads before it). ACKs wait for it; the next batch is
+   * written, validated and even signalled meanwhile (see {@link BatchApplier.reload}).
    */
   retiring: Promise<unknown> = Promise.resolve();
 
@@ -63,16 +77,19 @@ export class BatchApplier {
         results.set(c.serviceId, { ok: false, error: c.renderError });
         continue;
       }
-      backups.set(c.serviceId, this.writer.read(c.serviceId));
+      backups.set(c.serviceId, this.writer.written(c.serviceId));
       this.writer.write(c.serviceId, c.files);
     }
     const t1 = performance.now();
+    const tl = flags.timeline;
+    if (tl) tl.written = stageNow();
     if (flags.validate) await this.validate(backups, results);
     const t2 = performance.now();
+    if (tl) tl.tested = stageNow();
     const written = [...backups.keys()].filter((id) => !results.has(id));
     const mustStart = this.nginx.masterPid() === undefined;
     if ((written.length > 0 && flags.reload) || mustStart) {
-      const error = await this.reload();
+      const error = await this.reload(tl);
       if (error) {
         for (const [id, files] of backups) this.writer.write(id, files);
         for (const id of written) results.set(id, { ok: false, error });
@@ -102,7 +119,9 @@ export class BatchApplier {
     results: Map<string, ServiceOutcome>,
   ): Promise<void> {
     for (let attempt = 0; attempt <= backups.size; attempt++) {
-      const present = [...backups.keys()].filter((id) => !results.has(id) && this.writer.read(id));
+      const present = [...backups.keys()].filter(
+        (id) => !results.has(id) && this.writer.written(id),
+      );
       if (present.length === 0) return;
       const t = await this.nginx.test(this.writer.writeTestConf(present));
       if (t.ok) return;
@@ -121,22 +140,41 @@ export class BatchApplier {
     }
   }
 
-  /** Starts or reloads nginx with a new generation; returns an error text if it failed. */
-  private async reload(): Promise<string | undefined> {
-    await this.retiring;
+  /**
+   * Starts or reloads nginx with a new generation; returns an error text if it failed.
+   *
+   * The SIGHUP does not wait for the previous generation's old workers to retire: nginx's
+   * master handles reloads one at a time (signals stay pending while it sleeps its 100 ms
+   * before retiring old workers), so the new parse starts the moment the previous reload is
+   * done instead of after the agent has noticed the retirement. What a reload waits out before
+   * its ACK is every worker except the one serving its generation (named by `$pid` in the
+   * version location), which includes the previous generations' workers.
+   */
+  private async reload(tl?: BatchTimeline): Promise<string | undefined> {
+    if (tl) tl.reloadStart = stageNow();
     this.generation += 1;
+    this.writer.writeAggregates();
     this.writer.writeVersion(this.generation);
-    let old: number[] = [];
+    let before: number[] = [];
     if (this.nginx.masterPid() === undefined) {
       const started = await this.nginx.start();
       if (!started.ok) return nginxError(started.output);
     } else {
-      old = this.nginx.reload() ?? [];
+      before = this.nginx.reload() ?? [];
     }
+    if (tl) tl.signalled = stageNow();
     this.reloads += 1;
-    const served = await this.nginx.waitForVersion(String(this.generation));
-    if (!served) return `nginx did not serve generation ${this.generation} after reload`;
-    this.retiring = this.nginx.waitOldWorkersRetired(old);
+    const servedBy = await this.nginx.waitForVersion(String(this.generation), 10_000, before);
+    if (servedBy === undefined) {
+      return `nginx did not serve generation ${this.generation} after reload`;
+    }
+    if (tl) tl.served = stageNow();
+    const old = [...new Set([...before, ...this.nginx.workers()])].filter((w) => w !== servedBy);
+    const previous = this.retiring;
+    this.retiring = Promise.all([previous, this.nginx.waitOldWorkersRetired(old)]).then((r) => {
+      if (tl) tl.retired = stageNow();
+      return r;
+    });
     return undefined;
   }
 
@@ -154,15 +192,17 @@ export class BatchApplier {
       }
     }
     const strays = this.writer.listServices().filter((id) => !this.applied.has(id));
-    if (drifted.length === 0 && strays.length === 0) return [];
+    const aggregates = this.writer.aggregatesDrifted();
+    if (drifted.length === 0 && strays.length === 0 && !aggregates) return [];
     for (const id of drifted) this.writer.write(id, this.applied.get(id)?.files ?? null);
     for (const id of strays) this.writer.write(id, null);
+    this.writer.writeAggregates();
     const t = await this.nginx.test();
     if (t.ok) {
       await this.reload();
       await this.retiring;
     } else this.log.error({ error: nginxError(t.output) }, 'drift repair: nginx -t failed');
-    return [...drifted, ...strays];
+    return [...drifted, ...strays, ...(aggregates ? ['(aggregate files)'] : [])];
   }
 }
 

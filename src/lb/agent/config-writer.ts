@@ -9,6 +9,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import {
+  AGGREGATE_LOCATIONS,
+  AGGREGATE_UPSTREAMS,
+  renderAggregates,
   renderMainConf,
   renderTestConf,
   renderVersionConf,
@@ -21,20 +24,52 @@ import {
  * `conf/locations/<service>.conf` (server context). Every write is atomic (temp file, rename).
  */
 export class ConfigWriter {
+  /** What the per-service files hold (as written by this writer, or found at start). */
+  private readonly services = new Map<string, RenderedService>();
+
   constructor(
     readonly prefix: string,
     private readonly port: number,
   ) {}
 
-  /** Creates the directories and writes the main config. */
+  /** Creates the directories and writes the main config (and aggregates of what is on disk). */
   init(): void {
     for (const dir of ['conf/upstreams', 'conf/locations', 'logs', 'tmp', 'html']) {
       mkdirSync(path.join(this.prefix, dir), { recursive: true });
     }
+    this.services.clear();
+    for (const id of this.listServices()) {
+      const files = this.read(id);
+      if (files) this.services.set(id, files);
+    }
+    this.writeAggregates();
     const main = renderMainConf({ prefix: this.prefix, port: this.port });
     this.writeAtomic(path.join(this.prefix, 'conf', 'nginx.conf'), main);
     const version = path.join(this.prefix, 'conf', 'version.conf');
     if (!existsSync(version)) this.writeVersion(0);
+  }
+
+  /**
+   * Writes the two files the main config includes from the per-service files written so
+   * far; called before every (re)load, so nginx reads what the service files say.
+   */
+  writeAggregates(): void {
+    const a = renderAggregates(this.services);
+    this.writeAtomic(path.join(this.prefix, AGGREGATE_UPSTREAMS), a.upstreams);
+    this.writeAtomic(path.join(this.prefix, AGGREGATE_LOCATIONS), a.locations);
+  }
+
+  /** Whether the aggregate files on disk differ from the per-service files (drift). */
+  aggregatesDrifted(): boolean {
+    const a = renderAggregates(this.services);
+    const disk = (f: string): string | undefined => {
+      try {
+        return readFileSync(path.join(this.prefix, f), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    return disk(AGGREGATE_UPSTREAMS) !== a.upstreams || disk(AGGREGATE_LOCATIONS) !== a.locations;
   }
 
   /** Writes the version location nginx will serve after the next reload. */
@@ -61,15 +96,25 @@ export class ConfigWriter {
     }
   }
 
+  /**
+   * The files of a service as this writer last wrote them (or found them at start), without
+   * reading the disk; {@link ConfigWriter.read} is what the drift check uses.
+   */
+  written(serviceId: string): RenderedService | null {
+    return this.services.get(serviceId) ?? null;
+  }
+
   /** Writes a service's files, or removes them (`null`). */
   write(serviceId: string, files: RenderedService | null): void {
     if (files === null) {
       rmSync(this.upstreamFile(serviceId), { force: true });
       rmSync(this.locationFile(serviceId), { force: true });
+      this.services.delete(serviceId);
       return;
     }
     this.writeAtomic(this.upstreamFile(serviceId), files.upstreamConf);
     this.writeAtomic(this.locationFile(serviceId), files.locationConf);
+    this.services.set(serviceId, files);
   }
 
   /** Ids of every service with files on disk. */

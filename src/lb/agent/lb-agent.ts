@@ -7,7 +7,8 @@ import type { LbGroupUpdate__Output } from '../../gen/thales/v1/LbGroupUpdate.js
 import type { LbServiceConfig__Output } from '../../gen/thales/v1/LbServiceConfig.js';
 import { fromProtoService } from '../lb-proto-mapping.js';
 import { lbServiceSchema, lbUpstreamSchema } from '../lb-validation.js';
-import { BatchApplier, type ServiceChange } from './batch-applier.js';
+import { stageNow } from '../lb-stage-log.js';
+import { BatchApplier, type BatchTimeline, type ServiceChange } from './batch-applier.js';
 import { ConfigWriter } from './config-writer.js';
 import { LbAgentStream } from './lb-agent-stream.js';
 import { NginxProcess } from './nginx-process.js';
@@ -34,7 +35,18 @@ export interface LbAgentOptions {
 interface Pending {
   update: LbGroupUpdate__Output;
   answer: (ack: LbAck) => void;
+  receivedAt: number;
 }
+
+/** One batch's stages (wall-clock ms), as `/stages` shows them. */
+export interface BatchStages extends BatchTimeline {
+  /** Services of the batch with when each arrived (the latest update naming it). */
+  received: Record<string, number>;
+  start: number;
+  acked?: number;
+}
+
+const STAGE_BATCHES = 2_000;
 
 /**
  * `thales lb-agent`: follows its group over WatchGroup and keeps its own nginx in step.
@@ -48,6 +60,7 @@ export class LbAgent {
   private readonly applier: BatchApplier;
   private readonly stream: LbAgentStream;
   private readonly queue: Pending[] = [];
+  private readonly stages: BatchStages[] = [];
   private working = false;
   private reloadsSeen = 0;
   private connected = false;
@@ -66,7 +79,7 @@ export class LbAgent {
       agentId: o.agentId,
       addresses: o.addresses,
       logger: o.logger,
-      onUpdate: (update, answer) => this.enqueue({ update, answer }),
+      onUpdate: (update, answer) => this.enqueue({ update, answer, receivedAt: stageNow() }),
       knownVersions: () =>
         Object.fromEntries([...this.applier.applied].map(([id, a]) => [id, a.version])),
       onConnectedChange: (c) => {
@@ -184,7 +197,12 @@ export class LbAgent {
     }
     const validate = batch.some((p) => !p.update.noValidate);
     const reload = batch.some((p) => !p.update.noReload);
-    const results = await this.applier.apply([...changes.values()], { validate, reload });
+    const stages = this.recordBatch(batch, lastFull >= 0);
+    const results = await this.applier.apply([...changes.values()], {
+      validate,
+      reload,
+      timeline: stages,
+    });
     const ok = [...results.values()].every((r) => r.ok);
     this.metrics.batches.inc({ result: ok ? 'ok' : 'partial' });
     this.metrics.services.set(this.applier.applied.size);
@@ -194,7 +212,19 @@ export class LbAgent {
     // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
     void this.applier.retiring.then(() => {
       for (const p of batch) this.answer(p, results);
+      if (stages) stages.acked = stageNow();
     });
+  }
+
+  /** Starts the stage record of a delta batch (full states are not recorded). */
+  private recordBatch(batch: Pending[], full: boolean): BatchStages | undefined {
+    if (full) return undefined;
+    const received: Record<string, number> = {};
+    for (const p of batch) for (const s of p.update.services) received[s.serviceId] = p.receivedAt;
+    const stages: BatchStages = { received, start: stageNow() };
+    this.stages.push(stages);
+    if (this.stages.length > STAGE_BATCHES) this.stages.shift();
+    return stages;
   }
 
   private answer(p: Pending, results: Map<string, { ok: boolean; error?: string }>): void {
@@ -259,6 +289,9 @@ export class LbAgent {
       res.end(
         JSON.stringify({ healthy, connected: this.connected, bootstrapped: this.bootstrapped }),
       );
+    } else if (url === '/stages') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(this.stages));
     } else if (url === '/status') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(this.status()));

@@ -95,7 +95,7 @@ export class NginxProcess {
     }
   }
 
-  /** The config generation nginx serves now, or undefined if it does not answer. */
+  /** `<generation> <worker pid>` as nginx serves it now, or undefined if it does not answer. */
   servedVersion(timeoutMs = 1_000): Promise<string | undefined> {
     return new Promise((resolve) => {
       const req = http.get(
@@ -117,14 +117,38 @@ export class NginxProcess {
     });
   }
 
-  /** Waits until nginx serves `version` (a reload is asynchronous); false on timeout. */
-  async waitForVersion(version: string, timeoutMs = 10_000): Promise<boolean> {
+  /**
+   * Waits until nginx serves `version` (a reload is asynchronous); resolves with the pid of
+   * the worker that answered it (`$pid` in the version location), undefined on timeout. With
+   * `oldWorkers` (the master's children before the reload), nginx is asked only once the
+   * master has forked a worker that is not one of them — it forks only after parsing the new
+   * configuration — so the agent does not spend CPU on HTTP polls (answered by the old worker)
+   * while the master parses, on a machine where that parse competes for the CPU.
+   */
+  async waitForVersion(
+    version: string,
+    timeoutMs = 10_000,
+    oldWorkers?: readonly number[],
+  ): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
+    const old = new Set(oldWorkers ?? []);
+    const master = oldWorkers ? this.masterPid() : undefined;
     while (Date.now() < deadline) {
-      if ((await this.servedVersion()) === version) return true;
-      await new Promise((r) => setTimeout(r, 10));
+      const now = master === undefined ? undefined : childrenOf(master);
+      const forked = now === undefined || now.some((w) => !old.has(w));
+      if (forked) {
+        const [served, pid] = ((await this.servedVersion()) ?? '').split(' ');
+        if (served === version) return Number(pid);
+      }
+      await new Promise((r) => setTimeout(r, 5));
     }
-    return false;
+    return undefined;
+  }
+
+  /** The master's current children (its workers), or none if it is not running. */
+  workers(): number[] {
+    const pid = this.masterPid();
+    return pid === undefined ? [] : workersOf(pid);
   }
 
   private run(extra: string[], confFile = this.confFile): Promise<NginxRun> {
@@ -143,6 +167,19 @@ export class NginxProcess {
         resolve({ ok: !err, output: `${stdout}${stderr}`.trim() });
       });
     });
+  }
+}
+
+/** The child processes of `pid` from /proc (cheap), or undefined if the kernel lacks it. */
+function childrenOf(pid: number): number[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x.length > 0)
+      .map(Number);
+  } catch {
+    return undefined;
   }
 }
 

