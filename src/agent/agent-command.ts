@@ -6,7 +6,7 @@ import { Coordinator } from '../coordination/index.js';
 import { makeLogger, makeRegistry } from '../observability/index.js';
 import { Agent } from './agent.js';
 import { AgentConfigError, parseAgentArgs } from './agent-config.js';
-import { readLeaderGrpcAddress } from './leader-address.js';
+import { readLeaderGrpcAddress } from '../leader/index.js';
 import { detectResources } from './resources.js';
 
 /** The argv that starts an executor with the same Node as this agent (its light entry point). */

@@ -7,7 +7,7 @@ import type { LbAgentMessage__Output } from '../gen/thales/v1/LbAgentMessage.js'
 import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
 import type { LoadBalancerHandlers } from '../gen/thales/v1/LoadBalancer.js';
 import type { LbApi } from './lb-api.js';
-import { readLeaderGrpcAddress } from './lb-leader-address.js';
+import { readLeaderGrpcAddress } from '../leader/index.js';
 import { LbAgentSession } from './lb-agent-session.js';
 import type { LbManager } from './lb-manager.js';
 import { fromProtoRequest, toProtoRequestState, toProtoServiceState } from './lb-proto-mapping.js';

@@ -9,3 +9,4 @@ export {
 export { LeaderLatch, type LatchIdentity } from './leader-latch.js';
 export { FencedWriter, type FencedWriteResult } from './fenced-writer.js';
 export { incrementTerm, readTerm, type TermRecord } from './leader-term.js';
+export { readLeaderGrpcAddress } from './leader-address.js';

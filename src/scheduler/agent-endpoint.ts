@@ -6,7 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadProto } from '../api/index.js';
-import { type Coordinator, decodeJson, latchSequence, zkPaths } from '../coordination/index.js';
+import type { Coordinator } from '../coordination/index.js';
+import { readLeaderGrpcAddress } from '../leader/index.js';
 import type { ProtoGrpcType } from '../gen/agent.js';
 import type { AgentMessage__Output } from '../gen/thales/v1/AgentMessage.js';
 import type { AgentServiceHandlers } from '../gen/thales/v1/AgentService.js';
@@ -85,15 +86,4 @@ async function sendNotLeader(
   } catch (err) {
     deps.logger.debug({ err }, 'agent hung up before NotLeader');
   }
-}
-
-/** The gRPC address in the lowest latch znode, or null. */
-export async function readLeaderGrpcAddress(zk: Coordinator): Promise<string | null> {
-  const names = (await zk.children(zkPaths.leaderDir))
-    .filter((n) => Number.isFinite(latchSequence(n)))
-    .sort((a, b) => latchSequence(a) - latchSequence(b));
-  const first = names[0];
-  if (!first) return null;
-  const node = await zk.getOrNull(`${zkPaths.leaderDir}/${first}`);
-  return node ? (decodeJson<{ grpcAddress?: string }>(node.data, first).grpcAddress ?? null) : null;
 }

@@ -4,7 +4,8 @@ import {
   makeTasksGrpcHandlers,
   makeTasksRouter,
 } from '../api/index.js';
-import { addAgentService, readLeaderGrpcAddress } from './agent-endpoint.js';
+import { readLeaderGrpcAddress } from '../leader/index.js';
+import { addAgentService } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
 import { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';
 import { TaskScheduler } from './task-scheduler.js';

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Coordinator } from '../../coordination/index.js';
 import { makeLogger, makeRegistry } from '../../observability/index.js';
-import { readLeaderGrpcAddress } from '../lb-leader-address.js';
+import { readLeaderGrpcAddress } from '../../leader/index.js';
 import { parseLbId } from '../lb-validation.js';
 import { LbAgent } from './lb-agent.js';
 import { loadTemplates } from './template-loader.js';

@@ -1,8 +1,9 @@
 import { type Coordinator, decodeJson, latchSequence, zkPaths } from '../coordination/index.js';
 
 /**
- * The gRPC address of the leader, read from the `/leader` latch (the lowest sequence leads),
- * or null when there is none. Followers use it to send lb-agents to the leader.
+ * The gRPC address of the latch holder (the lowest `/leader/latch-*` znode), or null when
+ * there is none. Followers send agents and lb-agents there; agents started with `--zk` use it
+ * to find the leader.
  */
 export async function readLeaderGrpcAddress(zk: Coordinator): Promise<string | null> {
   const names = (await zk.children(zkPaths.leaderDir))
@@ -12,6 +13,5 @@ export async function readLeaderGrpcAddress(zk: Coordinator): Promise<string | n
   if (!first) return null;
   const node = await zk.getOrNull(`${zkPaths.leaderDir}/${first}`);
   if (!node) return null;
-  const latch = decodeJson<{ grpcAddress?: string }>(node.data, first);
-  return latch.grpcAddress ?? null;
+  return decodeJson<{ grpcAddress?: string }>(node.data, first).grpcAddress ?? null;
 }
