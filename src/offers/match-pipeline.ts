@@ -37,7 +37,8 @@ export class MatchPipeline {
   /** The cycle's state; shared with the verifier when the pool re-checks worker results. */
   readonly state: MatchState;
   private readonly stages: readonly FeasibilityStage[];
-  private readonly context: MatchContext;
+  /** What the stages read (snapshot and state); the verifier runs the stages on it too. */
+  readonly context: MatchContext;
   private readonly scorer: OfferScorer;
   private readonly rng: SeededRandom;
 

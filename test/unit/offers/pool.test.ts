@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScenario } from '../../../bench/offers/workload.js';
 import { OfferMatcherPool, matchOffers, resolveMatchOptions } from '../../../src/offers/index.js';
+import { feasibleNow } from '../../../src/offers/assignment-verifier.js';
+import { FEASIBILITY_STAGES } from '../../../src/offers/feasibility.js';
+import { MatchPipeline } from '../../../src/offers/match-pipeline.js';
 import { resolveWorkerFile, settleCycle } from '../../../src/offers/offer-pool.js';
 import { encodeSnapshot } from '../../../src/offers/snapshot-encoder.js';
 import { world } from './arbitraries.js';
@@ -124,6 +127,37 @@ describe('settleCycle (the main-thread verifier) with fake worker output', () =>
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('feasibleNow, the stage-by-stage check of the verifier', () => {
+  it('checks the same stages as the pipeline', () => {
+    // A new stage must be added to feasibleNow too; this count is the reminder.
+    expect(FEASIBILITY_STAGES).toHaveLength(9);
+  });
+
+  it('agrees with rejectionOf on every pair, before and after placements', () => {
+    fc.assert(
+      fc.property(world, (input) => {
+        const options = resolveMatchOptions({ seed: 5 });
+        const snap = encodeSnapshot(input, options);
+        const pipeline = new MatchPipeline(snap, options, 5);
+        const agree = (): void => {
+          for (let t = 0; t < snap.taskCount; t++) {
+            for (let o = 0; o < snap.offerCount; o++) {
+              expect(feasibleNow(pipeline.context, t, o)).toBe(pipeline.rejectionOf(t, o) === 0);
+            }
+          }
+        };
+        agree();
+        pipeline.run(
+          snap.taskOrder,
+          Int32Array.from({ length: snap.offerCount }, (_, i) => i),
+        );
+        agree();
+      }),
+      { numRuns: 150 },
     );
   });
 });
