@@ -3,29 +3,9 @@ import path from 'node:path';
 import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
 import { readJsonOrUndefined } from './atomic-file.js';
 
-/** Singularity task state names carried by StatusUpdate.state and AgentTask.state. */
-export const TASK_STATES = [
-  'TASK_LAUNCHED',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_LOST',
-] as const;
-
-/** One of {@link TASK_STATES}. */
-export type TaskState = (typeof TASK_STATES)[number];
-
-/** The states after which a task never changes again. */
-export function isTerminal(state: TaskState): boolean {
-  return (
-    state === 'TASK_FINISHED' ||
-    state === 'TASK_FAILED' ||
-    state === 'TASK_KILLED' ||
-    state === 'TASK_LOST'
-  );
-}
+// Task states are Singularity's, shared with the leader's model (src/state).
+import type { TaskState } from '../state/index.js';
+export { TASK_STATES, isTerminal, type TaskState } from '../state/index.js';
 
 /** `sandboxes/<taskId>/task.json`: the TaskSpec (camelCase) plus who launched it and when. */
 export type TaskJson = TaskSpec__Output & { agentId: string; launchedAt: number };
