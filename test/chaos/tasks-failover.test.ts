@@ -79,6 +79,13 @@ describe('tasks across leader failover (simulated agents, real replicas)', () =>
     const launchesOfOldTerm = (): number =>
       agents.reduce((n, a) => n + a.launchTerms.filter((t) => t <= old.term).length, 0);
     const before = launchesOfOldTerm();
+    // An agent still streaming to the paused leader has not seen the new term yet (it notices
+    // the pause by keepalive); wait until every agent has, so the refusal path is exercised.
+    await waitFor(
+      'every agent on the new term',
+      () => agents.every((a) => a.highestTerm >= next.term),
+      { timeoutMs: 60_000 },
+    );
     old.replica.process.signal('SIGCONT');
     await waitFor('the old leader back as a follower', async () => {
       const s = await fetchJson<ClusterStateView>(`${old.replica.url}/api/state`, 1_000);
