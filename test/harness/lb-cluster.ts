@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -231,4 +232,48 @@ export async function startBackends(
 /** Removes a directory tree, ignoring errors. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** What {@link useLbFixture} gives a test file. */
+export interface LbFixture {
+  /** A new cluster on the file's ZooKeeper; stopped after the test (stopped agents resumed). */
+  newCluster(): LbTestCluster;
+  /** The `i`th backend as an upstream (b1, b2, b3). */
+  up(i: number): { upstream: string };
+  /** The backends' `host:port`s. */
+  backendAddress(i: number): string;
+}
+
+/**
+ * The per-file set-up every lb integration test shares: one ZooKeeper and three HTTP backends
+ * for the file, one cluster per test, everything stopped even when a test fails. `env` is set
+ * for the file's processes and removed afterwards.
+ */
+export function useLbFixture(env: Record<string, string> = {}): LbFixture {
+  let zk: ZooKeeperCluster | undefined;
+  let dir = '';
+  let cluster: LbTestCluster | undefined;
+  let backends: Awaited<ReturnType<typeof startBackends>> = [];
+  beforeAll(async () => {
+    Object.assign(process.env, env);
+    ({ zk, dir } = await startLbZooKeeper());
+    backends = await startBackends(['b1', 'b2', 'b3']);
+  });
+  afterAll(async () => {
+    for (const key of Object.keys(env)) delete process.env[key];
+    await Promise.all(backends.map((b) => b.close()));
+    await zk?.stop();
+    removeDir(dir);
+  });
+  afterEach(async () => {
+    for (const a of cluster?.agents ?? []) a.process.signal('SIGCONT');
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  const backendAddress = (i: number): string => backends[i]?.address as string;
+  return {
+    newCluster: () => (cluster = new LbTestCluster((zk as ZooKeeperCluster).connectString, dir)),
+    up: (i) => ({ upstream: backendAddress(i) }),
+    backendAddress,
+  };
 }

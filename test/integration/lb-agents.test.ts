@@ -1,41 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ZooKeeperCluster } from '../../src/dev/index.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/dev/wait-for.js';
 import type { LbRequest } from '../../src/gen/thales/v1/LbRequest.js';
 import type { LbRequestState__Output } from '../../src/gen/thales/v1/LbRequestState.js';
 import type { LbServiceState__Output } from '../../src/gen/thales/v1/LbServiceState.js';
-import {
-  LbTestCluster,
-  call,
-  removeDir,
-  startBackends,
-  startLbZooKeeper,
-} from '../harness/lb-cluster.js';
+import { type LbTestCluster, call, useLbFixture } from '../harness/lb-cluster.js';
 
 // Real ZooKeeper, real replica processes, two real lb-agents each with its own nginx.
-let zk: ZooKeeperCluster;
-let dir: string;
-let cluster: LbTestCluster | undefined;
-let backends: Awaited<ReturnType<typeof startBackends>> = [];
-
-beforeAll(async () => {
-  ({ zk, dir } = await startLbZooKeeper());
-  backends = await startBackends(['b1', 'b2', 'b3']);
-});
-afterAll(async () => {
-  await Promise.all(backends.map((b) => b.close()));
-  await zk?.stop();
-  removeDir(dir);
-});
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-});
+const { newCluster, up, backendAddress } = useLbFixture();
 
 async function startCluster(): Promise<LbTestCluster> {
-  cluster = new LbTestCluster(zk.connectString, dir);
+  const cluster = newCluster();
   await cluster.startReplicas(2);
   await cluster.startAgent('lb-a', 'edge');
   await cluster.startAgent('lb-b', 'edge');
@@ -84,8 +60,6 @@ async function backendsSeen(
   }
   return seen;
 }
-
-const up = (i: number): { upstream: string } => ({ upstream: backends[i]?.address as string });
 
 describe('lb-agents with real nginx', () => {
   it('routes through both agents; removing an upstream stops its traffic; DELETE removes it', async () => {
@@ -160,7 +134,7 @@ describe('lb-agents with real nginx', () => {
     const svc = await call<object, LbServiceState__Output>(c.client(), 'GetService', {
       serviceId: 'web',
     });
-    expect(svc.upstreams.map((u) => u.upstream)).toEqual([backends[1]?.address]);
+    expect(svc.upstreams.map((u) => u.upstream)).toEqual([backendAddress(1)]);
     stop = true;
     await client;
     expect(bad).toEqual([]);
@@ -269,7 +243,7 @@ describe('lb-agents with real nginx', () => {
       serviceId: 'race',
     });
     expect(new Set(svc.upstreams.map((u) => u.upstream))).toEqual(
-      new Set([backends[1]?.address, backends[2]?.address]),
+      new Set([backendAddress(1), backendAddress(2)]),
     );
     for (const a of [0, 1])
       expect(await backendsSeen(c, a, '/race/')).toEqual(new Set(['b2', 'b3']));

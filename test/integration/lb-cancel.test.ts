@@ -1,40 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ZooKeeperCluster } from '../../src/dev/index.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/dev/wait-for.js';
 import type { LbRequest } from '../../src/gen/thales/v1/LbRequest.js';
 import type { LbRequestState__Output } from '../../src/gen/thales/v1/LbRequestState.js';
-import {
-  LbTestCluster,
-  call,
-  removeDir,
-  startBackends,
-  startLbZooKeeper,
-} from '../harness/lb-cluster.js';
+import { type LbTestCluster, call, useLbFixture } from '../harness/lb-cluster.js';
 
 // An lb-agent that stops answering (SIGSTOP), agent timeouts, and cancels: real processes.
-let zk: ZooKeeperCluster;
-let dir: string;
-let cluster: LbTestCluster | undefined;
-let backends: Awaited<ReturnType<typeof startBackends>> = [];
+const { newCluster, up } = useLbFixture({ THALES_LB_AGENT_TIMEOUT_MS: '5000' });
 
-beforeAll(async () => {
-  process.env.THALES_LB_AGENT_TIMEOUT_MS = '5000';
-  ({ zk, dir } = await startLbZooKeeper());
-  backends = await startBackends(['b1', 'b2', 'b3']);
-});
-afterAll(async () => {
-  delete process.env.THALES_LB_AGENT_TIMEOUT_MS;
-  await Promise.all(backends.map((b) => b.close()));
-  await zk?.stop();
-  removeDir(dir);
-});
-afterEach(async () => {
-  for (const a of cluster?.agents ?? []) a.process.signal('SIGCONT');
-  await cluster?.stop();
-  cluster = undefined;
-});
-
-const up = (i: number): { upstream: string } => ({ upstream: backends[i]?.address as string });
 const request = (id: string, add: number[]): LbRequest => ({
   requestId: id,
   service: { serviceId: 'web', basePath: '/web', groups: ['edge'] },
@@ -68,7 +40,7 @@ async function routesOnlyTo(c: LbTestCluster, name: string): Promise<boolean> {
 
 describe('lb timeouts and cancels', () => {
   it('a silent agent times out → every agent reverted → FAILED; a queued request cancels at once; one in flight is reverted and CANCELED', async () => {
-    const c = (cluster = new LbTestCluster(zk.connectString, dir));
+    const c = newCluster();
     await c.startReplicas(2);
     await c.startAgent('lb-a', 'edge');
     const b = await c.startAgent('lb-b', 'edge');

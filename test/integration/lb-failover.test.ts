@@ -1,40 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClusterStateView } from '../../src/api/index.js';
-import type { ZooKeeperCluster } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
 import type { LbRequest } from '../../src/gen/thales/v1/LbRequest.js';
 import type { LbRequestState__Output } from '../../src/gen/thales/v1/LbRequestState.js';
-import {
-  LbTestCluster,
-  call,
-  removeDir,
-  startBackends,
-  startLbZooKeeper,
-} from '../harness/lb-cluster.js';
+import { type LbTestCluster, call, useLbFixture } from '../harness/lb-cluster.js';
 
 // Faults with real processes: the leader SIGKILLed mid-request, an lb-agent SIGKILLed.
-let zk: ZooKeeperCluster;
-let dir: string;
-let cluster: LbTestCluster | undefined;
-let backends: Awaited<ReturnType<typeof startBackends>> = [];
-
-beforeAll(async () => {
-  process.env.THALES_LB_AGENT_GRACE_MS = '10000';
-  ({ zk, dir } = await startLbZooKeeper());
-  backends = await startBackends(['b1', 'b2', 'b3']);
-});
-afterAll(async () => {
-  await Promise.all(backends.map((b) => b.close()));
-  await zk?.stop();
-  removeDir(dir);
-});
-afterEach(async () => {
-  for (const a of cluster?.agents ?? []) a.process.signal('SIGCONT');
-  await cluster?.stop();
-  cluster = undefined;
-});
-
-const up = (i: number): { upstream: string } => ({ upstream: backends[i]?.address as string });
+const { newCluster, up } = useLbFixture({ THALES_LB_AGENT_GRACE_MS: '10000' });
 
 function request(id: string, add: number[], remove: number[] = []): LbRequest {
   return {
@@ -75,7 +47,7 @@ async function routesTo(c: LbTestCluster, agent: number, expected: string[]): Pr
 
 describe('lb failover', () => {
   it('a request in flight when the leader is SIGKILLed completes under the new leader', async () => {
-    const c = (cluster = new LbTestCluster(zk.connectString, dir));
+    const c = newCluster();
     // A short session timeout: the leader's crash is noticed in ~2 s.
     await c.startReplicas(3, 2_000);
     await c.startAgent('lb-a', 'edge');
@@ -106,7 +78,7 @@ describe('lb failover', () => {
   });
 
   it('a restarted lb-agent bootstraps to the current state before it joins and acks', async () => {
-    const c = (cluster = new LbTestCluster(zk.connectString, dir));
+    const c = newCluster();
     await c.startReplicas(2);
     const a = await c.startAgent('lb-a', 'edge');
     await c.startAgent('lb-b', 'edge');
