@@ -185,14 +185,9 @@ function childrenOf(pid: number): number[] | undefined {
 
 /** The child processes of `pid` (Linux /proc; scans every process's ppid if need be). */
 function workersOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((x) => x.length > 0)
-      .map(Number);
-  } catch {
-    return readdirSync('/proc')
+  return (
+    childrenOf(pid) ??
+    readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
       .filter((d) => {
         try {
@@ -202,8 +197,8 @@ function workersOf(pid: number): number[] {
           return false;
         }
       })
-      .map(Number);
-  }
+      .map(Number)
+  );
 }
 
 function isRetired(pid: number): boolean {
