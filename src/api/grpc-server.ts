@@ -68,3 +68,19 @@ export async function stopGrpcServer(server: grpc.Server, graceMs = 2_000): Prom
     });
   });
 }
+
+/**
+ * Calls `onClosed` when a bidirectional stream ends in any way (client half-close, error,
+ * cancellation, transport close), and answers a client half-close by closing our side too.
+ * `onClosed` may run more than once; it must be idempotent.
+ */
+export function whenStreamCloses(
+  call: { on(event: string, listener: () => void): unknown; end(): void },
+  onClosed: () => void,
+): void {
+  call.on('end', () => {
+    onClosed();
+    call.end();
+  });
+  for (const event of ['error', 'cancelled', 'close']) call.on(event, onClosed);
+}

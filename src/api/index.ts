@@ -9,7 +9,12 @@ export {
   type HttpServerOptions,
   type SchedulerBackend,
 } from './http-server.js';
-export { startGrpcServer, stopGrpcServer, type GrpcServerOptions } from './grpc-server.js';
+export {
+  startGrpcServer,
+  stopGrpcServer,
+  whenStreamCloses,
+  type GrpcServerOptions,
+} from './grpc-server.js';
 export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';
 export { MAX_BODY_BYTES, readJsonBody } from './body-reader.js';
 export { TasksApi, type RequestParent } from './tasks-api.js';

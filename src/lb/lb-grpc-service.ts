@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ERROR_STATUS, loadProto, toApiError } from '../api/index.js';
+import { ERROR_STATUS, loadProto, toApiError, whenStreamCloses } from '../api/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import type { ProtoGrpcType } from '../gen/lb.js';
 import type { LbAgentMessage__Output } from '../gen/thales/v1/LbAgentMessage.js';
@@ -109,11 +109,5 @@ async function serveWatchGroup(
       });
     } else if (msg.ack && session) session.onAck(msg.ack);
   });
-  call.on('end', () => {
-    end();
-    call.end();
-  });
-  call.on('error', end);
-  call.on('cancelled', end);
-  call.on('close', end);
+  whenStreamCloses(call, end);
 }

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto } from '../api/index.js';
+import { loadProto, whenStreamCloses } from '../api/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import { readLeaderGrpcAddress } from '../leader/index.js';
 import type { ProtoGrpcType } from '../gen/agent.js';
@@ -66,13 +66,7 @@ function serveAgent(
       },
     );
   });
-  call.on('end', () => {
-    end();
-    call.end();
-  });
-  call.on('error', end);
-  call.on('cancelled', end);
-  call.on('close', end);
+  whenStreamCloses(call, end);
 }
 
 async function sendNotLeader(
