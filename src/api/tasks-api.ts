@@ -107,8 +107,14 @@ export class TasksApi {
   /** Submits a deploy (pending until its tasks run). */
   async deploy(body: unknown): Promise<RequestParent> {
     const input = parseInput(deployRequestInputSchema, body ?? null);
-    await this.deploys.submit(toDeploy(input));
-    return this.getRequest(input.deploy.requestId);
+    const submitted = await this.deploys.submit(toDeploy(input));
+    const parent = await this.getRequest(input.deploy.requestId);
+    // The answer describes the write just acknowledged: the leader may already have promoted
+    // the deploy (its tasks can run within milliseconds), but to the caller it was accepted
+    // as pending, as Singularity's deploy response reports it.
+    if (parent.activeDeploy?.id !== submitted.id) parent.pendingDeploy = submitted;
+    else delete parent.pendingDeploy;
+    return parent;
   }
 
   /** Active tasks, optionally of one agent. */

@@ -47,7 +47,11 @@ describe('thales client CLI (real replicas, simulated agents)', () => {
       { env: { THALES_API: api } },
     );
     expect(deploy.code).toBe(0);
-    expect(JSON.parse(deploy.stdout).pendingDeploy.env).toEqual({ A: 'b' });
+    // The leader may promote the deploy before the answer is read back: either way it is there.
+    const answered = JSON.parse(deploy.stdout) as Record<string, { id: string; env: unknown }>;
+    const accepted = answered.pendingDeploy ?? answered.activeDeploy;
+    expect(accepted?.id).toBe('v1');
+    expect(accepted?.env).toEqual({ A: 'b' });
     await waitRunning(cluster, 'cli', 2);
     const scale = await runThales(['request', 'scale', 'cli', '3', '--api', api]);
     expect(scale.code).toBe(0);
