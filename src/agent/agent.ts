@@ -8,6 +8,7 @@ import type { Register } from '../gen/thales/v1/Register.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
 import { AgentIdentityStore } from './agent-identity.js';
 import { makeAgentHttpApp } from './agent-http.js';
+import { CommandQueue } from './command-queue.js';
 import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
 import { writeJsonAtomic } from './atomic-file.js';
 import { LeaderStream } from './leader-stream.js';
@@ -44,6 +45,7 @@ export class Agent {
   private readonly identity: AgentIdentityStore;
   private readonly outbox: StatusOutbox;
   private readonly supervisor: TaskSupervisor;
+  private readonly commands: CommandQueue;
   private readonly stream: LeaderStream;
   private readonly metrics: AgentMetrics;
   private readonly log: Logger;
@@ -64,6 +66,10 @@ export class Agent {
       executorArgv: o.executorArgv,
       logger: this.log,
       report: (r) => this.report(r),
+    });
+    this.commands = new CommandQueue({
+      logger: this.log,
+      highestTerm: () => this.identity.highestTerm,
     });
     this.stream = new LeaderStream({
       addresses: o.addresses,
@@ -145,18 +151,24 @@ export class Agent {
     }
     if (decision === 'raise') this.identity.raiseTerm(m.term);
     switch (m.msg) {
-      case 'launch':
-        if (m.launch?.task) {
+      case 'launch': {
+        const task = m.launch?.task;
+        if (task) {
           this.metrics.launches.inc();
-          this.supervisor.launch(m.launch.task);
+          this.commands.push(m.term, `launch ${task.taskId}`, () => this.supervisor.launch(task));
         }
         break;
-      case 'kill':
-        if (m.kill) {
+      }
+      case 'kill': {
+        const kill = m.kill;
+        if (kill) {
           this.metrics.kills.inc();
-          this.supervisor.kill(m.kill.taskId, m.kill.graceMs, m.kill.reason);
+          this.commands.push(m.term, `kill ${kill.taskId}`, () =>
+            this.supervisor.kill(kill.taskId, kill.graceMs, kill.reason),
+          );
         }
         break;
+      }
       case 'ack': {
         const n = this.outbox.ack(m.ack?.updateIds ?? []);
         this.metrics.updatesAcked.inc(n);

@@ -38,6 +38,9 @@ export interface TaskSupervisorOptions {
   defaultKillGraceMs?: number;
 }
 
+/** How long a poll pass runs before it lets the event loop turn. */
+const POLL_SLICE_MS = 20;
+
 interface Tracked {
   observed: TaskState;
   spawn: 'running' | 'exited' | 'unknown';
@@ -51,6 +54,7 @@ interface Tracked {
 export class TaskSupervisor {
   private readonly active = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | undefined;
+  private polling = false;
 
   constructor(private readonly o: TaskSupervisorOptions) {}
 
@@ -152,13 +156,29 @@ export class TaskSupervisor {
     else if (files.executor) signalGroup(files.executor.executorPid, 'SIGTERM');
   }
 
-  /** One pass over the active tasks: escalate kills, derive states, report changes. */
+  /**
+   * One pass over the active tasks: escalate kills, derive states, report changes. A report
+   * fsyncs, so a pass over many changed tasks yields to the event loop every few
+   * milliseconds (the heartbeat must keep going); a pass still running skips the next tick.
+   */
   poll(): void {
-    for (const [taskId, tracked] of this.active) {
+    if (this.polling) return;
+    this.polling = true;
+    void this.pollPass().finally(() => (this.polling = false));
+  }
+
+  private async pollPass(): Promise<void> {
+    let slice = performance.now();
+    for (const [taskId, tracked] of [...this.active]) {
+      if (this.active.get(taskId) !== tracked) continue; // ended while the pass yielded
       try {
         this.pollTask(taskId, tracked);
       } catch (err) {
         this.o.logger.warn({ taskId, err: String(err) }, 'task poll failed');
+      }
+      if (performance.now() - slice > POLL_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
       }
     }
   }

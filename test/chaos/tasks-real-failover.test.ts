@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 import {
@@ -16,13 +16,18 @@ shortAgentGraces();
 // Real agents back off up to 5 s between attempts while there is no leader.
 process.env.THALES_AGENT_RECONNECT_GRACE_MS = '15000';
 
-/** TASK_IDs of every live process started for `requestId` (from /proc environments). */
-function liveTaskProcesses(requestId: string): Map<string, number> {
+/**
+ * TASK_IDs of every live process started for `requestId` (from /proc environments) by this
+ * test's agents: a task runs in its sandbox, under the agent's work dir.
+ */
+function liveTaskProcesses(requestId: string, workDirs: string[]): Map<string, number> {
   const count = new Map<string, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       if (/\) Z /.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (!workDirs.some((d) => cwd.startsWith(`${d}/`))) continue;
       const env = readFileSync(`/proc/${name}/environ`, 'latin1');
       const m = new RegExp(`(?:^|\\0)TASK_ID=(${requestId}-[^\\0]+)`).exec(env);
       if (m?.[1]) count.set(m[1], (count.get(m[1]) ?? 0) + 1);
@@ -36,7 +41,11 @@ function liveTaskProcesses(requestId: string): Map<string, number> {
 describe('leader failover with real agents and processes', () => {
   it('SIGKILL of the leader while scaling 0 → 50: exactly 50 processes, one per task, distinct instances', async () => {
     const cluster = await startCluster(zk());
-    await Promise.all([startRealAgent(cluster, 'agent-a'), startRealAgent(cluster, 'agent-b')]);
+    const agents = await Promise.all([
+      startRealAgent(cluster, 'agent-a'),
+      startRealAgent(cluster, 'agent-b'),
+    ]);
+    const dirs = agents.map((a) => a.workDir);
     const leader = await cluster.waitForLeader();
     const url = anyUrl(cluster);
     await callJson(`${url}/api/requests`, 'POST', {
@@ -59,7 +68,7 @@ describe('leader failover with real agents and processes', () => {
     });
     const follower = cluster.replicas.find((r) => r.id !== leader.replicaId)!;
     await callJson(`${follower.url}/api/requests/request/many/scale`, 'PUT', { instances: 50 });
-    await waitFor('a first task process', () => liveTaskProcesses('many').size > 0, {
+    await waitFor('a first task process', () => liveTaskProcesses('many', dirs).size > 0, {
       intervalMs: 10,
     });
     leader.replica.process.signal('SIGKILL');
@@ -71,7 +80,7 @@ describe('leader failover with real agents and processes', () => {
     const procs = await waitFor(
       '50 task processes',
       () => {
-        const p = liveTaskProcesses('many');
+        const p = liveTaskProcesses('many', dirs);
         return p.size === 50 ? p : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 200 },

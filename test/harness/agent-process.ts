@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -53,7 +54,7 @@ export async function startAgentProcess(
   };
   onTestFinished(async () => {
     await proc.stop(2_000);
-    killSandboxProcesses(workDir);
+    await killWorkDirProcesses(workDir);
   });
   proc.start();
   await waitForAgentHttp(agent);
@@ -66,8 +67,8 @@ export async function startAgentProcess(
  */
 export function makeAgentWorkDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-agent-test-'));
-  onTestFinished((ctx) => {
-    killSandboxProcesses(dir);
+  onTestFinished(async (ctx) => {
+    await killWorkDirProcesses(dir);
     if (ctx.task.result?.state === 'fail') process.stderr.write(`[agent harness] kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   });
@@ -77,6 +78,40 @@ export function makeAgentWorkDir(): string {
 /** Waits until the agent answers /health. */
 export async function waitForAgentHttp(agent: AgentUnderTest): Promise<void> {
   await waitFor('agent /health', () => fetchJson(`${agent.httpUrl}/health`), { timeoutMs: 20_000 });
+}
+
+/**
+ * SIGKILLs everything the work dir's agent started: the executor and task groups recorded in
+ * its sandboxes, then — for an executor forked just before the agent stopped, which records
+ * itself (or starts its task) only later — every process whose command line or working
+ * directory lies in the work dir, swept until two sweeps in a row find none.
+ */
+export async function killWorkDirProcesses(workDir: string): Promise<void> {
+  killSandboxProcesses(workDir);
+  for (let quiet = 0, i = 0; quiet < 2 && i < 50; i++) {
+    quiet = sweepProcessesIn(workDir) === 0 ? quiet + 1 : 0;
+    await sleep(100);
+  }
+}
+
+/** Kills every live process whose argv mentions `dir` or whose cwd is inside it. */
+function sweepProcessesIn(dir: string): number {
+  let killed = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (/\) Z /.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      const inDir = (p: string): boolean => p === dir || p.startsWith(`${dir}/`);
+      if (!argv.some(inDir) && !inDir(cwd)) continue;
+      process.kill(Number(name), 'SIGKILL');
+      killed++;
+    } catch {
+      // exited meanwhile, or not ours
+    }
+  }
+  return killed;
 }
 
 /** SIGKILLs every executor and task process group recorded in the work dir's sandboxes. */

@@ -16,7 +16,7 @@ export interface CliResult {
  */
 export function runThales(
   args: string[],
-  { timeoutMs = 10_000, env = {} }: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  { timeoutMs = 30_000, env = {} }: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   const started = Date.now();
   const child = spawn(process.execPath, [thalesCliPath(), ...args], {

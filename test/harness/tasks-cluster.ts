@@ -20,7 +20,7 @@ export interface ActiveTask {
 export function shortAgentGraces(): void {
   process.env.THALES_AGENT_RECONNECT_GRACE_MS = '3000';
   process.env.THALES_AGENT_LOST_MS = '2000';
-  process.env.THALES_AGENT_HEARTBEAT_TIMEOUT_MS = '3000';
+  process.env.THALES_AGENT_HEARTBEAT_TIMEOUT_MS = '5000';
 }
 
 /** The URL of some live replica (any replica accepts reads and writes). */
