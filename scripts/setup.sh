@@ -11,6 +11,8 @@ need_pkgs=()
 command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
 [ -f "${THALES_ZOOKEEPER_JAR:-/usr/share/java/zookeeper.jar}" ] || need_pkgs+=(zookeeper)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
+# The lb-agent balances upstreams from Lua so that membership changes need no reload.
+[ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -23,6 +23,10 @@ const STAGES: [string, string, string][] = [
   ['pushed → agent receives', 'pushed', 'received'],
   ['received → batch starts (queued behind a batch)', 'received', 'start'],
   ['batch start → files written', 'start', 'written'],
+  // A batch that changes only members (the Lua balancer's dictionary): no test, no reload.
+  ['written → members stored in nginx (no reload)', 'written', 'membersPosted'],
+  ['members stored → ACK sent (no reload)', 'membersPosted', 'ackedNoReload'],
+  // A batch with a config change: nginx -t and a reload.
   ['written → nginx -t done', 'written', 'tested'],
   ['tested → SIGHUP (aggregates, version written)', 'tested', 'signalled'],
   ['SIGHUP → new generation served', 'signalled', 'served'],
@@ -76,10 +80,13 @@ export function stageBreakdown(
       );
       if (batch) {
         t.received = batch.received[s.serviceId];
+        const reloaded = batch.signalled !== undefined;
         Object.assign(t, {
           start: batch.start,
           written: batch.written,
-          tested: batch.tested,
+          membersPosted: reloaded ? undefined : batch.membersPosted,
+          ackedNoReload: reloaded ? undefined : batch.acked,
+          tested: reloaded ? batch.tested : undefined,
           signalled: batch.signalled,
           served: batch.served,
           retired: batch.retired,

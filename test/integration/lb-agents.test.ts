@@ -70,9 +70,14 @@ describe('lb-agents with real nginx', () => {
     for (const a of [0, 1])
       expect(await backendsSeen(c, a, '/web/x')).toEqual(new Set(['b1', 'b2']));
 
+    // Only the members change: the Lua balancer takes them without a reload, and the removed
+    // upstream gets no request once the change is acked (invariant 5).
+    const reloadsBefore = await Promise.all(c.agents.map(async (a) => (await a.status())?.reloads));
     const rm = await submitAndWait(c, request('r2', 'web', { removeUpstreams: [up(0)] }));
     expect(rm.state).toBe('SUCCESS');
     for (const a of [0, 1]) expect(await backendsSeen(c, a, '/web/x')).toEqual(new Set(['b2']));
+    const reloadsAfter = await Promise.all(c.agents.map(async (a) => (await a.status())?.reloads));
+    expect(reloadsAfter).toEqual(reloadsBefore);
 
     // A service file changed behind the agent's back is rewritten to what it acked.
     const file = path.join(c.agents[0]?.workDir as string, 'nginx/conf/upstreams/web.conf');

@@ -13,6 +13,24 @@ export interface ServiceChange {
   renderError?: string;
 }
 
+/**
+ * Whether going from `before` to `after` changes only a dynamic upstream's members (same
+ * upstream block, same locations): nginx then needs the new members, not a reload.
+ */
+export function onlyMembersDiffer(
+  before: RenderedService | null,
+  after: RenderedService | null,
+): boolean {
+  return (
+    before !== null &&
+    after !== null &&
+    before.members !== undefined &&
+    after.members !== undefined &&
+    before.upstreamConf === after.upstreamConf &&
+    before.locationConf === after.locationConf
+  );
+}
+
 /** The outcome for one service of a batch. */
 export interface ServiceOutcome {
   ok: boolean;
@@ -30,6 +48,8 @@ export interface BatchFlags {
 /** When each stage of a batch happened (wall-clock ms); absent stages did not happen. */
 export interface BatchTimeline {
   written?: number;
+  /** New members of unchanged services were handed to nginx (no reload for those). */
+  membersPosted?: number;
   tested?: number;
   /** The reload began (aggregates and version are written, then SIGHUP). */
   reloadStart?: number;
@@ -71,27 +91,34 @@ export class BatchApplier {
   async apply(changes: ServiceChange[], flags: BatchFlags): Promise<Map<string, ServiceOutcome>> {
     const t0 = performance.now();
     const results = new Map<string, ServiceOutcome>();
-    const backups = new Map<string, RenderedService | null>();
+    // Services whose config needs nginx -t and a reload, and those whose members alone change.
+    const structural = new Map<string, RenderedService | null>();
+    const membersOnly = new Map<string, RenderedService | null>();
     for (const c of changes) {
       if (c.renderError) {
         results.set(c.serviceId, { ok: false, error: c.renderError });
         continue;
       }
-      backups.set(c.serviceId, this.writer.written(c.serviceId));
+      const before = this.writer.written(c.serviceId);
+      (onlyMembersDiffer(before, c.files) ? membersOnly : structural).set(c.serviceId, before);
       this.writer.write(c.serviceId, c.files);
     }
+    // The members file first: a reload or restart must never load members older than these.
+    this.writer.writeMembersFile();
     const t1 = performance.now();
     const tl = flags.timeline;
     if (tl) tl.written = stageNow();
-    if (flags.validate) await this.validate(backups, results);
+    const mustStart = this.nginx.masterPid() === undefined;
+    if (membersOnly.size > 0 && !mustStart) await this.postMembers(membersOnly, results);
+    if (tl && membersOnly.size > 0) tl.membersPosted = stageNow();
+    if (flags.validate) await this.validate(structural, results);
     const t2 = performance.now();
     if (tl) tl.tested = stageNow();
-    const written = [...backups.keys()].filter((id) => !results.has(id));
-    const mustStart = this.nginx.masterPid() === undefined;
+    const written = [...structural.keys()].filter((id) => !results.has(id));
     if ((written.length > 0 && flags.reload) || mustStart) {
       const error = await this.reload(tl);
       if (error) {
-        for (const [id, files] of backups) this.writer.write(id, files);
+        for (const [id, files] of structural) this.writer.write(id, files);
         for (const id of written) results.set(id, { ok: false, error });
         await this.reload();
       }
@@ -108,6 +135,28 @@ export class BatchApplier {
       else this.applied.delete(c.serviceId);
     }
     return results;
+  }
+
+  /**
+   * Hands the new members of `changed` (services whose config is otherwise unchanged) to the
+   * running nginx: no validation and no reload — the balancer reads them on the next request.
+   * If nginx does not take them, their files are restored and they are refused.
+   */
+  private async postMembers(
+    changed: Map<string, RenderedService | null>,
+    results: Map<string, ServiceOutcome>,
+  ): Promise<void> {
+    const ids = [...changed.keys()];
+    const error = await this.nginx.postMembers(this.writer.membersOf(ids));
+    if (error === undefined) return;
+    for (const [id, files] of changed) {
+      this.writer.write(id, files);
+      results.set(id, { ok: false, error });
+    }
+    this.writer.writeMembersFile();
+    // Some lines may have been stored before the failure: put the previous members back.
+    const restored = await this.nginx.postMembers(this.writer.membersOf(ids));
+    this.log.warn({ services: ids, error, restored: restored ?? 'ok' }, 'members refused');
   }
 
   /**
@@ -186,7 +235,8 @@ export class BatchApplier {
       if (
         !disk ||
         disk.upstreamConf !== a.files.upstreamConf ||
-        disk.locationConf !== a.files.locationConf
+        disk.locationConf !== a.files.locationConf ||
+        disk.members !== a.files.members
       ) {
         drifted.push(id);
       }

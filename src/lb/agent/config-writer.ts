@@ -8,11 +8,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { MEMBERS_FILE } from './nginx-lua.js';
 import {
   AGGREGATE_LOCATIONS,
   AGGREGATE_UPSTREAMS,
   renderAggregates,
   renderMainConf,
+  renderMembers,
   renderTestConf,
   renderVersionConf,
   type RenderedService,
@@ -21,7 +23,9 @@ import {
 /**
  * The files of an lb-agent's nginx under its prefix:
  * `conf/nginx.conf`, `conf/version.conf`, `conf/upstreams/<service>.conf` (http context) and
- * `conf/locations/<service>.conf` (server context). Every write is atomic (temp file, rename).
+ * `conf/locations/<service>.conf` (server context), and for a dynamic upstream
+ * `conf/members/<service>.txt` (its members, nginx-lua.ts). Every write is atomic (temp file,
+ * rename).
  */
 export class ConfigWriter {
   /** What the per-service files hold (as written by this writer, or found at start). */
@@ -34,7 +38,7 @@ export class ConfigWriter {
 
   /** Creates the directories and writes the main config (and aggregates of what is on disk). */
   init(): void {
-    for (const dir of ['conf/upstreams', 'conf/locations', 'logs', 'tmp', 'html']) {
+    for (const dir of ['conf/upstreams', 'conf/locations', 'conf/members', 'logs', 'tmp', 'html']) {
       mkdirSync(path.join(this.prefix, dir), { recursive: true });
     }
     this.services.clear();
@@ -57,6 +61,21 @@ export class ConfigWriter {
     const a = renderAggregates(this.services);
     this.writeAtomic(path.join(this.prefix, AGGREGATE_UPSTREAMS), a.upstreams);
     this.writeAtomic(path.join(this.prefix, AGGREGATE_LOCATIONS), a.locations);
+    this.writeAtomic(path.join(this.prefix, MEMBERS_FILE), a.members);
+  }
+
+  /**
+   * Writes only the members file: before members are POSTed to nginx, so that a reload or
+   * restart never loads members older than the ones being served.
+   */
+  writeMembersFile(): void {
+    const all = renderMembers(this.services, [...this.services.keys()].sort());
+    this.writeAtomic(path.join(this.prefix, MEMBERS_FILE), all);
+  }
+
+  /** The members lines of `serviceIds` (those with a dynamic upstream), for a POST. */
+  membersOf(serviceIds: readonly string[]): string {
+    return renderMembers(this.services, serviceIds);
   }
 
   /** Whether the aggregate files on disk differ from the per-service files (drift). */
@@ -69,7 +88,11 @@ export class ConfigWriter {
         return undefined;
       }
     };
-    return disk(AGGREGATE_UPSTREAMS) !== a.upstreams || disk(AGGREGATE_LOCATIONS) !== a.locations;
+    return (
+      disk(AGGREGATE_UPSTREAMS) !== a.upstreams ||
+      disk(AGGREGATE_LOCATIONS) !== a.locations ||
+      disk(MEMBERS_FILE) !== a.members
+    );
   }
 
   /** Writes the version location nginx will serve after the next reload. */
@@ -86,14 +109,18 @@ export class ConfigWriter {
 
   /** The files of a service as they are on disk (null when it has none). */
   read(serviceId: string): RenderedService | null {
+    let files: RenderedService;
     try {
-      return {
+      files = {
         upstreamConf: readFileSync(this.upstreamFile(serviceId), 'utf8'),
         locationConf: readFileSync(this.locationFile(serviceId), 'utf8'),
       };
     } catch {
       return null;
     }
+    if (existsSync(this.membersFile(serviceId)))
+      files.members = readFileSync(this.membersFile(serviceId), 'utf8');
+    return files;
   }
 
   /**
@@ -109,11 +136,14 @@ export class ConfigWriter {
     if (files === null) {
       rmSync(this.upstreamFile(serviceId), { force: true });
       rmSync(this.locationFile(serviceId), { force: true });
+      rmSync(this.membersFile(serviceId), { force: true });
       this.services.delete(serviceId);
       return;
     }
     this.writeAtomic(this.upstreamFile(serviceId), files.upstreamConf);
     this.writeAtomic(this.locationFile(serviceId), files.locationConf);
+    if (files.members !== undefined) this.writeAtomic(this.membersFile(serviceId), files.members);
+    else rmSync(this.membersFile(serviceId), { force: true });
     this.services.set(serviceId, files);
   }
 
@@ -133,6 +163,10 @@ export class ConfigWriter {
 
   private upstreamFile(id: string): string {
     return path.join(this.prefix, 'conf', 'upstreams', `${id}.conf`);
+  }
+
+  private membersFile(id: string): string {
+    return path.join(this.prefix, 'conf', 'members', `${id}.txt`);
   }
 
   private locationFile(id: string): string {

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Coordinator } from '../../coordination/index.js';
 import { makeLogger, makeRegistry } from '../../observability/index.js';
 import { readLeaderGrpcAddress } from '../../leader/index.js';
 import { parseLbId } from '../lb-validation.js';
 import { LbAgent } from './lb-agent.js';
+import { NGINX_MODULES_DIR } from './nginx-lua.js';
 import { loadTemplates } from './template-loader.js';
 
 /** Usage of `thales lb-agent`. */
@@ -35,6 +38,12 @@ export async function runLbAgent(argv: string[]): Promise<void> {
   if (!v.group) throw new Error('lb-agent: --group is required');
   if (!v.scheduler && !v.zk) throw new Error('lb-agent: --scheduler or --zk is required');
   const group = parseLbId(v.group, 'group');
+  const luaModule = path.join(NGINX_MODULES_DIR, 'ngx_http_lua_module.so');
+  if (!existsSync(luaModule)) {
+    throw new Error(
+      `lb-agent: nginx's Lua module ${luaModule} is missing: install libnginx-mod-http-lua (scripts/setup.sh does)`,
+    );
+  }
   const nginxPort = Number(v['nginx-port']);
   const agentId = parseLbId(v['agent-id'] ?? `${os.hostname()}-${nginxPort}`, 'agentId');
   const logger = makeLogger({ component: 'lb-agent', group, agentId });

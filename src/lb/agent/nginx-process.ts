@@ -95,6 +95,41 @@ export class NginxProcess {
     }
   }
 
+  /**
+   * Replaces dynamic upstreams' members (lines of nginx-lua.ts's `membersLine`) in the shared
+   * dictionary; resolves with an error text, or undefined once nginx has stored them all —
+   * from then on every worker's next request uses them.
+   */
+  postMembers(body: string, timeoutMs = 5_000): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: this.paths.port,
+          method: 'POST',
+          path: '/__thales/members',
+          agent: false,
+          timeout: timeoutMs,
+          headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () =>
+            resolve(
+              res.statusCode === 200
+                ? undefined
+                : `nginx refused the members (${res.statusCode}): ${text.trim()}`,
+            ),
+          );
+        },
+      );
+      req.on('error', (err) => resolve(`nginx did not take the members: ${err.message}`));
+      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+      req.end(body);
+    });
+  }
+
   /** `<generation> <worker pid>` as nginx serves it now, or undefined if it does not answer. */
   servedVersion(timeoutMs = 1_000): Promise<string | undefined> {
     return new Promise((resolve) => {

@@ -1,4 +1,12 @@
 import type { LbService, LbUpstream } from '../lb-model.js';
+import {
+  MEMBERS_FILE,
+  membersLine,
+  renderBalancer,
+  renderLoadModules,
+  renderLuaHttp,
+  renderMembersLocation,
+} from './nginx-lua.js';
 
 /**
  * Renders one service into nginx config text. Pure: same input, same bytes, so the agent can
@@ -7,6 +15,11 @@ import type { LbService, LbUpstream } from '../lb-model.js';
  * A template is two texts with `{{placeholders}}`: `upstream` (http context) and `location`
  * (server context, rendered once per path). Placeholders: serviceId, upstreamName, servers,
  * path, extra (the `nginxExtraConfigs` option), and `option.<name>` for any service option.
+ *
+ * `{{balancer}}` makes the upstream dynamic (nginx-lua.ts): it becomes the Lua balancer, and
+ * the members go to the shared dictionary instead of the config, so changing them needs no
+ * reload. When some upstream is not an IPv4 `address:port` (the balancer cannot resolve
+ * names), `{{balancer}}` falls back to the `server` lines, as `{{servers}}` always is.
  */
 export interface NginxTemplate {
   upstream: string;
@@ -20,7 +33,7 @@ export const DEFAULT_TEMPLATE: NginxTemplate = {
   upstream: [
     '# service {{serviceId}}',
     'upstream {{upstreamName}} {',
-    '{{servers}}',
+    '{{balancer}}',
     '    keepalive 16;',
     '}',
     '',
@@ -43,7 +56,15 @@ export const DEFAULT_TEMPLATE: NginxTemplate = {
 export interface RenderedService {
   upstreamConf: string;
   locationConf: string;
+  /**
+   * A dynamic upstream's members (`host:port` separated by spaces, possibly none); absent
+   * when the members are in `upstreamConf`. A change of members alone needs no reload.
+   */
+  members?: string;
 }
+
+const IPV4_HOST_PORT =
+  /^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}:\d{1,5}$/;
 
 /** nginx's name for a service's upstream block. */
 export function upstreamName(serviceId: string): string {
@@ -64,22 +85,31 @@ export function renderService(
     .filter((l) => l.length > 0)
     .map((l) => `    ${l}`)
     .join('\n');
+  const name = upstreamName(service.serviceId);
+  const servers = upstreams.map((u) => `    server ${u.upstream};`).join('\n');
+  const dynamic =
+    template.upstream.includes('{{balancer}}') &&
+    upstreams.every((u) => IPV4_HOST_PORT.test(u.upstream));
   const vars: Record<string, string> = {
     serviceId: service.serviceId,
-    upstreamName: upstreamName(service.serviceId),
-    servers: upstreams.map((u) => `    server ${u.upstream};`).join('\n'),
+    upstreamName: name,
+    servers,
+    balancer: dynamic ? renderBalancer(name) : servers,
     extra,
   };
   for (const [k, v] of Object.entries(service.options)) vars[`option.${k}`] = v;
   const paths = [service.basePath, ...service.additionalPaths];
   const locationTemplate = upstreams.length > 0 ? template.location : template.emptyLocation;
-  return {
+  const rendered: RenderedService = {
     upstreamConf:
       upstreams.length > 0
         ? fill(template.upstream, vars)
         : `# service ${service.serviceId}: no upstreams\n`,
     locationConf: paths.map((p) => fill(locationTemplate, { ...vars, path: p })).join(''),
   };
+  if (dynamic && upstreams.length > 0)
+    rendered.members = upstreams.map((u) => u.upstream).join(' ');
+  return rendered;
 }
 
 /** Replaces `{{name}}` placeholders; an unknown one becomes empty; empty lines it leaves go. */
@@ -109,6 +139,7 @@ export function renderMainConf(o: { prefix: string; port: number; host?: string 
     `${p}/nginx.pid`,
     [`${p}/${AGGREGATE_UPSTREAMS}`],
     [`${p}/${AGGREGATE_LOCATIONS}`],
+    `${p}/${MEMBERS_FILE}`,
   );
 }
 
@@ -123,11 +154,29 @@ export const AGGREGATE_LOCATIONS = 'conf/all-locations.conf';
 export function renderAggregates(services: ReadonlyMap<string, RenderedService>): {
   upstreams: string;
   locations: string;
+  members: string;
 } {
   const ids = [...services.keys()].sort();
   const join = (pick: (r: RenderedService) => string): string =>
     ids.map((id) => `# file ${id}.conf\n${pick(services.get(id) as RenderedService)}\n`).join('');
-  return { upstreams: join((r) => r.upstreamConf), locations: join((r) => r.locationConf) };
+  return {
+    upstreams: join((r) => r.upstreamConf),
+    locations: join((r) => r.locationConf),
+    members: renderMembers(services, ids),
+  };
+}
+
+/** The members lines (nginx-lua.ts) of the dynamic services among `ids`. */
+export function renderMembers(
+  services: ReadonlyMap<string, RenderedService>,
+  ids: readonly string[],
+): string {
+  return ids
+    .map((id) => {
+      const members = services.get(id)?.members;
+      return members === undefined ? '' : membersLine(upstreamName(id), members);
+    })
+    .join('');
 }
 
 /**
@@ -155,11 +204,13 @@ function renderConf(
   pid: string,
   upstreams: string[],
   locations: string[],
+  membersFile?: string,
 ): string {
   const p = o.prefix;
   const inc = (files: string[], indent: string): string =>
     files.map((f) => `${indent}include ${f};`).join('\n');
   return `# Rendered by thales lb-agent. Do not edit.
+${renderLoadModules()}
 worker_processes 1;
 pid ${pid};
 error_log ${p}/logs/error.log warn;
@@ -173,11 +224,13 @@ http {
     scgi_temp_path ${p}/tmp/scgi;
     server_names_hash_bucket_size 128;
     variables_hash_bucket_size 128;
+${renderLuaHttp(membersFile)}
 ${inc(upstreams, '    ')}
     server {
         listen ${o.host ?? '127.0.0.1'}:${o.port};
         root ${p}/html;
         include ${p}/conf/version.conf;
+${renderMembersLocation()}
 ${inc(locations, '        ')}
     }
 }

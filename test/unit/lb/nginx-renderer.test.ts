@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_TEMPLATE,
   type NginxTemplate,
   lbServiceSchema,
   renderMainConf,
@@ -24,6 +25,22 @@ describe('renderService', () => {
     expect(out.locationConf.match(/^location /gm)).toHaveLength(2);
     expect(out.locationConf).toContain('location /w2 {');
     expect(out.locationConf).toContain('proxy_pass http://thales_web_api_1;');
+  });
+
+  it('balances IPv4 upstreams from Lua: members apart, so changing them changes no config', () => {
+    const one = renderService(service(), [
+      { upstream: '10.0.0.1:80' },
+      { upstream: '10.0.0.2:81' },
+    ]);
+    expect(one.members).toBe('10.0.0.1:80 10.0.0.2:81');
+    expect(one.upstreamConf).toContain(
+      'balancer_by_lua_block { thales.balance("thales_web_api_1") }',
+    );
+    expect(one.upstreamConf).not.toContain('10.0.0.1');
+    const other = renderService(service(), [{ upstream: '10.0.0.9:9' }]);
+    expect(other.upstreamConf).toBe(one.upstreamConf);
+    expect(other.locationConf).toBe(one.locationConf);
+    expect(other.members).toBe('10.0.0.9:9');
   });
 
   it('answers 503 and declares no upstream while there are no upstreams', () => {
@@ -65,10 +82,22 @@ describe('renderService', () => {
           const ups = ports.map((p) => ({ upstream: `10.1.2.3:${p}` }));
           const a = renderService(service(), ups);
           expect(renderService(service(), ups)).toEqual(a);
+          // Dynamic (IPv4 upstreams): every upstream once in the members, none in the config.
+          const members = (a.members ?? '').split(' ').filter((m) => m !== '');
+          expect(members.sort()).toEqual(ups.map((u) => u.upstream).sort());
+          for (const u of ups) expect(a.upstreamConf).not.toContain(u.upstream);
+          // Static (a template with {{servers}}): every upstream exactly once in the config.
+          const s = renderService(service({ templateName: 'static' }), ups, {
+            static: {
+              ...DEFAULT_TEMPLATE,
+              upstream: 'upstream {{upstreamName}} {\n{{servers}}\n}\n',
+            },
+          });
+          expect(s.members).toBeUndefined();
           for (const u of ups)
-            expect(a.upstreamConf.split(`server ${u.upstream};`)).toHaveLength(2);
+            expect(s.upstreamConf.split(`server ${u.upstream};`)).toHaveLength(2);
           // Braces balance, so a rendered file never leaks into the enclosing context.
-          for (const text of [a.upstreamConf, a.locationConf]) {
+          for (const text of [a.upstreamConf, a.locationConf, s.upstreamConf]) {
             expect(text.split('{').length).toBe(text.split('}').length);
           }
         },
@@ -87,11 +116,18 @@ describe('renderService', () => {
     expect(conf).toContain('include /p/conf/all-locations.conf;');
     expect(conf).toContain('include /p/conf/version.conf;');
     expect(conf).toContain('pid /p/nginx.pid;');
+    expect(conf).toContain('load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;');
+    expect(conf).toContain('lua_shared_dict thales_members');
+    expect(conf).toContain('io.open("/p/conf/all-members.txt")');
+    expect(conf).toContain('location = /__thales/members {');
   });
 
   it('aggregates every service file in id order, upstreams and locations apart', () => {
     const a = renderService(service({ serviceId: 'a', basePath: '/a' }), [{ upstream: 'h:1' }]);
-    const b = renderService(service({ serviceId: 'b', basePath: '/b' }), [{ upstream: 'h:2' }]);
+    const b = renderService(service({ serviceId: 'b', basePath: '/b' }), [
+      { upstream: '10.0.0.2:2' },
+      { upstream: '10.0.0.3:3' },
+    ]);
     const out = renderAggregates(
       new Map([
         ['b', b],
@@ -104,7 +140,9 @@ describe('renderService', () => {
     expect(out.locations).toBe(
       `# file a.conf\n${a.locationConf}\n# file b.conf\n${b.locationConf}\n`,
     );
-    expect(renderAggregates(new Map())).toEqual({ upstreams: '', locations: '' });
+    // Only b is dynamic (a names a host the balancer cannot resolve, so it is static).
+    expect(out.members).toBe('thales_b 10.0.0.2:2 10.0.0.3:3\n');
+    expect(renderAggregates(new Map())).toEqual({ upstreams: '', locations: '', members: '' });
   });
 
   it('the version location names the generation and the answering worker', () => {
