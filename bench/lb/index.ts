@@ -159,11 +159,12 @@ async function main(): Promise<void> {
     log(`config changes (side by side): ${CONFIG_REQUESTS} location changes at ${RATE}/s`);
     const conf = await measurePhase(c, 'config', CONFIG_REQUESTS);
     const loadAfter = os.loadavg();
-    const stages = stageBreakdown(
-      up.samples,
-      await c.leaderStages(measureStart),
-      Object.fromEntries(await Promise.all(c.agents.map(async (a) => [a.id, await a.stages()]))),
+    const leaderMarks = await c.leaderStages(measureStart);
+    const agentMarks = Object.fromEntries(
+      await Promise.all(c.agents.map(async (a) => [a.id, await a.stages()])),
     );
+    const upStages = stageBreakdown(up.samples, leaderMarks, agentMarks);
+    const confStages = stageBreakdown(conf.samples, leaderMarks, agentMarks);
     const row = (label: string, f: (p: Phase) => string): void =>
       log(`| ${label} | ${f(up)} | ${f(conf)} |`);
     log('');
@@ -179,16 +180,13 @@ async function main(): Promise<void> {
     const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
     log(`load average before / after: ${la(loadBefore)} / ${la(loadAfter)}`);
     log('');
-    log(
-      'Stages of the upstream changes (critical agent = the one whose ACK reached the leader last):',
-    );
+    log('Stages (critical agent = the one whose ACK reached the leader last), p50 / p99 ms:');
     log('');
-    log('| stage | n | p50 ms | p99 ms |');
-    log('| ----- | - | ------ | ------ |');
-    for (const s of stages) {
-      const ms = (v: number): string => (s.n === 0 ? '—' : String(v));
-      log(`| ${s.stage} | ${s.n} | ${ms(s.p50)} | ${ms(s.p99)} |`);
-    }
+    log('| stage | upstream changes | config changes |');
+    log('| ----- | ---------------- | -------------- |');
+    const ms = (s: { n: number; p50: number; p99: number }): string =>
+      s.n === 0 ? '—' : `${s.p50} / ${s.p99}`;
+    upStages.forEach((s, i) => log(`| ${s.stage} | ${ms(s)} | ${ms(confStages[i] ?? s)} |`));
     log('');
     console.log(
       JSON.stringify({
