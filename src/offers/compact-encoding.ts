@@ -239,43 +239,49 @@ export const HOST_RULES: Record<
 export interface Census {
   usableHosts: number;
   activeRacks: number;
-  perDeploy: Map<number, number>;
-  perRequest: Map<number, number>;
+  /** Running plus pending tasks per deploy id. */
+  perDeploy: Int32Array;
+  /** Running plus pending tasks per request id. */
+  perRequest: Int32Array;
 }
 
-function bump(m: Map<number, number>, k: number): void {
-  m.set(k, (m.get(k) ?? 0) + 1);
-}
-
-/** Counts usable hosts, active racks and instances per deploy and request (running + pending). */
+/**
+ * Counts usable hosts, active racks and instances per deploy and request (running + pending).
+ * Ids are dense, so the counts are typed arrays indexed by id, not maps.
+ */
 export function takeCensus(
-  input: MatchInput,
   offers: OfferPart,
   deployIds: Int32Array,
   requestIds: Int32Array,
+  counts: { hosts: number; racks: number; deploys: number; requests: number },
 ): Census {
-  const hosts = new Set<number>();
-  const racks = new Set<number>();
+  const host = new Uint8Array(counts.hosts);
+  const rack = new Uint8Array(counts.racks);
+  let usableHosts = 0;
+  let activeRacks = 0;
   for (let o = 0; o < offers.offerCount; o++) {
     if (offers.offerUsable[o] === 0) continue;
-    hosts.add(offers.offerHost[o]!);
-    racks.add(offers.offerRack[o]!);
+    const h = offers.offerHost[o]!;
+    const r = offers.offerRack[o]!;
+    if (host[h] === 0) usableHosts++;
+    if (rack[r] === 0) activeRacks++;
+    host[h] = 1;
+    rack[r] = 1;
   }
-  const perDeploy = new Map<number, number>();
-  const perRequest = new Map<number, number>();
-  offers.runDeploy
-    .subarray(0, offers.runStart[offers.offerCount])
-    .forEach((d) => bump(perDeploy, d));
-  offers.runRequest
-    .subarray(0, offers.runStart[offers.offerCount])
-    .forEach((r) => bump(perRequest, r));
-  for (let i = 0; i < input.tasks.length; i++) {
-    bump(perDeploy, deployIds[i]!);
-    bump(perRequest, requestIds[i]!);
+  const perDeploy = new Int32Array(counts.deploys);
+  const perRequest = new Int32Array(counts.requests);
+  const running = offers.runStart[offers.offerCount]!;
+  for (let j = 0; j < running; j++) {
+    perDeploy[offers.runDeploy[j]!]!++;
+    perRequest[offers.runRequest[j]!]!++;
+  }
+  for (let i = 0; i < deployIds.length; i++) {
+    perDeploy[deployIds[i]!]!++;
+    perRequest[requestIds[i]!]!++;
   }
   return {
-    usableHosts: Math.max(1, hosts.size),
-    activeRacks: Math.max(1, racks.size),
+    usableHosts: Math.max(1, usableHosts),
+    activeRacks: Math.max(1, activeRacks),
     perDeploy,
     perRequest,
   };

@@ -11,7 +11,7 @@ import {
   type MatchOptions,
   type MatchResult,
 } from './offer-model.js';
-import { validateMatchInput, validateMatchOptions } from './offer-validation.js';
+import { validateMatchOptions, validateOffers } from './offer-validation.js';
 
 /** Offer indices 0..n-1. */
 export function allOffers(n: number): Int32Array {
@@ -24,9 +24,9 @@ export function allOffers(n: number): Int32Array {
  */
 export function matchOffers(input: MatchInput, options: MatchOptions = {}): MatchResult {
   validateMatchOptions(options);
-  const valid = validateMatchInput(input);
+  const valid = validateOffers(input);
   const resolved = resolveMatchOptions(options);
-  const snap = encodeSnapshot(valid, resolved);
+  const snap = encodeSnapshot(valid, resolved); // validates the tasks as it reads them
   const pipeline = new MatchPipeline(snap, resolved, resolved.seed);
   const candidates = allOffers(snap.offerCount);
   const outcome = pipeline.run(snap.taskOrder, candidates);

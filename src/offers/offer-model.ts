@@ -19,6 +19,31 @@ export const PLACEMENTS = [
 /** One of {@link PLACEMENTS}. `SEPARATE` is an alias of `SEPARATE_BY_DEPLOY`. */
 export type Placement = (typeof PLACEMENTS)[number];
 
+/**
+ * The index of `p` in {@link PLACEMENTS} (undefined → GREEDY), or -1 when it is not a
+ * placement. A switch rather than a Map: it runs on every task of a cycle, twice (validation
+ * and encoding), and string compares against these literals are cheaper than a hash lookup.
+ */
+export function placementIndex(p: unknown): number {
+  switch (p) {
+    case undefined:
+    case 'GREEDY':
+      return 0;
+    case 'OPTIMISTIC':
+      return 1;
+    case 'SEPARATE':
+      return 2;
+    case 'SEPARATE_BY_DEPLOY':
+      return 3;
+    case 'SEPARATE_BY_REQUEST':
+      return 4;
+    case 'SPREAD_ALL_AGENTS':
+      return 5;
+    default:
+      return -1;
+  }
+}
+
 /** Agent states; only `ACTIVE` agents accept new tasks. */
 export const AGENT_STATES = [
   'ACTIVE',

@@ -1,8 +1,8 @@
 /**
  * The Piscina driver. One cycle on the pool:
  *
- * 1. validate and encode once on the main thread (typed arrays over SharedArrayBuffers, so
- *    workers read the snapshot in place instead of receiving a clone of it);
+ * 1. validate and encode once on the main thread, in one pass over the tasks (typed arrays over
+ *    SharedArrayBuffers, so workers read the snapshot in place instead of receiving a clone);
  * 2. split the offers into disjoint shards (whole racks or hosts) and deal the tasks to them;
  * 3. each worker runs the ordinary pipeline on its shard and proposes placements;
  * 4. the main thread re-checks every proposal against the global state, in matching order,
@@ -30,7 +30,7 @@ import {
   type MatchResult,
   type ResolvedMatchOptions,
 } from './offer-model.js';
-import { validateMatchOptions, validateOffers, validateTasks } from './offer-validation.js';
+import { validateMatchOptions, validateOffers } from './offer-validation.js';
 import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
 import { NO_PORTS } from './port-assigner.js';
@@ -103,25 +103,11 @@ export class OfferMatcherPool {
     const shaped = validateOffers(input);
     if (shaped.tasks.length < this.minTasksForPool) return matchOffers(shaped, options);
     const resolved = resolveMatchOptions(options);
-    let snap: EncodedSnapshot;
-    try {
-      snap = encodeSnapshot(shaped, resolved);
-    } catch (e) {
-      validateTasks(shaped.tasks); // a malformed task explains the failure better
-      throw e;
-    }
-    // The tasks are checked here, while the workers run, to take that pass off the serial
-    // path. Safe: on bad input the workers' proposals are dropped and the error thrown, so
-    // nothing is placed; and since the offers were checked before dispatch, a garbage task
-    // cannot make a worker loop longer than on good input (every loop is bounded by offers).
-    const running = this.runShards(snap, resolved);
-    try {
-      validateTasks(shaped.tasks);
-    } catch (e) {
-      await running.catch(() => undefined); // let the workers finish; no dangling rejection
-      throw e;
-    }
-    return settleCycle(shaped, snap, resolved, await running, this.threads);
+    // Validates each task as it reads it (one pass over the task objects): bad input throws
+    // here, before any work is dispatched.
+    const snap = encodeSnapshot(shaped, resolved);
+    const proposals = await this.runShards(snap, resolved);
+    return settleCycle(shaped, snap, resolved, proposals, this.threads);
   }
 
   private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array[]> {

@@ -8,6 +8,7 @@ import {
   AGENT_STATES,
   PLACEMENTS,
   formatTaskKey,
+  placementIndex,
   type MatchInput,
   type MatchOptions,
   type PendingTask,
@@ -39,7 +40,6 @@ export class OfferInputError extends Error {
   }
 }
 
-const PLACEMENT_SET: ReadonlySet<string> = new Set(PLACEMENTS);
 const STATE_SET: ReadonlySet<string> = new Set(AGENT_STATES);
 
 /** Throws at a path relative to the item being checked, e.g. `.resources.cpus`. */
@@ -161,7 +161,7 @@ function checkTask(task: unknown, i: number): void {
   if (!isInteger(res['numPorts'], 0, 65535))
     fail('.resources.numPorts', 'must be an integer in [0, 65535]');
   const placement = task['placement'];
-  if (placement !== undefined && !PLACEMENT_SET.has(placement as string)) {
+  if (placementIndex(placement) < 0) {
     fail('.placement', `must be one of ${PLACEMENTS.join(', ')}`);
   }
   const rack = task['rackSensitive'];
@@ -223,7 +223,7 @@ function isWellFormedTask(task: unknown): boolean {
     isAmount(res['memoryMb']) &&
     isAmount(res['diskMb']) &&
     isInteger(res['numPorts'], 0, 65535) &&
-    (placement === undefined || PLACEMENT_SET.has(placement as string)) &&
+    placementIndex(placement) >= 0 &&
     (rack === undefined || typeof rack === 'boolean') &&
     isStringRecord(task['requiredAttributes']) &&
     isAllowedAttributes(task['allowedAttributes']) &&
@@ -248,11 +248,18 @@ export function validateOffers(input: unknown): MatchInput {
   return input as unknown as MatchInput;
 }
 
+/**
+ * Checks task i (all but duplicate keys, which the encoder finds as it interns ids); throws an
+ * {@link OfferInputError} naming the field when it is malformed. The encoder calls this on
+ * each task just before reading it, so the 10^5 task objects are walked once, not twice.
+ */
+export function assertTask(task: unknown, i: number): asserts task is PendingTask {
+  if (!isWellFormedTask(task)) checkTask(task, i);
+}
+
 /** Checks every task but for duplicate keys, which the encoder catches as it interns ids. */
 export function validateTasks(tasks: readonly unknown[]): void {
-  for (let i = 0; i < tasks.length; i++) {
-    if (!isWellFormedTask(tasks[i])) checkTask(tasks[i], i);
-  }
+  for (let i = 0; i < tasks.length; i++) assertTask(tasks[i], i);
 }
 
 /**

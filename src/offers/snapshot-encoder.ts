@@ -1,6 +1,7 @@
 /**
- * Builds an {@link EncodedSnapshot} from a validated input: offers first (they define the host
- * and rack ids), then a census of the whole cycle, then the tasks with their rule caps.
+ * Builds an {@link EncodedSnapshot}: offers first (they define the host and rack ids), then
+ * one pass over the task objects that validates and reads each, then a census of the whole
+ * cycle, then the tasks' rule caps from the flat arrays.
  */
 import {
   HOST_RULES,
@@ -19,14 +20,17 @@ import {
   type Census,
   type EncodedSnapshot,
   type EncodingTables,
+  type OfferPart,
 } from './compact-encoding.js';
 import {
+  PLACEMENTS,
   formatTaskKey,
+  placementIndex,
   type MatchInput,
   type PendingTask,
   type ResolvedMatchOptions,
 } from './offer-model.js';
-import { OfferInputError } from './offer-validation.js';
+import { OfferInputError, assertTask } from './offer-validation.js';
 
 /**
  * The per-host cap of an OPTIMISTIC request: its even share of the usable hosts, plus the
@@ -38,30 +42,134 @@ function optimisticLimit(total: number, census: Census, leniency: number): numbe
   return Math.max(share, Math.floor(share * (1 + leniency)));
 }
 
-/** Writes task i's host rule: counting scope, per-host cap and rejection reason. */
-function writeHostRule(
-  out: Pick<EncodedSnapshot, 'taskHostScope' | 'taskHostLimit' | 'taskHostReason'>,
-  i: number,
-  task: PendingTask,
-  ids: { deploy: number; request: number; deployCount: number },
-  census: Census,
-  leniency: number,
-): void {
-  const rule = HOST_RULES[task.placement ?? 'GREEDY'];
-  out.taskHostReason[i] = rule.reason;
-  if (rule.scope === 'none') {
-    out.taskHostScope[i] = -1;
-    out.taskHostLimit[i] = NO_LIMIT;
-  } else if (rule.scope === 'deploy') {
-    out.taskHostScope[i] = ids.deploy;
-    out.taskHostLimit[i] = 1;
-  } else {
-    out.taskHostScope[i] = ids.deployCount + ids.request;
-    out.taskHostLimit[i] =
-      task.placement === 'OPTIMISTIC'
-        ? optimisticLimit(census.perRequest.get(ids.request) ?? 1, census, leniency)
-        : 1;
+/** Host rule of each placement, by index in PLACEMENTS (what the task pass stores). */
+const RULE_OF = PLACEMENTS.map((p) => HOST_RULES[p]);
+const OPTIMISTIC_INDEX = placementIndex('OPTIMISTIC');
+
+/** A task's rackSensitive / instances in one number: not rack sensitive, or the default. */
+const NOT_RACK_SENSITIVE = -1;
+const DEFAULT_INSTANCES = 0;
+
+/**
+ * Everything the snapshot needs from the task objects, read in one pass (see readTasks);
+ * the rule caps are derived from it afterwards, once the census of the whole cycle is known.
+ */
+interface TaskFields {
+  readonly deploy: Int32Array;
+  readonly request: Int32Array;
+  readonly need: Float64Array;
+  /** Index in PLACEMENTS. */
+  readonly placement: Uint8Array;
+  /** NOT_RACK_SENSITIVE, DEFAULT_INSTANCES or the task's `instances`. */
+  readonly instances: Int32Array;
+  readonly priority: Float64Array;
+  readonly since: Float64Array;
+  /** Numeric task keys (deploy id and instance), for the duplicate check. */
+  readonly keys: Float64Array;
+  readonly attributes: ReturnType<AttributeWriter['finish']>;
+}
+
+/** The CSR arrays of required and allowed attributes, appended task by task. */
+class AttributeWriter {
+  private readonly reqStart: Int32Array;
+  private readonly reqKey: number[] = [];
+  private readonly reqValue: number[] = [];
+  private readonly allowStart: Int32Array;
+  private readonly allowKey: number[] = [];
+  private readonly allowValueStart: number[] = [0];
+  private readonly allowValue: number[] = [];
+
+  constructor(
+    taskCount: number,
+    private readonly t: EncodingTables,
+  ) {
+    this.reqStart = sharedInt32(taskCount + 1);
+    this.allowStart = sharedInt32(taskCount + 1);
   }
+
+  /** Appends task i's attributes (tasks must come in index order). */
+  add(i: number, task: PendingTask): void {
+    // for-in, not Object.entries: most tasks have no attributes, and entries() allocates.
+    const required = task.requiredAttributes;
+    for (const k in required) {
+      this.reqKey.push(this.t.attrKeys.id(k));
+      this.reqValue.push(this.t.attrValues.id(required[k]!));
+    }
+    const allowed = task.allowedAttributes;
+    for (const k in allowed) {
+      const values = allowed[k]!;
+      this.allowKey.push(this.t.attrKeys.id(k));
+      for (const v of values) this.allowValue.push(this.t.attrValues.id(v));
+      this.allowValueStart.push(this.allowValue.length);
+    }
+    this.reqStart[i + 1] = this.reqKey.length;
+    this.allowStart[i + 1] = this.allowKey.length;
+  }
+
+  finish() {
+    return {
+      taskReqStart: this.reqStart,
+      taskReqKey: toShared(this.reqKey),
+      taskReqValue: toShared(this.reqValue),
+      taskAllowStart: this.allowStart,
+      taskAllowKey: toShared(this.allowKey),
+      taskAllowValueStart: toShared(this.allowValueStart),
+      taskAllowValue: toShared(this.allowValue),
+    };
+  }
+}
+
+/**
+ * The one pass over the task objects: checks each task (assertTask throws an OfferInputError
+ * naming the first malformed one, before anything is dispatched or placed) and reads it into
+ * flat arrays while it is in cache. 10^5 task objects do not fit in any cache, so every extra
+ * pass over them costs a round of memory misses; this one replaces six (validation, ids,
+ * resources and rules, attributes, order keys). Request and deploy ids are interned here;
+ * tasks of one deploy usually come together, so the last deploy seen is cached.
+ */
+function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
+  const m = tasks.length;
+  const f: Omit<TaskFields, 'attributes'> = {
+    deploy: sharedInt32(m),
+    request: sharedInt32(m),
+    need: sharedFloat64(m * SLOTS),
+    placement: new Uint8Array(m),
+    instances: new Int32Array(m),
+    priority: new Float64Array(m),
+    since: new Float64Array(m),
+    keys: new Float64Array(m),
+  };
+  const attributes = new AttributeWriter(m, t);
+  let last: PendingTask['key'] | undefined;
+  let deploy = -1;
+  let request = -1;
+  for (let i = 0; i < m; i++) {
+    const task = tasks[i];
+    assertTask(task, i);
+    const key = task.key;
+    if (!last || key.requestId !== last.requestId || key.deployId !== last.deployId) {
+      request = t.requests.id(key.requestId);
+      deploy = t.deploys.id(deployName(key.requestId, key.deployId));
+      last = key;
+    }
+    f.request[i] = request;
+    f.deploy[i] = deploy;
+    // Exact while deploy ids stay below 2^22 (4M deploys in one cycle).
+    f.keys[i] = deploy * 2 ** 31 + key.instanceNo;
+    const r = task.resources;
+    f.need[i * SLOTS] = r.cpus;
+    f.need[i * SLOTS + 1] = r.memoryMb;
+    f.need[i * SLOTS + 2] = r.diskMb;
+    f.need[i * SLOTS + 3] = r.numPorts;
+    f.placement[i] = placementIndex(task.placement); // >= 0: assertTask checked it
+    f.instances[i] = task.rackSensitive
+      ? (task.instances ?? DEFAULT_INSTANCES)
+      : NOT_RACK_SENSITIVE;
+    f.priority[i] = task.priority ?? 0;
+    f.since[i] = task.pendingSince ?? 0;
+    attributes.add(i, task);
+  }
+  return { ...f, attributes: attributes.finish() };
 }
 
 type TaskPart = Omit<
@@ -69,46 +177,63 @@ type TaskPart = Omit<
   keyof ReturnType<typeof encodeOffers> | 'hostCount' | 'rackCount' | 'deployCount'
 >;
 
-function encodeAttributes(tasks: readonly PendingTask[], t: EncodingTables) {
-  const req = { start: [0], key: [] as number[], value: [] as number[] };
-  const allow = { start: [0], key: [] as number[], valueStart: [0], value: [] as number[] };
-  for (const task of tasks) {
-    // for-in, not Object.entries: most tasks have no attributes, and entries() allocates.
-    const required = task.requiredAttributes;
-    for (const k in required) {
-      req.key.push(t.attrKeys.id(k));
-      req.value.push(t.attrValues.id(required[k]!));
-    }
-    const allowed = task.allowedAttributes;
-    for (const k in allowed) {
-      const values = allowed[k]!;
-      allow.key.push(t.attrKeys.id(k));
-      for (const v of values) allow.value.push(t.attrValues.id(v));
-      allow.valueStart.push(allow.value.length);
-    }
-    req.start.push(req.key.length);
-    allow.start.push(allow.key.length);
-  }
-  return {
-    taskReqStart: toShared(req.start),
-    taskReqKey: toShared(req.key),
-    taskReqValue: toShared(req.value),
-    taskAllowStart: toShared(allow.start),
-    taskAllowKey: toShared(allow.key),
-    taskAllowValueStart: toShared(allow.valueStart),
-    taskAllowValue: toShared(allow.value),
+/**
+ * The per-task rule caps, from the flat fields and the census (no task object is read): host
+ * rule scope, cap and reason, rack cap, and which deploys and requests the rules count.
+ */
+function writeRules(
+  f: TaskFields,
+  census: Census,
+  deployCount: number,
+  requestCount: number,
+  leniency: number,
+) {
+  const m = f.deploy.length;
+  const out = {
+    taskHostScope: sharedInt32(m),
+    taskHostLimit: sharedInt32(m),
+    taskHostReason: sharedUint8(m),
+    taskRackLimit: sharedInt32(m),
+    watchedDeploy: sharedUint8(deployCount),
+    watchedRequest: sharedUint8(requestCount),
   };
+  for (let i = 0; i < m; i++) {
+    const deploy = f.deploy[i]!;
+    const request = f.request[i]!;
+    const placement = f.placement[i]!;
+    const rule = RULE_OF[placement]!;
+    out.taskHostReason[i] = rule.reason;
+    if (rule.scope === 'none') {
+      out.taskHostScope[i] = -1;
+      out.taskHostLimit[i] = NO_LIMIT;
+    } else if (rule.scope === 'deploy') {
+      out.taskHostScope[i] = deploy;
+      out.taskHostLimit[i] = 1;
+      out.watchedDeploy[deploy] = out.watchedDeploy[deploy]! | WATCH_HOST;
+    } else {
+      out.taskHostScope[i] = deployCount + request;
+      out.taskHostLimit[i] =
+        placement === OPTIMISTIC_INDEX
+          ? optimisticLimit(census.perRequest[request]!, census, leniency)
+          : 1;
+      out.watchedRequest[request] = 1;
+    }
+    const instances = f.instances[i]!;
+    if (instances === NOT_RACK_SENSITIVE) {
+      out.taskRackLimit[i] = NO_LIMIT;
+    } else {
+      // A pending task counts itself, so perDeploy is at least 1 here.
+      const total = instances === DEFAULT_INSTANCES ? census.perDeploy[deploy]! : instances;
+      out.taskRackLimit[i] = Math.ceil(total / census.activeRacks);
+      out.watchedDeploy[deploy] = out.watchedDeploy[deploy]! | WATCH_RACK;
+    }
+  }
+  return out;
 }
 
 /** Matching order: higher priority first, then pending longer, then input order (stable). */
-function orderTasks(tasks: readonly PendingTask[]): Int32Array {
-  const m = tasks.length;
-  const priority = new Float64Array(m);
-  const since = new Float64Array(m);
-  tasks.forEach((task, i) => {
-    priority[i] = task.priority ?? 0;
-    since[i] = task.pendingSince ?? 0;
-  });
+function orderTasks(priority: Float64Array, since: Float64Array): Int32Array {
+  const m = priority.length;
   const order = sharedInt32(m);
   if (sortByPackedKey(priority, since, order)) return order;
   for (let i = 0; i < m; i++) order[i] = i;
@@ -146,34 +271,10 @@ function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int
   return true;
 }
 
-/**
- * Interns request and deploy ids of every task and rejects duplicate task keys. Tasks of one
- * deploy usually come together, so the last deploy seen is cached to skip the string work.
- */
-function internTaskIds(
-  tasks: readonly PendingTask[],
-  t: EncodingTables,
-  deploys: Int32Array,
-  requests: Int32Array,
-): void {
+/** Throws on the second task carrying a key already seen (sorted numeric keys). */
+function rejectDuplicates(tasks: readonly PendingTask[], keys: Float64Array): void {
   // Keys as doubles in a typed array, sorted, then neighbours compared: no per-task heap
   // allocation (a Set of numbers beyond 2^31 would box every one of them).
-  const keys = new Float64Array(tasks.length);
-  let last: PendingTask['key'] | undefined;
-  let deploy = -1;
-  let request = -1;
-  for (let i = 0; i < tasks.length; i++) {
-    const key = tasks[i]!.key;
-    if (!last || key.requestId !== last.requestId || key.deployId !== last.deployId) {
-      request = t.requests.id(key.requestId);
-      deploy = t.deploys.id(deployName(key.requestId, key.deployId));
-      last = key;
-    }
-    requests[i] = request;
-    deploys[i] = deploy;
-    // Exact while deploy ids stay below 2^22 (4M deploys in one cycle).
-    keys[i] = deploy * 2 ** 31 + key.instanceNo;
-  }
   const sorted = keys.slice().sort();
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i] === sorted[i - 1]) throwDuplicate(tasks, keys, sorted[i]!);
@@ -191,82 +292,34 @@ function throwDuplicate(tasks: readonly PendingTask[], keys: Float64Array, dup: 
 function encodeTasks(
   input: MatchInput,
   t: EncodingTables,
-  censusOf: (deploys: Int32Array, requests: Int32Array) => Census,
+  offers: OfferPart,
   options: ResolvedMatchOptions,
 ): TaskPart {
-  const m = input.tasks.length;
-  const taskDeploy = sharedInt32(m);
-  const requests = sharedInt32(m);
-  internTaskIds(input.tasks, t, taskDeploy, requests);
-  const census = censusOf(taskDeploy, requests);
+  const fields = readTasks(input.tasks, t);
+  rejectDuplicates(input.tasks, fields.keys);
   const deployCount = t.deploys.size;
-  const taskNeed = sharedFloat64(m * SLOTS);
-  const rules = {
-    taskHostScope: sharedInt32(m),
-    taskHostLimit: sharedInt32(m),
-    taskHostReason: sharedUint8(m),
-  };
-  const taskRackLimit = sharedInt32(m);
-  const ids = { deploy: 0, request: 0, deployCount };
-  for (let i = 0; i < m; i++) {
-    const task = input.tasks[i]!;
-    const r = task.resources;
-    taskNeed[i * SLOTS] = r.cpus;
-    taskNeed[i * SLOTS + 1] = r.memoryMb;
-    taskNeed[i * SLOTS + 2] = r.diskMb;
-    taskNeed[i * SLOTS + 3] = r.numPorts;
-    ids.deploy = taskDeploy[i]!;
-    ids.request = requests[i]!;
-    writeHostRule(rules, i, task, ids, census, options.optimisticLeniency);
-    if (task.rackSensitive) {
-      const instances = task.instances ?? census.perDeploy.get(ids.deploy) ?? 1;
-      taskRackLimit[i] = Math.ceil(instances / census.activeRacks);
-    } else {
-      taskRackLimit[i] = NO_LIMIT;
-    }
-  }
+  const census = takeCensus(offers, fields.deploy, fields.request, {
+    hosts: t.hosts.size,
+    racks: t.racks.size,
+    deploys: deployCount,
+    requests: t.requests.size,
+  });
   return {
-    ...watchScopes(
-      taskDeploy,
-      requests,
-      rules.taskHostScope,
-      taskRackLimit,
-      deployCount,
-      t.requests.size,
-    ),
-    taskCount: m,
-    taskNeed,
-    taskDeploy,
-    taskRequest: requests,
-    ...rules,
-    taskRackLimit,
-    ...encodeAttributes(input.tasks, t),
-    taskOrder: orderTasks(input.tasks),
+    taskCount: input.tasks.length,
+    taskNeed: fields.need,
+    taskDeploy: fields.deploy,
+    taskRequest: fields.request,
+    ...writeRules(fields, census, deployCount, t.requests.size, options.optimisticLeniency),
+    ...fields.attributes,
+    taskOrder: orderTasks(fields.priority, fields.since),
   };
 }
 
-/** Marks the deploys and requests whose per-host or per-rack counts some rule reads. */
-function watchScopes(
-  deploys: Int32Array,
-  requests: Int32Array,
-  hostScope: Int32Array,
-  rackLimit: Int32Array,
-  deployCount: number,
-  requestCount: number,
-): Pick<EncodedSnapshot, 'watchedDeploy' | 'watchedRequest'> {
-  const watchedDeploy = sharedUint8(deployCount);
-  const watchedRequest = sharedUint8(requestCount);
-  for (let i = 0; i < deploys.length; i++) {
-    const scope = hostScope[i]!;
-    if (scope >= deployCount) watchedRequest[requests[i]!] = 1;
-    else if (scope >= 0) watchedDeploy[scope] = watchedDeploy[scope]! | WATCH_HOST;
-    if (rackLimit[i] !== NO_LIMIT)
-      watchedDeploy[deploys[i]!] = watchedDeploy[deploys[i]!]! | WATCH_RACK;
-  }
-  return { watchedDeploy, watchedRequest };
-}
-
-/** Encodes a validated input into the numeric, shareable form every matcher path reads. */
+/**
+ * Encodes an input whose offers are validated (validateOffers) into the numeric, shareable
+ * form every matcher path reads. The tasks are validated here, in the same pass that reads
+ * them: a malformed task or a duplicate key throws an OfferInputError naming it.
+ */
 export function encodeSnapshot(input: MatchInput, options: ResolvedMatchOptions): EncodedSnapshot {
   const tables: EncodingTables = {
     hosts: new Interner(),
@@ -277,7 +330,7 @@ export function encodeSnapshot(input: MatchInput, options: ResolvedMatchOptions)
     attrValues: new Interner(),
   };
   const offers = encodeOffers(input, tables);
-  const tasks = encodeTasks(input, tables, (d, r) => takeCensus(input, offers, d, r), options);
+  const tasks = encodeTasks(input, tables, offers, options);
   return {
     ...offers,
     ...tasks,

@@ -1,6 +1,12 @@
 /** Bad input: a typed error naming the item, and nothing placed. */
 import { describe, expect, it } from 'vitest';
-import { OfferInputError, matchOffers, type MatchInput } from '../../../src/offers/index.js';
+import {
+  OfferInputError,
+  PLACEMENTS,
+  matchOffers,
+  type MatchInput,
+} from '../../../src/offers/index.js';
+import { placementIndex } from '../../../src/offers/offer-model.js';
 import { agent, instances, task } from './fixtures.js';
 
 function errorOf(input: unknown, options = {}): OfferInputError {
@@ -38,6 +44,20 @@ describe('input validation', () => {
     expect(errorOf({ offers, tasks }).message).toBe(
       'tasks[2].key: duplicate task key (task r/d/0)',
     );
+  });
+
+  it('reports a malformed task before a duplicate key, wherever they are', () => {
+    // Tasks are checked in the encoder's single pass and duplicates after it: a malformed
+    // task must still win, as when the two checks were separate passes.
+    const tasks = [task('r', 'd', 0), task('r', 'd', 0), task('r', 'd', 1)];
+    tasks[2] = { ...tasks[2]!, resources: { ...tasks[2]!.resources, diskMb: -1 } };
+    expect(errorOf({ offers, tasks }).path).toBe('tasks[2].resources.diskMb');
+  });
+
+  it('knows every placement by its index in PLACEMENTS, and nothing else', () => {
+    PLACEMENTS.forEach((p, i) => expect(placementIndex(p)).toBe(i));
+    expect(placementIndex(undefined)).toBe(PLACEMENTS.indexOf('GREEDY'));
+    for (const bad of ['greedy', '', null, 0, 'SEPARATE ']) expect(placementIndex(bad)).toBe(-1);
   });
 
   it('does not mistake ids containing "/" for duplicates', () => {
