@@ -23,15 +23,32 @@ function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionRe
   return reasons;
 }
 
+/**
+ * Placements as parallel lists in placement order: the first `count` entries of each. The
+ * pool's verifier fills preallocated typed arrays; the single-threaded path passes its
+ * pipeline outcome as is.
+ */
+export interface Placements {
+  readonly count: number;
+  readonly tasks: ArrayLike<number>;
+  readonly offers: ArrayLike<number>;
+  readonly ports: ArrayLike<readonly number[]>;
+}
+
+/** A pipeline outcome as {@link Placements}. */
+export function placementsOf(outcome: PipelineOutcome): Placements {
+  return { count: outcome.tasks.length, ...outcome };
+}
+
 /** Builds the public result; `placed` in placement order, `unplaced` in matching order. */
 export function toMatchResult(
   input: MatchInput,
   snap: EncodedSnapshot,
-  placed: Pick<PipelineOutcome, 'tasks' | 'offers' | 'ports'>,
+  placed: Placements,
   unplaced: readonly number[],
   reasons: ReadonlyMap<number, ReasonCounts>,
 ): MatchResult {
-  const assignments = new Array<Assignment>(placed.tasks.length);
+  const assignments = new Array<Assignment>(placed.count);
   const need = snap.taskNeed;
   for (let i = 0; i < assignments.length; i++) {
     const t = placed.tasks[i]!;

@@ -22,7 +22,7 @@ import { acceptProposal } from './assignment-verifier.js';
 import type { EncodedSnapshot } from './compact-encoding.js';
 import { MatchPipeline } from './match-pipeline.js';
 import { allOffers, matchOffers } from './match-offers.js';
-import { toMatchResult } from './match-result.js';
+import { toMatchResult, type Placements } from './match-result.js';
 import {
   resolveMatchOptions,
   type MatchInput,
@@ -131,11 +131,44 @@ export class OfferMatcherPool {
   }
 }
 
-/** A copy of flat[from .. from + n) as a plain array (what the result carries). */
-function portsAt(flat: Int32Array, from: number, n: number): number[] {
-  const ports = new Array<number>(n);
-  for (let i = 0; i < n; i++) ports[i] = flat[from + i]!;
+/**
+ * A copy of flat[from .. from + n) as a plain array (what the result carries). Literals for
+ * the usual one or two ports: `new Array(n)` with a variable n is a runtime call, and this
+ * runs for most of 10^5 proposals on the serial path.
+ */
+function portsAt(flat: Int32Array, from: number, n: number): readonly number[] {
+  if (n === 0) return NO_PORTS;
+  if (n === 1) return [flat[from]!];
+  if (n === 2) return [flat[from]!, flat[from + 1]!];
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) ports.push(flat[from + i]!);
   return ports;
+}
+
+/** Accepted placements in preallocated arrays: a task is placed at most once. */
+class AcceptedPlacements implements Placements {
+  count = 0;
+  readonly tasks: Int32Array;
+  readonly offers: Int32Array;
+  readonly ports: (readonly number[])[];
+  constructor(taskCount: number) {
+    this.tasks = new Int32Array(taskCount);
+    this.offers = new Int32Array(taskCount);
+    this.ports = new Array<readonly number[]>(taskCount).fill(NO_PORTS);
+  }
+  add(t: number, o: number, ports: readonly number[]): void {
+    this.tasks[this.count] = t;
+    this.offers[this.count] = o;
+    this.ports[this.count++] = ports;
+  }
+}
+
+/** Tasks of `order` not marked placed, in that order. */
+function unplacedOf(order: Int32Array, placedMark: Uint8Array, placed: number): Int32Array {
+  const left = new Int32Array(order.length - placed);
+  let k = 0;
+  for (let i = 0; i < order.length; i++) if (placedMark[order[i]!] === 0) left[k++] = order[i]!;
+  return left;
 }
 
 /**
@@ -151,11 +184,7 @@ export function settleCycle(
 ): MatchResult {
   const pipeline = new MatchPipeline(snap, options, deriveSeed(options.seed, shardCount));
   const placedMark = new Uint8Array(snap.taskCount);
-  const placed = {
-    tasks: [] as number[],
-    offers: [] as number[],
-    ports: [] as (readonly number[])[],
-  };
+  const placed = new AcceptedPlacements(snap.taskCount);
   // Shard by shard, each in its matching order. Shards own disjoint hosts (and racks when
   // there are enough), so proposals of different shards almost never compete; when they do,
   // the lower shard wins, deterministically, and the other task goes to the second pass.
@@ -165,22 +194,16 @@ export function settleCycle(
       const o = flat[k + 1]!;
       const n = Math.max(0, flat[k + 2]!);
       if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + 3, n)) {
-        placed.tasks.push(t);
-        placed.offers.push(o);
-        placed.ports.push(n === 0 ? NO_PORTS : portsAt(flat, k + 3, n));
+        placed.add(t, o, portsAt(flat, k + 3, n));
       }
       k += 3 + n;
     }
   }
-  const leftovers = snap.taskOrder.filter((t) => placedMark[t] === 0);
+  const leftovers = unplacedOf(snap.taskOrder, placedMark, placed.count);
+  if (leftovers.length === 0) return toMatchResult(input, snap, placed, [], new Map());
   const candidates = allOffers(snap.offerCount);
   const second = pipeline.run(leftovers, candidates);
-  // A loop, not push(...spread): the second pass may place 10^5 tasks, beyond argument limits.
-  second.tasks.forEach((t, i) => {
-    placed.tasks.push(t);
-    placed.offers.push(second.offers[i]!);
-    placed.ports.push(second.ports[i]!);
-  });
+  second.tasks.forEach((t, i) => placed.add(t, second.offers[i]!, second.ports[i]!));
   const reasons = pipeline.explain(second.unplaced, candidates);
   return toMatchResult(input, snap, placed, second.unplaced, reasons);
 }
