@@ -5,7 +5,8 @@
  * change: the time from SubmitRequest to SUCCESS as the client sees it (woken by a ZooKeeper
  * watch on the request), which includes every agent applying and acking; and the nginx
  * reloads each agent did meanwhile.
- * Options: --services N, --requests N, --config-requests N, --rate N (per second).
+ * Options: --services N, --requests N, --config-requests N, --rate N (per second),
+ * --static-upstreams (agents render plain nginx: every change reloads, as before Lua).
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '500' },
     rate: { type: 'string', default: '50' },
     'config-requests': { type: 'string', default: '100' },
+    'static-upstreams': { type: 'boolean', default: false },
   },
 });
 const CONFIG_REQUESTS = Number(values['config-requests']);
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
     `lb bench: ${SERVICES} services × ${UPSTREAMS} upstreams, 2 lb-agents, then ${REQUESTS} changes at ${RATE}/s`,
   );
   log(`machine: ${os.cpus().length} cores, node ${process.version}, ${os.cpus()[0]?.model ?? ''}`);
-  const c = new LbBenchCluster();
+  const c = new LbBenchCluster(values['static-upstreams'] ? ['--static-upstreams'] : []);
   try {
     await c.start(GROUP, UPSTREAMS);
     log('cluster up: 1 replica, 2 lb-agents joined');

@@ -42,6 +42,9 @@ export class LbBenchCluster {
   /** A ZooKeeper session of the bench's own, to see requests finish without polling. */
   watcher: Coordinator | undefined;
 
+  /** @param agentFlags extra `thales lb-agent` flags (e.g. `--static-upstreams`). */
+  constructor(private readonly agentFlags: string[] = []) {}
+
   /** Starts everything and waits until both agents joined `group`. */
   async start(group: string, backends: number): Promise<void> {
     chmodSync(this.dir, 0o755);
@@ -122,6 +125,7 @@ export class LbBenchCluster {
           '--work-dir',
           workDir,
         ],
+        ...this.agentFlags,
       ],
       path.join(workDir, 'agent.log'),
       { THALES_LOG_LEVEL: process.env.LB_AGENT_LOG_LEVEL ?? 'warn' },

@@ -17,6 +17,7 @@ import {
   renderMembers,
   renderTestConf,
   renderVersionConf,
+  type ConfOptions,
   type RenderedService,
 } from './nginx-renderer.js';
 
@@ -34,6 +35,7 @@ export class ConfigWriter {
   constructor(
     readonly prefix: string,
     private readonly port: number,
+    private readonly dynamicUpstreams = true,
   ) {}
 
   /** Creates the directories and writes the main config (and aggregates of what is on disk). */
@@ -47,7 +49,7 @@ export class ConfigWriter {
       if (files) this.services.set(id, files);
     }
     this.writeAggregates();
-    const main = renderMainConf({ prefix: this.prefix, port: this.port });
+    const main = renderMainConf(this.confOptions());
     this.writeAtomic(path.join(this.prefix, 'conf', 'nginx.conf'), main);
     const version = path.join(this.prefix, 'conf', 'version.conf');
     if (!existsSync(version)) this.writeVersion(0);
@@ -103,7 +105,7 @@ export class ConfigWriter {
   /** Writes the config that validates only `serviceIds`; returns its path. */
   writeTestConf(serviceIds: readonly string[]): string {
     const file = path.join(this.prefix, 'conf', 'nginx-test.conf');
-    this.writeAtomic(file, renderTestConf({ prefix: this.prefix, port: this.port }, serviceIds));
+    this.writeAtomic(file, renderTestConf(this.confOptions(), serviceIds));
     return file;
   }
 
@@ -163,6 +165,10 @@ export class ConfigWriter {
 
   private upstreamFile(id: string): string {
     return path.join(this.prefix, 'conf', 'upstreams', `${id}.conf`);
+  }
+
+  private confOptions(): ConfOptions {
+    return { prefix: this.prefix, port: this.port, dynamicUpstreams: this.dynamicUpstreams };
   }
 
   private membersFile(id: string): string {

@@ -13,7 +13,7 @@ import { loadTemplates } from './template-loader.js';
 /** Usage of `thales lb-agent`. */
 export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (flags: --group G, --scheduler host:port[,…]
               or --zk host:port[,…] [--chroot /thales], --nginx-port, --work-dir, --nginx-bin,
-              --http-port, --agent-id, --template-dir)`;
+              --http-port, --agent-id, --template-dir, --static-upstreams)`;
 
 /** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
 export async function runLbAgent(argv: string[]): Promise<void> {
@@ -33,15 +33,17 @@ export async function runLbAgent(argv: string[]): Promise<void> {
       'http-host': { type: 'string', default: '127.0.0.1' },
       'template-dir': { type: 'string' },
       'drift-check-ms': { type: 'string', default: '10000' },
+      'static-upstreams': { type: 'boolean', default: false },
     },
   });
   if (!v.group) throw new Error('lb-agent: --group is required');
   if (!v.scheduler && !v.zk) throw new Error('lb-agent: --scheduler or --zk is required');
   const group = parseLbId(v.group, 'group');
+  const dynamicUpstreams = !v['static-upstreams'];
   const luaModule = path.join(NGINX_MODULES_DIR, 'ngx_http_lua_module.so');
-  if (!existsSync(luaModule)) {
+  if (dynamicUpstreams && !existsSync(luaModule)) {
     throw new Error(
-      `lb-agent: nginx's Lua module ${luaModule} is missing: install libnginx-mod-http-lua (scripts/setup.sh does)`,
+      `lb-agent: nginx's Lua module ${luaModule} is missing: install libnginx-mod-http-lua (scripts/setup.sh does), or run with --static-upstreams`,
     );
   }
   const nginxPort = Number(v['nginx-port']);
@@ -73,6 +75,7 @@ export async function runLbAgent(argv: string[]): Promise<void> {
     httpPort: Number(v['http-port']),
     ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
     driftCheckMs: Number(v['drift-check-ms']),
+    dynamicUpstreams,
     logger,
     registry: makeRegistry({ role: 'lb-agent', agent: agentId }),
   });

@@ -26,6 +26,11 @@ export interface LbAgentOptions {
   httpHost: string;
   httpPort: number;
   templates?: Record<string, NginxTemplate>;
+  /**
+   * Balance upstreams from Lua so a membership change needs no reload (default true; needs
+   * libnginx-mod-http-lua). False renders plain nginx: every change reloads.
+   */
+  dynamicUpstreams?: boolean;
   /** How often what is on disk is compared with what was acked. */
   driftCheckMs: number;
   logger: Logger;
@@ -72,7 +77,7 @@ export class LbAgent {
   constructor(private readonly o: LbAgentOptions) {
     const prefix = path.resolve(o.workDir, 'nginx');
     this.nginx = new NginxProcess({ bin: o.nginxBin, prefix, port: o.nginxPort });
-    this.writer = new ConfigWriter(prefix, o.nginxPort);
+    this.writer = new ConfigWriter(prefix, o.nginxPort, o.dynamicUpstreams ?? true);
     this.applier = new BatchApplier(this.writer, this.nginx, o.logger);
     this.stream = new LbAgentStream({
       group: o.group,
@@ -252,7 +257,7 @@ export class LbAgent {
       return {
         serviceId: s.serviceId,
         version: s.version,
-        files: renderService(service, upstreams, templates),
+        files: renderService(service, upstreams, templates, this.o.dynamicUpstreams ?? true),
       };
     } catch (err) {
       const renderError = err instanceof Error ? err.message : String(err);

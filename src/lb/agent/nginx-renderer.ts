@@ -76,6 +76,8 @@ export function renderService(
   service: LbService,
   upstreams: readonly LbUpstream[],
   templates: Readonly<Record<string, NginxTemplate>> = { default: DEFAULT_TEMPLATE },
+  /** Whether the agent balances from Lua (`--static-upstreams` turns it off). */
+  dynamicUpstreams = true,
 ): RenderedService {
   const template = templates[service.templateName];
   if (!template) throw new Error(`unknown template '${service.templateName}'`);
@@ -88,6 +90,7 @@ export function renderService(
   const name = upstreamName(service.serviceId);
   const servers = upstreams.map((u) => `    server ${u.upstream};`).join('\n');
   const dynamic =
+    dynamicUpstreams &&
     template.upstream.includes('{{balancer}}') &&
     upstreams.every((u) => IPV4_HOST_PORT.test(u.upstream));
   const vars: Record<string, string> = {
@@ -125,6 +128,15 @@ function fill(text: string, vars: Record<string, string>): string {
     .join('\n');
 }
 
+/** Where an lb-agent's nginx lives and listens, and whether it balances from Lua. */
+export interface ConfOptions {
+  prefix: string;
+  port: number;
+  host?: string;
+  /** Load the Lua module and the balancer (default); false renders plain nginx. */
+  dynamicUpstreams?: boolean;
+}
+
 /**
  * The main nginx.conf of an lb-agent: its own prefix, pid, logs and temp dirs; one listening
  * server that includes every service's locations and the version location the agent polls
@@ -132,7 +144,7 @@ function fill(text: string, vars: Record<string, string>): string {
  * {@link renderAggregates}), not the 2 × N per-service files: nginx opens two files at a
  * reload instead of thousands, which cuts its parse time by about a quarter.
  */
-export function renderMainConf(o: { prefix: string; port: number; host?: string }): string {
+export function renderMainConf(o: ConfOptions): string {
   const p = o.prefix;
   return renderConf(
     o,
@@ -186,10 +198,7 @@ export function renderMembers(
  * group and upstream names derive from unique service ids); the reload itself is still
  * checked by waiting for the new generation to be served.
  */
-export function renderTestConf(
-  o: { prefix: string; port: number; host?: string },
-  serviceIds: readonly string[],
-): string {
+export function renderTestConf(o: ConfOptions, serviceIds: readonly string[]): string {
   const p = o.prefix;
   return renderConf(
     o,
@@ -200,7 +209,7 @@ export function renderTestConf(
 }
 
 function renderConf(
-  o: { prefix: string; port: number; host?: string },
+  o: ConfOptions,
   pid: string,
   upstreams: string[],
   locations: string[],
@@ -209,8 +218,9 @@ function renderConf(
   const p = o.prefix;
   const inc = (files: string[], indent: string): string =>
     files.map((f) => `${indent}include ${f};`).join('\n');
+  const lua = o.dynamicUpstreams ?? true;
   return `# Rendered by thales lb-agent. Do not edit.
-${renderLoadModules()}
+${lua ? renderLoadModules() : ''}
 worker_processes 1;
 pid ${pid};
 error_log ${p}/logs/error.log warn;
@@ -224,13 +234,13 @@ http {
     scgi_temp_path ${p}/tmp/scgi;
     server_names_hash_bucket_size 128;
     variables_hash_bucket_size 128;
-${renderLuaHttp(membersFile)}
+${lua ? renderLuaHttp(membersFile) : ''}
 ${inc(upstreams, '    ')}
     server {
         listen ${o.host ?? '127.0.0.1'}:${o.port};
         root ${p}/html;
         include ${p}/conf/version.conf;
-${renderMembersLocation()}
+${lua ? renderMembersLocation() : ''}
 ${inc(locations, '        ')}
     }
 }

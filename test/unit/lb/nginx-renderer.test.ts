@@ -120,6 +120,12 @@ describe('renderService', () => {
     expect(conf).toContain('lua_shared_dict thales_members');
     expect(conf).toContain('io.open("/p/conf/all-members.txt")');
     expect(conf).toContain('location = /__thales/members {');
+    // --static-upstreams: plain nginx, no Lua.
+    const plain = renderMainConf({ prefix: '/p', port: 8081, dynamicUpstreams: false });
+    expect(plain).not.toMatch(/load_module|lua|__thales\/members/);
+    const stat = renderService(service(), [{ upstream: '10.0.0.1:80' }], undefined, false);
+    expect(stat.members).toBeUndefined();
+    expect(stat.upstreamConf).toContain('server 10.0.0.1:80;');
   });
 
   it('aggregates every service file in id order, upstreams and locations apart', () => {
