@@ -12,6 +12,7 @@ import {
   type MatchInput,
   type Placement,
   type RejectionReason,
+  type TaskKey,
 } from './offer-model.js';
 
 /** Numeric code of each rejection reason: its index in REJECTION_REASONS plus one (0 = ok). */
@@ -94,6 +95,19 @@ export interface EncodedSnapshot {
   readonly taskOrder: Int32Array;
   /** Largest free cpus, memory and disk over all offers: the score's normalisers. */
   readonly norm: Float64Array;
+}
+
+/**
+ * What the result is built from besides the snapshot: each task's key object and each offer's
+ * agent id and host, indexed like the snapshot. Gathered during the encoding passes, which walk
+ * the input in order, so that building 10^5 assignments in placement order (random with respect
+ * to input order) reads a dense array instead of a task object far away in the heap. Stays on
+ * the main thread: it is never part of what workers receive.
+ */
+export interface InputRefs {
+  readonly taskKeys: readonly TaskKey[];
+  readonly agentIds: readonly string[];
+  readonly hosts: readonly string[];
 }
 
 /** Assigns dense integer ids to strings in order of first sight. */

@@ -2,7 +2,7 @@
  * The single-threaded matcher: validate, encode, run the pipeline over every offer, explain
  * what stayed pending. Also what the pool falls back to for small inputs.
  */
-import { encodeSnapshot } from './snapshot-encoder.js';
+import { encodeCycle } from './snapshot-encoder.js';
 import { MatchPipeline } from './match-pipeline.js';
 import { placementsOf, toMatchResult } from './match-result.js';
 import {
@@ -26,10 +26,10 @@ export function matchOffers(input: MatchInput, options: MatchOptions = {}): Matc
   validateMatchOptions(options);
   const valid = validateOffers(input);
   const resolved = resolveMatchOptions(options);
-  const snap = encodeSnapshot(valid, resolved); // validates the tasks as it reads them
+  const { snap, refs } = encodeCycle(valid, resolved); // validates the tasks as it reads them
   const pipeline = new MatchPipeline(snap, resolved, resolved.seed);
   const candidates = allOffers(snap.offerCount);
   const outcome = pipeline.run(snap.taskOrder, candidates);
   const reasons = pipeline.explain(outcome.unplaced, candidates);
-  return toMatchResult(valid, snap, placementsOf(outcome), outcome.unplaced, reasons);
+  return toMatchResult(refs, snap, placementsOf(outcome), outcome.unplaced, reasons);
 }

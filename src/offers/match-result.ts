@@ -5,12 +5,11 @@
 import {
   REJECTION_REASONS,
   type Assignment,
-  type MatchInput,
   type MatchResult,
   type RejectionReason,
   type UnplacedTask,
 } from './offer-model.js';
-import { SLOTS, type EncodedSnapshot } from './compact-encoding.js';
+import { SLOTS, type EncodedSnapshot, type InputRefs } from './compact-encoding.js';
 import type { PipelineOutcome, ReasonCounts } from './match-pipeline.js';
 
 function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionReason, number>> {
@@ -40,9 +39,13 @@ export function placementsOf(outcome: PipelineOutcome): Placements {
   return { count: outcome.tasks.length, ...outcome };
 }
 
-/** Builds the public result; `placed` in placement order, `unplaced` in matching order. */
+/**
+ * Builds the public result; `placed` in placement order, `unplaced` in matching order. Keys,
+ * agent ids and hosts come from the dense `refs`, amounts from the flat snapshot, so no input
+ * object is visited in the (random) placement order.
+ */
 export function toMatchResult(
-  input: MatchInput,
+  refs: InputRefs,
   snap: EncodedSnapshot,
   placed: Placements,
   unplaced: readonly number[],
@@ -52,12 +55,11 @@ export function toMatchResult(
   const need = snap.taskNeed;
   for (let i = 0; i < assignments.length; i++) {
     const t = placed.tasks[i]!;
-    const offer = input.offers[placed.offers[i]!]!;
-    // Amounts from the flat snapshot: one object read per assignment instead of three.
+    const o = placed.offers[i]!;
     assignments[i] = {
-      taskKey: input.tasks[t]!.key,
-      agentId: offer.agentId,
-      host: offer.host,
+      taskKey: refs.taskKeys[t]!,
+      agentId: refs.agentIds[o]!,
+      host: refs.hosts[o]!,
       cpus: need[t * SLOTS]!,
       memoryMb: need[t * SLOTS + 1]!,
       diskMb: need[t * SLOTS + 2]!,
@@ -65,7 +67,7 @@ export function toMatchResult(
     };
   }
   const pending: UnplacedTask[] = unplaced.map((t) => ({
-    taskKey: input.tasks[t]!.key,
+    taskKey: refs.taskKeys[t]!,
     reasons: toReasons(reasons.get(t)),
   }));
   return { assignments, unplaced: pending };

@@ -35,7 +35,7 @@ import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
 import { NO_PORTS } from './port-assigner.js';
 import { planShards } from './shard-planner.js';
-import { encodeSnapshot } from './snapshot-encoder.js';
+import { encodeCycle, type EncodedCycle } from './snapshot-encoder.js';
 
 /**
  * Below this many pending tasks the pool is skipped and the cycle runs on the calling thread:
@@ -105,9 +105,9 @@ export class OfferMatcherPool {
     const resolved = resolveMatchOptions(options);
     // Validates each task as it reads it (one pass over the task objects): bad input throws
     // here, before any work is dispatched.
-    const snap = encodeSnapshot(shaped, resolved);
-    const proposals = await this.runShards(snap, resolved);
-    return settleCycle(shaped, snap, resolved, proposals, this.threads);
+    const cycle = encodeCycle(shaped, resolved);
+    const proposals = await this.runShards(cycle.snap, resolved);
+    return settleCycle(cycle, resolved, proposals, this.threads);
   }
 
   private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array[]> {
@@ -176,8 +176,7 @@ function unplacedOf(order: Int32Array, placedMark: Uint8Array, placed: number): 
  * what is still pending. Exported for tests that feed it hostile proposals.
  */
 export function settleCycle(
-  input: MatchInput,
-  snap: EncodedSnapshot,
+  { snap, refs }: EncodedCycle,
   options: ResolvedMatchOptions,
   proposals: Int32Array[],
   shardCount: number,
@@ -200,10 +199,10 @@ export function settleCycle(
     }
   }
   const leftovers = unplacedOf(snap.taskOrder, placedMark, placed.count);
-  if (leftovers.length === 0) return toMatchResult(input, snap, placed, [], new Map());
+  if (leftovers.length === 0) return toMatchResult(refs, snap, placed, [], new Map());
   const candidates = allOffers(snap.offerCount);
   const second = pipeline.run(leftovers, candidates);
   second.tasks.forEach((t, i) => placed.add(t, second.offers[i]!, second.ports[i]!));
   const reasons = pipeline.explain(second.unplaced, candidates);
-  return toMatchResult(input, snap, placed, second.unplaced, reasons);
+  return toMatchResult(refs, snap, placed, second.unplaced, reasons);
 }

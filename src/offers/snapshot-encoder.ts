@@ -20,6 +20,7 @@ import {
   type Census,
   type EncodedSnapshot,
   type EncodingTables,
+  type InputRefs,
   type OfferPart,
 } from './compact-encoding.js';
 import {
@@ -29,6 +30,7 @@ import {
   type MatchInput,
   type PendingTask,
   type ResolvedMatchOptions,
+  type TaskKey,
 } from './offer-model.js';
 import { OfferInputError, assertTask } from './offer-validation.js';
 
@@ -66,6 +68,8 @@ interface TaskFields {
   readonly since: Float64Array;
   /** Numeric task keys (deploy id and instance), for the duplicate check. */
   readonly keys: Float64Array;
+  /** The key objects themselves, for the result (see InputRefs). */
+  readonly taskKeys: TaskKey[];
   readonly attributes: ReturnType<AttributeWriter['finish']>;
 }
 
@@ -138,6 +142,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     priority: new Float64Array(m),
     since: new Float64Array(m),
     keys: new Float64Array(m),
+    taskKeys: new Array<TaskKey>(m),
   };
   const attributes = new AttributeWriter(m, t);
   let last: PendingTask['key'] | undefined;
@@ -147,6 +152,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     const task = tasks[i];
     assertTask(task, i);
     const key = task.key;
+    f.taskKeys[i] = key;
     if (!last || key.requestId !== last.requestId || key.deployId !== last.deployId) {
       request = t.requests.id(key.requestId);
       deploy = t.deploys.id(deployName(key.requestId, key.deployId));
@@ -294,7 +300,7 @@ function encodeTasks(
   t: EncodingTables,
   offers: OfferPart,
   options: ResolvedMatchOptions,
-): TaskPart {
+): { part: TaskPart; taskKeys: TaskKey[] } {
   const fields = readTasks(input.tasks, t);
   rejectDuplicates(input.tasks, fields.keys);
   const deployCount = t.deploys.size;
@@ -304,7 +310,7 @@ function encodeTasks(
     deploys: deployCount,
     requests: t.requests.size,
   });
-  return {
+  const part: TaskPart = {
     taskCount: input.tasks.length,
     taskNeed: fields.need,
     taskDeploy: fields.deploy,
@@ -313,6 +319,13 @@ function encodeTasks(
     ...fields.attributes,
     taskOrder: orderTasks(fields.priority, fields.since),
   };
+  return { part, taskKeys: fields.taskKeys };
+}
+
+/** A cycle's snapshot (shared with workers) and the references the result is built from. */
+export interface EncodedCycle {
+  readonly snap: EncodedSnapshot;
+  readonly refs: InputRefs;
 }
 
 /**
@@ -320,7 +333,7 @@ function encodeTasks(
  * form every matcher path reads. The tasks are validated here, in the same pass that reads
  * them: a malformed task or a duplicate key throws an OfferInputError naming it.
  */
-export function encodeSnapshot(input: MatchInput, options: ResolvedMatchOptions): EncodedSnapshot {
+export function encodeCycle(input: MatchInput, options: ResolvedMatchOptions): EncodedCycle {
   const tables: EncodingTables = {
     hosts: new Interner(),
     racks: new Interner(),
@@ -331,12 +344,23 @@ export function encodeSnapshot(input: MatchInput, options: ResolvedMatchOptions)
   };
   const offers = encodeOffers(input, tables);
   const tasks = encodeTasks(input, tables, offers, options);
-  return {
+  const snap: EncodedSnapshot = {
     ...offers,
-    ...tasks,
+    ...tasks.part,
     hostCount: tables.hosts.size,
     rackCount: tables.racks.size,
     // Deploys seen only on tasks are interned after the offers; read the count at the end.
     deployCount: tables.deploys.size,
   };
+  const refs: InputRefs = {
+    taskKeys: tasks.taskKeys,
+    agentIds: input.offers.map((o) => o.agentId),
+    hosts: input.offers.map((o) => o.host),
+  };
+  return { snap, refs };
+}
+
+/** {@link encodeCycle} without the references: the snapshot alone. */
+export function encodeSnapshot(input: MatchInput, options: ResolvedMatchOptions): EncodedSnapshot {
+  return encodeCycle(input, options).snap;
 }

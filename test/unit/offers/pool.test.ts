@@ -13,7 +13,7 @@ import { feasibleNow } from '../../../src/offers/assignment-verifier.js';
 import { FEASIBILITY_STAGES } from '../../../src/offers/feasibility.js';
 import { MatchPipeline } from '../../../src/offers/match-pipeline.js';
 import { resolveWorkerFile, settleCycle } from '../../../src/offers/offer-pool.js';
-import { encodeSnapshot } from '../../../src/offers/snapshot-encoder.js';
+import { encodeCycle, encodeSnapshot } from '../../../src/offers/snapshot-encoder.js';
 import { world } from './arbitraries.js';
 import { checkResult } from './independent-checker.js';
 
@@ -108,7 +108,7 @@ describe('settleCycle (the main-thread verifier) with fake worker output', () =>
         fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 400 }),
         (input, noise) => {
           const options = resolveMatchOptions({ seed: 3 });
-          const snap = encodeSnapshot(input, options);
+          const cycle = encodeCycle(input, options);
           // Hostile "worker": proposes arbitrary (task, offer, ports) triples.
           const flat: number[] = [];
           for (let i = 0; i + 3 < noise.length; i += 4) {
@@ -117,8 +117,7 @@ describe('settleCycle (the main-thread verifier) with fake worker output', () =>
             for (let p = 0; p < ports; p++) flat.push(31_000 + (Math.abs(noise[i + 3]! + p) % 4));
           }
           const result = settleCycle(
-            input,
-            snap,
+            cycle,
             options,
             [Int32Array.from(flat), Int32Array.from(flat)],
             2,
