@@ -191,32 +191,46 @@ export function encodeOffers(input: MatchInput, t: EncodingTables): OfferPart {
   const attr = { start: [0], key: [] as number[], value: [] as number[] };
   const port = { start: [0], begin: [] as number[], end: [] as number[] };
   const run = { start: [0], deploy: [] as number[], request: [] as number[] };
-  input.offers.forEach((o, i) => {
+  // Plain loops and for-in: no per-offer arrays (entries(), `?? []`, a literal for set()).
+  for (let i = 0; i < n; i++) {
+    const o = input.offers[i]!;
     offerHost[i] = t.hosts.id(o.host);
     offerRack[i] = t.racks.id(o.rack);
     offerUsable[i] = (o.state ?? 'ACTIVE') === 'ACTIVE' ? 1 : 0;
     let portCount = 0;
-    for (const r of o.ports ?? []) {
-      port.begin.push(r.begin);
-      port.end.push(r.end);
-      portCount += r.end - r.begin + 1;
+    const ranges = o.ports;
+    if (ranges !== undefined) {
+      for (let j = 0; j < ranges.length; j++) {
+        const r = ranges[j]!;
+        port.begin.push(r.begin);
+        port.end.push(r.end);
+        portCount += r.end - r.begin + 1;
+      }
     }
-    offerFree.set([o.cpus, o.memoryMb, o.diskMb, portCount], i * SLOTS);
+    offerFree[i * SLOTS] = o.cpus;
+    offerFree[i * SLOTS + 1] = o.memoryMb;
+    offerFree[i * SLOTS + 2] = o.diskMb;
+    offerFree[i * SLOTS + 3] = portCount;
     norm[0] = Math.max(norm[0]!, o.cpus);
     norm[1] = Math.max(norm[1]!, o.memoryMb);
     norm[2] = Math.max(norm[2]!, o.diskMb);
-    for (const [k, v] of Object.entries(o.attributes ?? {})) {
+    const attributes = o.attributes;
+    for (const k in attributes) {
       attr.key.push(t.attrKeys.id(k));
-      attr.value.push(t.attrValues.id(v));
+      attr.value.push(t.attrValues.id(attributes[k]!));
     }
-    for (const r of o.runningTasks ?? []) {
-      run.request.push(t.requests.id(r.requestId));
-      run.deploy.push(t.deploys.id(deployName(r.requestId, r.deployId)));
+    const running = o.runningTasks;
+    if (running !== undefined) {
+      for (let j = 0; j < running.length; j++) {
+        const r = running[j]!;
+        run.request.push(t.requests.id(r.requestId));
+        run.deploy.push(t.deploys.id(deployName(r.requestId, r.deployId)));
+      }
     }
     attr.start.push(attr.key.length);
     port.start.push(port.begin.length);
     run.start.push(run.deploy.length);
-  });
+  }
   return {
     offerCount: n,
     offerHost,
