@@ -279,11 +279,23 @@ function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int
 
 /** Throws on the second task carrying a key already seen (sorted numeric keys). */
 function rejectDuplicates(tasks: readonly PendingTask[], keys: Float64Array): void {
-  // Keys as doubles in a typed array, sorted, then neighbours compared: no per-task heap
-  // allocation (a Set of numbers beyond 2^31 would box every one of them).
-  const sorted = keys.slice().sort();
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i] === sorted[i - 1]) throwDuplicate(tasks, keys, sorted[i]!);
+  // Keys as doubles in an open-addressing table over a Float64Array: no per-task heap
+  // allocation (a Set of numbers beyond 2^31 would box every one of them), and one pass
+  // instead of sorting a copy of 10^5 doubles (≈ 10 ms). Stored as key + 1; 0 is empty.
+  let bits = 4;
+  while (1 << bits < 2 * keys.length) bits++;
+  const table = new Float64Array(1 << bits);
+  const mask = (1 << bits) - 1;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const high = Math.floor(key / 2 ** 31);
+    let h = Math.imul((key - high * 2 ** 31) ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b) >>> 0;
+    h = (h ^ (h >>> 15)) & mask;
+    while (table[h] !== 0) {
+      if (table[h] === key + 1) throwDuplicate(tasks, keys, key);
+      h = (h + 1) & mask;
+    }
+    table[h] = key + 1;
   }
 }
 

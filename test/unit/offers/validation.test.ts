@@ -1,4 +1,5 @@
 /** Bad input: a typed error naming the item, and nothing placed. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   OfferInputError,
@@ -43,6 +44,29 @@ describe('input validation', () => {
     const tasks = [task('r', 'd', 0), task('r', 'd', 1), task('r', 'd', 0)];
     expect(errorOf({ offers, tasks }).message).toBe(
       'tasks[2].key: duplicate task key (task r/d/0)',
+    );
+  });
+
+  it('names the first task whose key repeats an earlier one, and only then', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('r', 's'), fc.constantFrom('d', 'e'), fc.nat(6)), {
+          maxLength: 30,
+        }),
+        (keys) => {
+          const tasks = keys.map(([r, d, n]) => task(r, d, n));
+          const seen = new Set<string>();
+          const first = keys.findIndex((k) => seen.size === seen.add(k.join('/')).size);
+          if (first < 0) {
+            expect(() => matchOffers({ offers, tasks })).not.toThrow();
+          } else {
+            expect(errorOf({ offers, tasks }).message).toBe(
+              `tasks[${first}].key: duplicate task key (task ${keys[first]!.join('/')})`,
+            );
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
