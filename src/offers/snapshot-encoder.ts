@@ -248,9 +248,36 @@ function orderTasks(priority: Float64Array, since: Float64Array): Int32Array {
 }
 
 /**
+ * Writes into `order` the indices 0..m-1 sorted by `keys`, ties in index order: a stable LSD
+ * radix sort, two passes of 16 bits (one when the keys fit 16). Linear, where the native sort
+ * of 10^5 packed doubles costs ~10 ms on the serial path.
+ */
+function radixSortIndices(keys: Uint32Array, order: Int32Array): void {
+  const m = keys.length;
+  let max = 0;
+  for (let i = 0; i < m; i++) max = Math.max(max, keys[i]!);
+  let src = new Int32Array(m);
+  for (let i = 0; i < m; i++) src[i] = i;
+  let dst = new Int32Array(m);
+  const count = new Int32Array(0x10001);
+  for (let shift = 0; shift < 32 && max >>> shift > 0; shift += 16) {
+    count.fill(0);
+    for (let i = 0; i < m; i++) count[((keys[src[i]!]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 1; d <= 0xffff; d++) count[d] = count[d]! + count[d - 1]!;
+    for (let i = 0; i < m; i++) {
+      const idx = src[i]!;
+      dst[count[(keys[idx]! >>> shift) & 0xffff]!++] = idx;
+    }
+    [src, dst] = [dst, src];
+  }
+  order.set(src);
+}
+
+/**
  * The usual case, about 3x faster than a comparator sort: integer priorities and times in a
- * range where (priority rank, age, index) packs exactly into one double, so the native
- * numeric sort orders the tasks. Returns false (and leaves `order` alone) otherwise.
+ * range where (priority rank, age) packs exactly into 32 bits (radix sort, index order for
+ * ties) or (priority rank, age, index) into one double (native numeric sort). Returns false
+ * (and leaves `order` alone) otherwise.
  */
 function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int32Array): boolean {
   const m = priority.length;
@@ -268,6 +295,12 @@ function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int
     sMax = Math.max(sMax, s);
   }
   const sRange = sMax - sMin + 1;
+  if ((pMax - pMin + 1) * sRange <= 2 ** 32) {
+    const keys = new Uint32Array(m);
+    for (let i = 0; i < m; i++) keys[i] = (pMax - priority[i]!) * sRange + (since[i]! - sMin);
+    radixSortIndices(keys, order);
+    return true;
+  }
   if ((pMax - pMin + 1) * sRange * m >= Number.MAX_SAFE_INTEGER) return false;
   const keys = new Float64Array(m);
   for (let i = 0; i < m; i++)

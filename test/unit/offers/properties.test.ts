@@ -60,7 +60,12 @@ describe('matching order', () => {
         fc.integer({ min: -3, max: 3 }),
         fc.double({ min: -3, max: 3, noNaN: true }),
       ),
-      pendingSince: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2 ** 45 })),
+      // Small, mid (keys beyond 16 bits: two radix passes) and huge (beyond 32 bits) ranges.
+      pendingSince: fc.oneof(
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+      ),
     }),
     { maxLength: 60 },
   );
