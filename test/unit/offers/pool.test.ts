@@ -74,7 +74,22 @@ describe('OfferMatcherPool', () => {
   });
 });
 
-describe('OfferMatcherPool input checks (tasks are checked while the workers run)', () => {
+describe('OfferMatcherPool when a worker fails', () => {
+  it('rejects with the worker error and leaves no dangling rejection', async () => {
+    const failing = new OfferMatcherPool({
+      threads: 2,
+      minTasksForPool: 0,
+      workerFile: path.join(import.meta.dirname, 'failing-worker.mjs'),
+    });
+    try {
+      await expect(failing.match(makeScenario(200, 20, 3))).rejects.toThrow(/^worker failed/);
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
+describe('OfferMatcherPool input checks (tasks are checked before dispatch)', () => {
   it.each([
     ['a null task', (tasks: unknown[]) => (tasks[3] = null), /^tasks\[3\]: must be an object$/],
     [
