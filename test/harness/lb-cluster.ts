@@ -28,7 +28,13 @@ export interface LbAgentHandle {
   /** GET through this agent's nginx. */
   get(pathname: string): Promise<{ status: number; body: string }>;
   status(): Promise<
-    { generation: number; reloads: number; services: Record<string, string> } | undefined
+    | {
+        generation: number;
+        reloads: number;
+        memberUpdates: number;
+        services: Record<string, string>;
+      }
+    | undefined
   >;
   /** Kills the nginx master this agent started (by pid file). */
   killNginx(): void;

@@ -72,12 +72,16 @@ describe('lb-agents with real nginx', () => {
 
     // Only the members change: the Lua balancer takes them without a reload, and the removed
     // upstream gets no request once the change is acked (invariant 5).
-    const reloadsBefore = await Promise.all(c.agents.map(async (a) => (await a.status())?.reloads));
+    const statuses = () => Promise.all(c.agents.map((a) => a.status()));
+    const before = await statuses();
     const rm = await submitAndWait(c, request('r2', 'web', { removeUpstreams: [up(0)] }));
     expect(rm.state).toBe('SUCCESS');
     for (const a of [0, 1]) expect(await backendsSeen(c, a, '/web/x')).toEqual(new Set(['b2']));
-    const reloadsAfter = await Promise.all(c.agents.map(async (a) => (await a.status())?.reloads));
-    expect(reloadsAfter).toEqual(reloadsBefore);
+    const after = await statuses();
+    expect(after.map((s) => s?.reloads)).toEqual(before.map((s) => s?.reloads));
+    expect(after.map((s) => s?.memberUpdates)).toEqual(
+      before.map((s) => (s?.memberUpdates ?? 0) + 1),
+    );
 
     // A service file changed behind the agent's back is rewritten to what it acked.
     const file = path.join(c.agents[0]?.workDir as string, 'nginx/conf/upstreams/web.conf');

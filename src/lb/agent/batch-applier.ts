@@ -74,6 +74,8 @@ export class BatchApplier {
   readonly applied = new Map<string, AppliedService>();
   generation = 0;
   reloads = 0;
+  /** Services whose members went to nginx without a reload. */
+  memberUpdates = 0;
   /**
    * Resolves once every worker older than the last reload's generation stopped accepting
    * connections (and those of the reloads before it). ACKs wait for it; the next batch is
@@ -148,7 +150,10 @@ export class BatchApplier {
   ): Promise<void> {
     const ids = [...changed.keys()];
     const error = await this.nginx.postMembers(this.writer.membersOf(ids));
-    if (error === undefined) return;
+    if (error === undefined) {
+      this.memberUpdates += ids.length;
+      return;
+    }
     for (const [id, files] of changed) {
       this.writer.write(id, files);
       results.set(id, { ok: false, error });

@@ -68,6 +68,7 @@ export class LbAgent {
   private readonly stages: BatchStages[] = [];
   private working = false;
   private reloadsSeen = 0;
+  private memberUpdatesSeen = 0;
   private connected = false;
   private bootstrapped = false;
   private server: http.Server | undefined;
@@ -97,6 +98,11 @@ export class LbAgent {
       reloads: new Counter({
         name: 'thales_lb_agent_reloads_total',
         help: 'nginx reloads',
+        registers,
+      }),
+      memberUpdates: new Counter({
+        name: 'thales_lb_agent_member_updates_total',
+        help: 'Services whose upstream members changed without a reload (Lua balancer)',
         registers,
       }),
       batches: new Counter({
@@ -158,6 +164,7 @@ export class LbAgent {
       bootstrapped: this.bootstrapped,
       generation: this.applier.generation,
       reloads: this.applier.reloads,
+      memberUpdates: this.applier.memberUpdates,
       services: Object.fromEntries([...this.applier.applied].map(([id, a]) => [id, a.version])),
     };
   }
@@ -213,6 +220,8 @@ export class LbAgent {
     this.metrics.services.set(this.applier.applied.size);
     this.metrics.reloads.inc(this.applier.reloads - this.reloadsSeen);
     this.reloadsSeen = this.applier.reloads;
+    this.metrics.memberUpdates.inc(this.applier.memberUpdates - this.memberUpdatesSeen);
+    this.memberUpdatesSeen = this.applier.memberUpdates;
     if (lastFull >= 0 && ok) this.bootstrapped = true;
     // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
     void this.applier.retiring.then(() => {
