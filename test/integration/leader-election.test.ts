@@ -2,6 +2,7 @@
  * Leader election among real `thales scheduler` processes on a real ZooKeeper: one leader,
  * terms that only go up, step-down, and gRPC answering what HTTP answers.
  */
+import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { loadProto, type ClusterStateView } from '../../src/api/index.js';
@@ -118,12 +119,26 @@ describe('leader election', () => {
         grpc.credentials.createInsecure(),
       );
       try {
-        const viaGrpc = await new Promise<ClusterState>((resolve, reject) =>
-          client.GetState({}, (err, res) => (err || !res ? reject(err) : resolve(res))),
+        // The two calls are two instants: wait until both answer and agree (a follower's view
+        // may still be filling in, its gRPC port may not listen yet right after the election).
+        const both = await waitFor(
+          `replica ${r.id}: gRPC and HTTP state agree`,
+          async () => {
+            const viaGrpc = await new Promise<ClusterState | undefined>((resolve) =>
+              client.GetState({}, { deadline: Date.now() + 2_000 }, (err, res) =>
+                resolve(err ? undefined : res),
+              ),
+            );
+            const viaHttp = (await cluster.state(r)) as ClusterStateView;
+            if (!viaGrpc) return undefined;
+            return isDeepStrictEqual(normalize(viaGrpc), normalize(viaHttp))
+              ? { viaGrpc, viaHttp }
+              : undefined;
+          },
+          { timeoutMs: 20_000 },
         );
-        const viaHttp = (await cluster.state(r)) as ClusterStateView;
-        expect(normalize(viaGrpc)).toEqual(normalize(viaHttp));
-        expect(viaGrpc.replicaId).toBe(r.id);
+        expect(normalize(both.viaGrpc)).toEqual(normalize(both.viaHttp));
+        expect(both.viaGrpc.replicaId).toBe(r.id);
       } finally {
         client.close();
       }
