@@ -75,9 +75,12 @@ export function makeAgentWorkDir(): string {
   return dir;
 }
 
-/** Waits until the agent answers /health. */
+/**
+ * Waits until the agent answers /health. Generous: a CI run once took over 20 s to start a
+ * Node process while another test file had 50 executors starting on the same 2 cores.
+ */
 export async function waitForAgentHttp(agent: AgentUnderTest): Promise<void> {
-  await waitFor('agent /health', () => fetchJson(`${agent.httpUrl}/health`), { timeoutMs: 20_000 });
+  await waitFor('agent /health', () => fetchJson(`${agent.httpUrl}/health`), { timeoutMs: 60_000 });
 }
 
 /**
