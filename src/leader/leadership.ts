@@ -52,6 +52,9 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
   private lastWriter: FencedWriter | undefined;
   /** Serializes establish/revoke so they never interleave. */
   private transition = Promise.resolve();
+  /** Establish attempts that failed in a row (back-off before rejoining). */
+  private failedEstablishes = 0;
+  private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly zk: Coordinator,
@@ -103,6 +106,8 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
    */
   async stepDown(rejoin: boolean): Promise<void> {
     await this.enqueue(() => this.revoke('step-down'));
+    // After the queue: a failed establish queued before this may have just set the timer.
+    clearTimeout(this.rejoinTimer);
     if (rejoin) await this.latch.rejoin();
     else await this.latch.leave();
   }
@@ -116,6 +121,42 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
 
   private async establish(fence: Fence): Promise<void> {
     if (this.current.role !== 'FOLLOWER') return;
+    try {
+      await this.tryEstablish(fence);
+      this.failedEstablishes = 0;
+    } catch (err) {
+      await this.abandon(fence, err);
+    }
+  }
+
+  /**
+   * Establishing failed (e.g. a ZooKeeper operation timed out on an overloaded ensemble):
+   * holding the latch without leading would leave the cluster with no leader at all. Undo
+   * what started, leave the latch so another replica can lead, and join again after a
+   * back-off (this replica may be the only one).
+   */
+  private async abandon(fence: Fence, err: unknown): Promise<void> {
+    this.failedEstablishes += 1;
+    const retryMs = Math.min(10_000, 500 * 2 ** (this.failedEstablishes - 1));
+    this.logger.error(
+      { err, latch: fence.path, retryMs },
+      'could not establish leadership: stepping aside and rejoining the election',
+    );
+    this.writer = undefined;
+    for (const s of [...this.services].reverse()) {
+      try {
+        await s.revokeLeadership();
+      } catch (e) {
+        this.logger.error({ err: e, service: s.name }, 'revokeLeadership failed');
+      }
+    }
+    if (this.latch.path !== fence.path) return; // already lost the latch: nothing to give up
+    await this.latch.leave();
+    this.rejoinTimer = setTimeout(() => this.latch.start(), retryMs);
+    this.rejoinTimer.unref();
+  }
+
+  private async tryEstablish(fence: Fence): Promise<void> {
     const term = await incrementTerm(this.zk, fence, this.identity.replicaId);
     if (this.latch.path !== fence.path) return; // lost the latch while claiming the term
     const writer = new FencedWriter(this.zk, fence, term, (r) =>

@@ -85,6 +85,43 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
     expect(a.leadership.status.term).toBe(termB + 1);
   });
 
+  it('a replica that cannot establish steps aside: another leads, and it rejoins as follower', async () => {
+    const chroot = uniqueChroot();
+    const a = await replica(chroot, 'a');
+    // a's services fail to start once (as on a ZooKeeper timeout under load).
+    let failures = 1;
+    a.leadership.register({
+      name: 'flaky',
+      establishLeadership() {
+        if (failures-- > 0) throw new Error('OPERATION_TIMEOUT (simulated)');
+      },
+      revokeLeadership() {},
+    });
+    a.leadership.start();
+    await waitFor('a to fail, revoke what started and leave the latch', async () =>
+      a.service.events.includes('revoke') &&
+      (await a.zk.children('/leader')).every((n) => !n.startsWith('latch-'))
+        ? true
+        : undefined,
+    );
+    expect(a.leadership.status.role).toBe('FOLLOWER');
+    const b = await replica(chroot, 'b');
+    b.leadership.start();
+    await waitFor('b to lead', () => b.leadership.status.role === 'LEADER');
+    // a comes back after its back-off, behind b: a follower, not a second leader.
+    await waitFor(
+      'a back in the latch',
+      async () =>
+        (await a.zk.children('/leader')).filter((n) => n.startsWith('latch-')).length === 2,
+    );
+    expect(a.leadership.status.role).toBe('FOLLOWER');
+    // When b steps down, a leads (its service works now), in a higher term.
+    const termB = b.leadership.status.term as number;
+    await b.leadership.stepDown(false);
+    await waitFor('a to lead', () => a.leadership.status.role === 'LEADER');
+    expect(a.leadership.status.term).toBeGreaterThan(termB);
+  });
+
   it('a latch that rejoins many times keeps one znode and no extra listeners', async () => {
     const chroot = uniqueChroot();
     const zk = await connectCoordinator(zookeeper().connectString, chroot, 4_000);
