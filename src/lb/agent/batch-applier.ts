@@ -111,9 +111,17 @@ export class BatchApplier {
     const tl = flags.timeline;
     if (tl) tl.written = stageNow();
     const mustStart = this.nginx.masterPid() === undefined;
-    if (membersOnly.size > 0 && !mustStart) await this.postMembers(membersOnly, results);
-    if (tl && membersOnly.size > 0) tl.membersPosted = stageNow();
-    if (flags.validate) await this.validate(structural, results);
+    // noReload: written, and served from the next reload on (which loads the members file).
+    if (membersOnly.size > 0 && !mustStart && flags.reload) {
+      await this.postMembers(membersOnly, results);
+      if (tl) tl.membersPosted = stageNow();
+    }
+    if (flags.validate) {
+      const refusedBefore = results.size;
+      await this.validate(structural, results);
+      // Refused services were restored: the members file must not keep their new members.
+      if (results.size > refusedBefore) this.writer.writeMembersFile();
+    }
     const t2 = performance.now();
     if (tl) tl.tested = stageNow();
     const written = [...structural.keys()].filter((id) => !results.has(id));
