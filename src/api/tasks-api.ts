@@ -113,7 +113,6 @@ export class TasksApi {
     // the deploy (its tasks can run within milliseconds), but to the caller it was accepted
     // as pending, as Singularity's deploy response reports it.
     if (parent.activeDeploy?.id !== submitted.id) parent.pendingDeploy = submitted;
-    else delete parent.pendingDeploy;
     return parent;
   }
 

@@ -143,13 +143,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
       'could not establish leadership: stepping aside and rejoining the election',
     );
     this.writer = undefined;
-    for (const s of [...this.services].reverse()) {
-      try {
-        await s.revokeLeadership();
-      } catch (e) {
-        this.logger.error({ err: e, service: s.name }, 'revokeLeadership failed');
-      }
-    }
+    await this.revokeServices();
     if (this.latch.path !== fence.path) return; // already lost the latch: nothing to give up
     await this.latch.leave();
     this.rejoinTimer = setTimeout(() => this.latch.start(), retryMs);
@@ -175,7 +169,13 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     if (this.current.role === 'FOLLOWER') return;
     const term = this.current.term;
     this.writer = undefined;
-    // Revoke in reverse order of establishment, each independently of the others' failures.
+    await this.revokeServices();
+    this.setStatus({ role: 'FOLLOWER', term: undefined, since: Date.now() });
+    this.logger.warn({ term, reason }, 'leadership revoked');
+  }
+
+  /** Revokes in reverse order of establishment, each independently of the others' failures. */
+  private async revokeServices(): Promise<void> {
     for (const s of [...this.services].reverse()) {
       try {
         await s.revokeLeadership();
@@ -183,8 +183,6 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
         this.logger.error({ err, service: s.name }, 'revokeLeadership failed');
       }
     }
-    this.setStatus({ role: 'FOLLOWER', term: undefined, since: Date.now() });
-    this.logger.warn({ term, reason }, 'leadership revoked');
   }
 
   private pause(): void {
