@@ -100,55 +100,50 @@ export class NginxProcess {
    * dictionary; resolves with an error text, or undefined once nginx has stored them all —
    * from then on every worker's next request uses them.
    */
-  postMembers(body: string, timeoutMs = 5_000): Promise<string | undefined> {
+  async postMembers(body: string, timeoutMs = 5_000): Promise<string | undefined> {
+    const res = await this.call('POST', '/__thales/members', timeoutMs, body);
+    if ('error' in res) return `nginx did not take the members: ${res.error}`;
+    return res.status === 200
+      ? undefined
+      : `nginx refused the members (${res.status}): ${res.text.trim()}`;
+  }
+
+  /** `<generation> <worker pid>` as nginx serves it now, or undefined if it does not answer. */
+  async servedVersion(timeoutMs = 1_000): Promise<string | undefined> {
+    const res = await this.call('GET', '/__thales/version', timeoutMs);
+    return 'error' in res || res.status !== 200 ? undefined : res.text.trim();
+  }
+
+  /** One request to this nginx's agent-only locations, on a fresh connection. */
+  private call(
+    method: 'GET' | 'POST',
+    pathname: string,
+    timeoutMs: number,
+    body?: string,
+  ): Promise<{ status: number; text: string } | { error: string }> {
     return new Promise((resolve) => {
       const req = http.request(
         {
           host: '127.0.0.1',
           port: this.paths.port,
-          method: 'POST',
-          path: '/__thales/members',
+          method,
+          path: pathname,
           agent: false,
           timeout: timeoutMs,
-          headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) },
+          headers:
+            body === undefined
+              ? {}
+              : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) },
         },
         (res) => {
           let text = '';
           res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () =>
-            resolve(
-              res.statusCode === 200
-                ? undefined
-                : `nginx refused the members (${res.statusCode}): ${text.trim()}`,
-            ),
-          );
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
         },
       );
-      req.on('error', (err) => resolve(`nginx did not take the members: ${err.message}`));
+      req.on('error', (err) => resolve({ error: err.message }));
       req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
       req.end(body);
-    });
-  }
-
-  /** `<generation> <worker pid>` as nginx serves it now, or undefined if it does not answer. */
-  servedVersion(timeoutMs = 1_000): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const req = http.get(
-        {
-          host: '127.0.0.1',
-          port: this.paths.port,
-          path: '/__thales/version',
-          agent: false,
-          timeout: timeoutMs,
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : undefined));
-        },
-      );
-      req.on('error', () => resolve(undefined));
-      req.on('timeout', () => req.destroy());
     });
   }
 
