@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 import {
@@ -9,6 +9,7 @@ import {
   shortAgentGraces,
   waitRunning,
 } from '../harness/tasks-cluster.js';
+import { scanLiveProcesses } from '../harness/agent-process.js';
 import { processesWithTaskId, startRealAgent } from '../harness/tasks-real-agents.js';
 
 const zk = useZooKeeper();
@@ -22,19 +23,13 @@ process.env.THALES_AGENT_RECONNECT_GRACE_MS = '15000';
  */
 function liveTaskProcesses(requestId: string, workDirs: string[]): Map<string, number> {
   const count = new Map<string, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
-      const cwd = readlinkSync(`/proc/${name}/cwd`);
-      if (!workDirs.some((d) => cwd.startsWith(`${d}/`))) continue;
-      const env = readFileSync(`/proc/${name}/environ`, 'latin1');
-      const m = new RegExp(`(?:^|\\0)TASK_ID=(${requestId}-[^\\0]+)`).exec(env);
-      if (m?.[1]) count.set(m[1], (count.get(m[1]) ?? 0) + 1);
-    } catch {
-      // gone, or not ours
-    }
-  }
+  const found = scanLiveProcesses((proc) => {
+    const cwd = readlinkSync(`${proc}/cwd`);
+    if (!workDirs.some((d) => cwd.startsWith(`${d}/`))) return undefined;
+    const env = readFileSync(`${proc}/environ`, 'latin1');
+    return new RegExp(`(?:^|\\0)TASK_ID=(${requestId}-[^\\0]+)`).exec(env)?.[1];
+  });
+  for (const { value } of found) count.set(value, (count.get(value) ?? 0) + 1);
   return count;
 }
 

@@ -97,24 +97,43 @@ export async function killWorkDirProcesses(workDir: string): Promise<void> {
   }
 }
 
-/** Kills every live process whose argv mentions `dir` or whose cwd is inside it. */
-function sweepProcessesIn(dir: string): number {
-  let killed = 0;
+/**
+ * Every live (not zombie) process for which `read(procDir)` returns a value, with that value;
+ * processes that exit meanwhile or cannot be read are skipped.
+ */
+export function scanLiveProcesses<T>(read: (procDir: string) => T | undefined): {
+  pid: number;
+  value: T;
+}[] {
+  const out: { pid: number; value: T }[] = [];
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    if (!/^\d+$/.test(name)) continue;
     try {
       if (/\) Z /.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      const cwd = readlinkSync(`/proc/${name}/cwd`);
-      const inDir = (p: string): boolean => p === dir || p.startsWith(`${dir}/`);
-      if (!argv.some(inDir) && !inDir(cwd)) continue;
-      process.kill(Number(name), 'SIGKILL');
-      killed++;
+      const value = read(`/proc/${name}`);
+      if (value !== undefined) out.push({ pid: Number(name), value });
     } catch {
-      // exited meanwhile, or not ours
+      // exited meanwhile, or not ours to read
     }
   }
-  return killed;
+  return out;
+}
+
+/** Kills every live process whose argv mentions `dir` or whose cwd is inside it. */
+function sweepProcessesIn(dir: string): number {
+  const inDir = (p: string): boolean => p === dir || p.startsWith(`${dir}/`);
+  const found = scanLiveProcesses((proc) => {
+    const argv = readFileSync(`${proc}/cmdline`, 'utf8').split('\0');
+    return argv.some(inDir) || inDir(readlinkSync(`${proc}/cwd`)) || undefined;
+  }).filter((p) => p.pid !== process.pid);
+  for (const { pid } of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  return found.length;
 }
 
 /** SIGKILLs every executor and task process group recorded in the work dir's sandboxes. */
@@ -136,36 +155,18 @@ export function killSandboxProcesses(workDir: string): void {
 /** Pids of live processes whose environment holds TASK_ID=`taskId` (the task's processes). */
 export function processesWithTaskId(taskId: string): number[] {
   const needle = `TASK_ID=${taskId}\0`;
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (/\) Z /.test(stat)) continue;
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(needle)) out.push(Number(name));
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return out;
+  return scanLiveProcesses(
+    (proc) => readFileSync(`${proc}/environ`, 'latin1').includes(needle) || undefined,
+  ).map((p) => p.pid);
 }
 
 /** Pids of live executor processes for `taskId` (found by `--sandbox …/<taskId>` in argv). */
 export function executorsOf(taskId: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (/\) Z /.test(stat)) continue;
-      const i = cmd.indexOf('--sandbox');
-      if (i >= 0 && cmd[i + 1]?.endsWith(`/sandboxes/${taskId}`)) out.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
+  return scanLiveProcesses((proc) => {
+    const cmd = readFileSync(`${proc}/cmdline`, 'utf8').split('\0');
+    const i = cmd.indexOf('--sandbox');
+    return (i >= 0 && cmd[i + 1]?.endsWith(`/sandboxes/${taskId}`)) || undefined;
+  }).map((p) => p.pid);
 }
 
 /** A TaskSpec for tests (camelCase, as the fake leader sends it). */
