@@ -6,40 +6,8 @@
  * second pass. This is what makes a double allocation impossible whatever the workers return.
  */
 import type { EncodedSnapshot } from './compact-encoding.js';
-import {
-  agentUsable,
-  attributesAllowed,
-  cpusFit,
-  diskFits,
-  hostRuleHolds,
-  memoryFits,
-  portsFit,
-  rackShareHolds,
-  requiredAttributesPresent,
-  type MatchContext,
-} from './feasibility.js';
+import { firstRejection } from './feasibility.js';
 import type { MatchPipeline } from './match-pipeline.js';
-
-/**
- * Whether task t may go on offer o now: every stage of FEASIBILITY_STAGES passes, i.e.
- * exactly `pipeline.rejectionOf(t, o) === 0` (a test holds the two equal). Written out stage
- * by stage because the verifier runs it for each of ~10^5 proposals on the serial path of a
- * pool cycle: one call site per stage lets V8 inline each, where the pipeline's loop over the
- * stage list is one megamorphic call. Only the verdict is needed here, not the reason.
- */
-export function feasibleNow(c: MatchContext, t: number, o: number): boolean {
-  return (
-    agentUsable(c, t, o) === 0 &&
-    cpusFit(c, t, o) === 0 &&
-    memoryFits(c, t, o) === 0 &&
-    diskFits(c, t, o) === 0 &&
-    portsFit(c, t, o) === 0 &&
-    requiredAttributesPresent(c, t, o) === 0 &&
-    attributesAllowed(c, t, o) === 0 &&
-    hostRuleHolds(c, t, o) === 0 &&
-    rackShareHolds(c, t, o) === 0
-  );
-}
 
 /** Whether `port` lies in one of offer o's free ranges. */
 function inRanges(snap: EncodedSnapshot, o: number, port: number): boolean {
@@ -86,7 +54,7 @@ export function acceptProposal(
 ): boolean {
   if (!(t >= 0 && t < snap.taskCount && o >= 0 && o < snap.offerCount)) return false;
   if (placed[t] === 1) return false;
-  if (!feasibleNow(pipeline.context, t, o)) return false;
+  if (firstRejection(pipeline.context, t, o) !== 0) return false;
   if (!portsValid(snap, pipeline, t, o, flat, from, n)) return false;
   pipeline.state.commit(t, o, flat, from, n);
   placed[t] = 1;

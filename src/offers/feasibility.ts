@@ -112,6 +112,27 @@ export const FEASIBILITY_STAGES: readonly FeasibilityStage[] = [
 ];
 
 /**
+ * The code of the first stage of {@link FEASIBILITY_STAGES} rejecting task t on offer o, or 0
+ * when every stage passes. Written out stage by stage rather than as a loop over the list:
+ * that loop is one megamorphic call site V8 cannot inline, and this runs for every (task,
+ * offer) pair the selector looks at (10^7 per large cycle) and for every proposal the pool's
+ * verifier re-checks. A unit test holds it equal to the loop, and pins the stage count so a new
+ * stage cannot be forgotten here.
+ */
+export function firstRejection(c: MatchContext, t: number, o: number): number {
+  let r = agentUsable(c, t, o);
+  if (r !== 0) return r;
+  if ((r = cpusFit(c, t, o)) !== 0) return r;
+  if ((r = memoryFits(c, t, o)) !== 0) return r;
+  if ((r = diskFits(c, t, o)) !== 0) return r;
+  if ((r = portsFit(c, t, o)) !== 0) return r;
+  if ((r = requiredAttributesPresent(c, t, o)) !== 0) return r;
+  if ((r = attributesAllowed(c, t, o)) !== 0) return r;
+  if ((r = hostRuleHolds(c, t, o)) !== 0) return r;
+  return rackShareHolds(c, t, o);
+}
+
+/**
  * Index of the first non-resource stage: passing all before it means "the resources fit".
  * Stages and REJECTION_REASONS are in the same order, so a reason code (index + 1) at most
  * FIRST_RULE_STAGE also means "rejected for resources (or an unusable agent)".

@@ -9,6 +9,7 @@ import type { EncodedSnapshot } from './compact-encoding.js';
 import {
   FEASIBILITY_STAGES,
   FIRST_RULE_STAGE,
+  firstRejection,
   type FeasibilityStage,
   type MatchContext,
 } from './feasibility.js';
@@ -63,14 +64,7 @@ export class MatchPipeline {
   }
 
   /** The code of the first stage rejecting task t on offer o, or 0 when feasible. */
-  readonly rejectionOf = (t: number, o: number): number => {
-    const stages = this.stages;
-    for (let i = 0; i < stages.length; i++) {
-      const reason = stages[i]!(this.context, t, o);
-      if (reason !== 0) return reason;
-    }
-    return 0;
-  };
+  readonly rejectionOf = (t: number, o: number): number => firstRejection(this.context, t, o);
 
   /** Places `tasks` (in that order) on `candidates`, committing each to the state. */
   run(tasks: Int32Array, candidates: Int32Array): PipelineOutcome {

@@ -9,8 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScenario } from '../../../bench/offers/workload.js';
 import { OfferMatcherPool, matchOffers, resolveMatchOptions } from '../../../src/offers/index.js';
-import { feasibleNow } from '../../../src/offers/assignment-verifier.js';
-import { FEASIBILITY_STAGES } from '../../../src/offers/feasibility.js';
+import { FEASIBILITY_STAGES, firstRejection } from '../../../src/offers/feasibility.js';
 import { MatchPipeline } from '../../../src/offers/match-pipeline.js';
 import { resolveWorkerFile, settleCycle } from '../../../src/offers/offer-pool.js';
 import { encodeCycle, encodeSnapshot } from '../../../src/offers/snapshot-encoder.js';
@@ -145,13 +144,13 @@ describe('settleCycle (the main-thread verifier) with fake worker output', () =>
   });
 });
 
-describe('feasibleNow, the stage-by-stage check of the verifier', () => {
-  it('checks the same stages as the pipeline', () => {
-    // A new stage must be added to feasibleNow too; this count is the reminder.
+describe('firstRejection, the stage-by-stage check of the pipeline and the verifier', () => {
+  it('checks the same stages as FEASIBILITY_STAGES', () => {
+    // A new stage must be added to firstRejection too; this count is the reminder.
     expect(FEASIBILITY_STAGES).toHaveLength(9);
   });
 
-  it('agrees with rejectionOf on every pair, before and after placements', () => {
+  it('answers what the loop over FEASIBILITY_STAGES answers, on every pair, before and after placements', () => {
     fc.assert(
       fc.property(world, (input) => {
         const options = resolveMatchOptions({ seed: 5 });
@@ -160,7 +159,11 @@ describe('feasibleNow, the stage-by-stage check of the verifier', () => {
         const agree = (): void => {
           for (let t = 0; t < snap.taskCount; t++) {
             for (let o = 0; o < snap.offerCount; o++) {
-              expect(feasibleNow(pipeline.context, t, o)).toBe(pipeline.rejectionOf(t, o) === 0);
+              const reference = FEASIBILITY_STAGES.reduce(
+                (reason, stage) => (reason !== 0 ? reason : stage(pipeline.context, t, o)),
+                0,
+              );
+              expect(firstRejection(pipeline.context, t, o)).toBe(reference);
             }
           }
         };
