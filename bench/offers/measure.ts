@@ -30,9 +30,9 @@ export function findOvercommits(input: MatchInput, result: MatchResult): string[
       problems.push(`unknown agent ${a.agentId}`);
       continue;
     }
-    use.cpus += a.cpus;
-    use.mem += a.memoryMb;
-    use.disk += a.diskMb;
+    use.cpus += a.resources.cpus;
+    use.mem += a.resources.memoryMb;
+    use.disk += a.resources.diskMb;
     for (const p of a.ports) {
       if (use.ports.has(p)) problems.push(`port ${p} twice on ${a.agentId}`);
       use.ports.add(p);
@@ -53,7 +53,7 @@ export function utilization(input: MatchInput, result: MatchResult): { cpu: numb
     { cpu: 0, mem: 0 },
   );
   const used = result.assignments.reduce(
-    (s, a) => ({ cpu: s.cpu + a.cpus, mem: s.mem + a.memoryMb }),
+    (s, a) => ({ cpu: s.cpu + a.resources.cpus, mem: s.mem + a.resources.memoryMb }),
     { cpu: 0, mem: 0 },
   );
   return { cpu: (100 * used.cpu) / offered.cpu, mem: (100 * used.mem) / offered.mem };

@@ -13,6 +13,7 @@ import {
   type Placement,
   type RejectionReason,
   type TaskKey,
+  type TaskResources,
 } from './offer-model.js';
 
 /** Numeric code of each rejection reason: its index in REJECTION_REASONS plus one (0 = ok). */
@@ -106,6 +107,7 @@ export interface EncodedSnapshot {
  */
 export interface InputRefs {
   readonly taskKeys: readonly TaskKey[];
+  readonly taskResources: readonly TaskResources[];
   readonly agentIds: readonly string[];
   readonly hosts: readonly string[];
 }

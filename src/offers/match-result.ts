@@ -9,7 +9,7 @@ import {
   type RejectionReason,
   type UnplacedTask,
 } from './offer-model.js';
-import { SLOTS, type EncodedSnapshot, type InputRefs } from './compact-encoding.js';
+import type { EncodedSnapshot, InputRefs } from './compact-encoding.js';
 import type { PipelineOutcome, ReasonCounts } from './match-pipeline.js';
 
 function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionReason, number>> {
@@ -41,8 +41,8 @@ export function placementsOf(outcome: PipelineOutcome): Placements {
 
 /**
  * Builds the public result; `placed` in placement order, `unplaced` in matching order. Keys,
- * agent ids and hosts come from the dense `refs`, amounts from the flat snapshot, so no input
- * object is visited in the (random) placement order.
+ * resources, agent ids and hosts come from the dense `refs`, so no input object is visited in
+ * the (random) placement order.
  */
 export function toMatchResult(
   refs: InputRefs,
@@ -52,7 +52,6 @@ export function toMatchResult(
   reasons: ReadonlyMap<number, ReasonCounts>,
 ): MatchResult {
   const assignments = new Array<Assignment>(placed.count);
-  const need = snap.taskNeed;
   for (let i = 0; i < assignments.length; i++) {
     const t = placed.tasks[i]!;
     const o = placed.offers[i]!;
@@ -60,9 +59,7 @@ export function toMatchResult(
       taskKey: refs.taskKeys[t]!,
       agentId: refs.agentIds[o]!,
       host: refs.hosts[o]!,
-      cpus: need[t * SLOTS]!,
-      memoryMb: need[t * SLOTS + 1]!,
-      diskMb: need[t * SLOTS + 2]!,
+      resources: refs.taskResources[t]!,
       ports: placed.ports[i]!,
     };
   }

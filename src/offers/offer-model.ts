@@ -157,9 +157,12 @@ export interface Assignment {
   readonly taskKey: TaskKey;
   readonly agentId: string;
   readonly host: string;
-  readonly cpus: number;
-  readonly memoryMb: number;
-  readonly diskMb: number;
+  /**
+   * What the task takes: its own `resources` object from the input (not a copy; the matcher
+   * never changes it). 10^5 copies of three fractional amounts cost a boxed number each, on
+   * the serial path of a pool cycle.
+   */
+  readonly resources: TaskResources;
   readonly ports: readonly number[];
 }
 

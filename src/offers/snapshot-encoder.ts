@@ -31,6 +31,7 @@ import {
   type PendingTask,
   type ResolvedMatchOptions,
   type TaskKey,
+  type TaskResources,
 } from './offer-model.js';
 import { OfferInputError, assertTask } from './offer-validation.js';
 
@@ -68,8 +69,9 @@ interface TaskFields {
   readonly since: Float64Array;
   /** Numeric task keys (deploy id and instance), for the duplicate check. */
   readonly keys: Float64Array;
-  /** The key objects themselves, for the result (see InputRefs). */
+  /** The key and resources objects themselves, for the result (see InputRefs). */
   readonly taskKeys: TaskKey[];
+  readonly taskResources: TaskResources[];
   readonly attributes: ReturnType<AttributeWriter['finish']>;
 }
 
@@ -143,6 +145,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     since: new Float64Array(m),
     keys: new Float64Array(m),
     taskKeys: new Array<TaskKey>(m),
+    taskResources: new Array<TaskResources>(m),
   };
   const attributes = new AttributeWriter(m, t);
   let last: PendingTask['key'] | undefined;
@@ -163,6 +166,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     // Exact while deploy ids stay below 2^22 (4M deploys in one cycle).
     f.keys[i] = deploy * 2 ** 31 + key.instanceNo;
     const r = task.resources;
+    f.taskResources[i] = r;
     f.need[i * SLOTS] = r.cpus;
     f.need[i * SLOTS + 1] = r.memoryMb;
     f.need[i * SLOTS + 2] = r.diskMb;
@@ -345,7 +349,7 @@ function encodeTasks(
   t: EncodingTables,
   offers: OfferPart,
   options: ResolvedMatchOptions,
-): { part: TaskPart; taskKeys: TaskKey[] } {
+): { part: TaskPart; refs: Pick<InputRefs, 'taskKeys' | 'taskResources'> } {
   const fields = readTasks(input.tasks, t);
   rejectDuplicates(input.tasks, fields.keys);
   const deployCount = t.deploys.size;
@@ -364,7 +368,7 @@ function encodeTasks(
     ...fields.attributes,
     taskOrder: orderTasks(fields.priority, fields.since),
   };
-  return { part, taskKeys: fields.taskKeys };
+  return { part, refs: { taskKeys: fields.taskKeys, taskResources: fields.taskResources } };
 }
 
 /** A cycle's snapshot (shared with workers) and the references the result is built from. */
@@ -398,7 +402,7 @@ export function encodeCycle(input: MatchInput, options: ResolvedMatchOptions): E
     deployCount: tables.deploys.size,
   };
   const refs: InputRefs = {
-    taskKeys: tasks.taskKeys,
+    ...tasks.refs,
     agentIds: input.offers.map((o) => o.agentId),
     hosts: input.offers.map((o) => o.host),
   };

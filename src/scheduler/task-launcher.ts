@@ -113,9 +113,9 @@ export class TaskLauncher {
         startedAt: now,
         ports: [...a.ports],
         resources: {
-          cpus: a.cpus,
-          memoryMb: a.memoryMb,
-          diskMb: a.diskMb,
+          cpus: a.resources.cpus,
+          memoryMb: a.resources.memoryMb,
+          diskMb: a.resources.diskMb,
           numPorts: a.ports.length,
         },
         term: this.ctx.term,

@@ -163,9 +163,9 @@ export function finalStateOf(input: MatchInput, result: MatchResult): FinalState
     const o = offers.get(a.agentId);
     if (!o) throw new Error(`assignment to unknown agent ${a.agentId}`);
     const f = s.free.get(a.agentId)!;
-    f.cpus -= a.cpus;
-    f.memoryMb -= a.memoryMb;
-    f.diskMb -= a.diskMb;
+    f.cpus -= a.resources.cpus;
+    f.memoryMb -= a.resources.memoryMb;
+    f.diskMb -= a.resources.diskMb;
     for (const p of a.ports) {
       if (!f.ports.delete(p))
         throw new Error(`port ${p} on ${a.agentId} not free or not in its ranges`);
@@ -216,9 +216,9 @@ export function checkResult(
     const o = offers.get(a.agentId)!;
     if (!t) continue;
     if (
-      a.cpus !== t.resources.cpus ||
-      a.memoryMb !== t.resources.memoryMb ||
-      a.diskMb !== t.resources.diskMb
+      a.resources.cpus !== t.resources.cpus ||
+      a.resources.memoryMb !== t.resources.memoryMb ||
+      a.resources.diskMb !== t.resources.diskMb
     ) {
       problems.push(`assignment amounts differ from the task ${keyOf(a.taskKey)}`);
     }

@@ -284,8 +284,8 @@ describe('offers from free resources (invariant 4)', () => {
           for (const a of agents) {
             const u = used.get(a.agentId) ?? { cpus: 0, mem: 0, ports: [] };
             const mine = result.assignments.filter((x) => x.agentId === a.agentId);
-            const cpus = u.cpus + mine.reduce((s, x) => s + x.cpus, 0);
-            const mem = u.mem + mine.reduce((s, x) => s + x.memoryMb, 0);
+            const cpus = u.cpus + mine.reduce((s, x) => s + x.resources.cpus, 0);
+            const mem = u.mem + mine.reduce((s, x) => s + x.resources.memoryMb, 0);
             expect(cpus).toBeLessThanOrEqual(a.resources.cpus + 1e-9);
             expect(mem).toBeLessThanOrEqual(a.resources.memoryMb);
             const ports = [...u.ports, ...mine.flatMap((x) => x.ports)];
