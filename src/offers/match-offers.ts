@@ -4,7 +4,7 @@
  */
 import { encodeCycle } from './snapshot-encoder.js';
 import { MatchPipeline } from './match-pipeline.js';
-import { placementsOf, toMatchResult } from './match-result.js';
+import { toMatchResult } from './match-result.js';
 import {
   resolveMatchOptions,
   type MatchInput,
@@ -31,5 +31,5 @@ export function matchOffers(input: MatchInput, options: MatchOptions = {}): Matc
   const candidates = allOffers(snap.offerCount);
   const outcome = pipeline.run(snap.taskOrder, candidates);
   const reasons = pipeline.explain(outcome.unplaced, candidates);
-  return toMatchResult(refs, snap, placementsOf(outcome), outcome.unplaced, reasons);
+  return toMatchResult(refs, outcome.placed, outcome.unplaced, reasons);
 }

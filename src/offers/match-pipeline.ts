@@ -5,7 +5,7 @@
  * shard, and by the pool driver for its second pass.
  */
 import { REJECTION_REASONS } from './offer-model.js';
-import type { EncodedSnapshot } from './compact-encoding.js';
+import { PORTS, SLOTS, type EncodedSnapshot } from './compact-encoding.js';
 import {
   FEASIBILITY_STAGES,
   FIRST_RULE_STAGE,
@@ -17,15 +17,15 @@ import { MatchState } from './match-state.js';
 import type { ResolvedMatchOptions } from './offer-model.js';
 import { makeOfferScorer, type OfferScorer } from './offer-scorer.js';
 import { OfferSelector } from './offer-selector.js';
+import { PlacementLog } from './placement-log.js';
 import { assignPorts } from './port-assigner.js';
 import { makeSeededRandom, type SeededRandom } from './seeded-random.js';
 import { resourceShapeOf, taskShapeOf } from './task-shape.js';
 
-/** Placements made by one run, as parallel arrays in placement order. */
+/** What one run did: its placements went to the log it was given. */
 export interface PipelineOutcome {
-  readonly tasks: number[];
-  readonly offers: number[];
-  readonly ports: (readonly number[])[];
+  /** The log, holding this run's placements after whatever it held before. */
+  readonly placed: PlacementLog;
   /** Tasks left pending, in the order they were tried. */
   readonly unplaced: number[];
 }
@@ -66,8 +66,15 @@ export class MatchPipeline {
   /** The code of the first stage rejecting task t on offer o, or 0 when feasible. */
   readonly rejectionOf = (t: number, o: number): number => firstRejection(this.context, t, o);
 
-  /** Places `tasks` (in that order) on `candidates`, committing each to the state. */
-  run(tasks: Int32Array, candidates: Int32Array): PipelineOutcome {
+  /**
+   * Places `tasks` (in that order) on `candidates`, committing each to the state and
+   * appending it to `placed` (a new log unless one is given).
+   */
+  run(
+    tasks: Int32Array,
+    candidates: Int32Array,
+    placed = new PlacementLog(tasks.length),
+  ): PipelineOutcome {
     const selector = new OfferSelector(
       this.snap,
       this.state,
@@ -78,21 +85,20 @@ export class MatchPipeline {
       candidates,
       tasks,
     );
-    const out: PipelineOutcome = { tasks: [], offers: [], ports: [], unplaced: [] };
+    const unplaced: number[] = [];
     for (const t of tasks) {
       const o = selector.select(t);
       if (o < 0) {
-        out.unplaced.push(t);
+        unplaced.push(t);
         continue;
       }
-      const ports = assignPorts(this.snap, this.state, o, this.snap.taskNeed[t * 4 + 3]!, this.rng);
-      this.state.commit(t, o, ports);
+      const n = this.snap.taskNeed[t * SLOTS + PORTS]!;
+      const at = placed.append(t, o, n);
+      assignPorts(this.snap, this.state, o, n, this.rng, placed.data, at);
+      this.state.commit(t, o, placed.data, at, n);
       selector.onCommitted(o);
-      out.tasks.push(t);
-      out.offers.push(o);
-      out.ports.push(ports);
     }
-    return out;
+    return { placed, unplaced };
   }
 
   /**

@@ -9,8 +9,10 @@ import {
   type RejectionReason,
   type UnplacedTask,
 } from './offer-model.js';
-import type { EncodedSnapshot, InputRefs } from './compact-encoding.js';
-import type { PipelineOutcome, ReasonCounts } from './match-pipeline.js';
+import type { InputRefs } from './compact-encoding.js';
+import type { ReasonCounts } from './match-pipeline.js';
+import { RECORD_HEADER, type PlacementLog } from './placement-log.js';
+import { NO_PORTS } from './port-assigner.js';
 
 function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionReason, number>> {
   const reasons: Partial<Record<RejectionReason, number>> = {};
@@ -23,20 +25,17 @@ function toReasons(counts: ReasonCounts | undefined): Partial<Record<RejectionRe
 }
 
 /**
- * Placements as parallel lists in placement order: the first `count` entries of each. The
- * pool's verifier fills preallocated typed arrays; the single-threaded path passes its
- * pipeline outcome as is.
+ * A copy of flat[from .. from + n) as a plain array (what an assignment carries). Literals for
+ * the usual one or two ports: `new Array(n)` with a variable n is a runtime call, and this
+ * runs for most of 10^5 placements.
  */
-export interface Placements {
-  readonly count: number;
-  readonly tasks: ArrayLike<number>;
-  readonly offers: ArrayLike<number>;
-  readonly ports: ArrayLike<readonly number[]>;
-}
-
-/** A pipeline outcome as {@link Placements}. */
-export function placementsOf(outcome: PipelineOutcome): Placements {
-  return { count: outcome.tasks.length, ...outcome };
+function portsAt(flat: Int32Array, from: number, n: number): readonly number[] {
+  if (n === 0) return NO_PORTS;
+  if (n === 1) return [flat[from]!];
+  if (n === 2) return [flat[from]!, flat[from + 1]!];
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) ports.push(flat[from + i]!);
+  return ports;
 }
 
 /**
@@ -46,22 +45,24 @@ export function placementsOf(outcome: PipelineOutcome): Placements {
  */
 export function toMatchResult(
   refs: InputRefs,
-  snap: EncodedSnapshot,
-  placed: Placements,
+  placed: PlacementLog,
   unplaced: readonly number[],
   reasons: ReadonlyMap<number, ReasonCounts>,
 ): MatchResult {
   const assignments = new Array<Assignment>(placed.count);
-  for (let i = 0; i < assignments.length; i++) {
-    const t = placed.tasks[i]!;
-    const o = placed.offers[i]!;
+  const flat = placed.data;
+  for (let i = 0, k = 0; i < placed.count; i++) {
+    const t = flat[k]!;
+    const o = flat[k + 1]!;
+    const n = flat[k + 2]!;
     assignments[i] = {
       taskKey: refs.taskKeys[t]!,
       agentId: refs.agentIds[o]!,
       host: refs.hosts[o]!,
       resources: refs.taskResources[t]!,
-      ports: placed.ports[i]!,
+      ports: portsAt(flat, k + RECORD_HEADER, n),
     };
+    k += RECORD_HEADER + n;
   }
   const pending: UnplacedTask[] = unplaced.map((t) => ({
     taskKey: refs.taskKeys[t]!,

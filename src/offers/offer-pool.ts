@@ -22,7 +22,7 @@ import { acceptProposal } from './assignment-verifier.js';
 import type { EncodedSnapshot } from './compact-encoding.js';
 import { MatchPipeline } from './match-pipeline.js';
 import { allOffers, matchOffers } from './match-offers.js';
-import { toMatchResult, type Placements } from './match-result.js';
+import { toMatchResult } from './match-result.js';
 import {
   resolveMatchOptions,
   type MatchInput,
@@ -33,7 +33,7 @@ import {
 import { validateMatchOptions, validateOffers } from './offer-validation.js';
 import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
-import { NO_PORTS } from './port-assigner.js';
+import { PlacementLog, RECORD_HEADER } from './placement-log.js';
 import { planShards } from './shard-planner.js';
 import { encodeCycle, type EncodedCycle } from './snapshot-encoder.js';
 
@@ -131,38 +131,6 @@ export class OfferMatcherPool {
   }
 }
 
-/**
- * A copy of flat[from .. from + n) as a plain array (what the result carries). Literals for
- * the usual one or two ports: `new Array(n)` with a variable n is a runtime call, and this
- * runs for most of 10^5 proposals on the serial path.
- */
-function portsAt(flat: Int32Array, from: number, n: number): readonly number[] {
-  if (n === 0) return NO_PORTS;
-  if (n === 1) return [flat[from]!];
-  if (n === 2) return [flat[from]!, flat[from + 1]!];
-  const ports: number[] = [];
-  for (let i = 0; i < n; i++) ports.push(flat[from + i]!);
-  return ports;
-}
-
-/** Accepted placements in preallocated arrays: a task is placed at most once. */
-class AcceptedPlacements implements Placements {
-  count = 0;
-  readonly tasks: Int32Array;
-  readonly offers: Int32Array;
-  readonly ports: (readonly number[])[];
-  constructor(taskCount: number) {
-    this.tasks = new Int32Array(taskCount);
-    this.offers = new Int32Array(taskCount);
-    this.ports = new Array<readonly number[]>(taskCount).fill(NO_PORTS);
-  }
-  add(t: number, o: number, ports: readonly number[]): void {
-    this.tasks[this.count] = t;
-    this.offers[this.count] = o;
-    this.ports[this.count++] = ports;
-  }
-}
-
 /** Tasks of `order` not marked placed, in that order. */
 function unplacedOf(order: Int32Array, placedMark: Uint8Array, placed: number): Int32Array {
   const left = new Int32Array(order.length - placed);
@@ -183,7 +151,7 @@ export function settleCycle(
 ): MatchResult {
   const pipeline = new MatchPipeline(snap, options, deriveSeed(options.seed, shardCount));
   const placedMark = new Uint8Array(snap.taskCount);
-  const placed = new AcceptedPlacements(snap.taskCount);
+  const placed = new PlacementLog(snap.taskCount);
   // Shard by shard, each in its matching order. Shards own disjoint hosts (and racks when
   // there are enough), so proposals of different shards almost never compete; when they do,
   // the lower shard wins, deterministically, and the other task goes to the second pass.
@@ -192,17 +160,16 @@ export function settleCycle(
       const t = flat[k]!;
       const o = flat[k + 1]!;
       const n = Math.max(0, flat[k + 2]!);
-      if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + 3, n)) {
-        placed.add(t, o, portsAt(flat, k + 3, n));
+      if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + RECORD_HEADER, n)) {
+        placed.copy(t, o, flat, k + RECORD_HEADER, n);
       }
-      k += 3 + n;
+      k += RECORD_HEADER + n;
     }
   }
   const leftovers = unplacedOf(snap.taskOrder, placedMark, placed.count);
-  if (leftovers.length === 0) return toMatchResult(refs, snap, placed, [], new Map());
+  if (leftovers.length === 0) return toMatchResult(refs, placed, [], new Map());
   const candidates = allOffers(snap.offerCount);
-  const second = pipeline.run(leftovers, candidates);
-  second.tasks.forEach((t, i) => placed.add(t, second.offers[i]!, second.ports[i]!));
+  const second = pipeline.run(leftovers, candidates, placed);
   const reasons = pipeline.explain(second.unplaced, candidates);
-  return toMatchResult(refs, snap, placed, second.unplaced, reasons);
+  return toMatchResult(refs, placed, second.unplaced, reasons);
 }

@@ -16,31 +16,10 @@ export interface ShardJob {
 }
 
 /**
- * Proposals flattened into one Int32Array (cheap to send back): for each placement
- * `task, offer, portCount, ...ports`.
+ * Matches one shard and returns its proposals in the placement log's format
+ * (`task, offer, portCount, ...ports` each). Pure: the result depends only on the job.
  */
-export function encodeProposals(
-  tasks: readonly number[],
-  offers: readonly number[],
-  ports: readonly (readonly number[])[],
-): Int32Array {
-  const size = tasks.reduce((n, _, i) => n + 3 + ports[i]!.length, 0);
-  const out = new Int32Array(size);
-  let k = 0;
-  tasks.forEach((t, i) => {
-    const p = ports[i]!;
-    out[k++] = t;
-    out[k++] = offers[i]!;
-    out[k++] = p.length;
-    out.set(p, k);
-    k += p.length;
-  });
-  return out;
-}
-
-/** Matches one shard. Pure: the result depends only on the job. */
 export default function matchShard(job: ShardJob): Int32Array {
   const pipeline = new MatchPipeline(job.snap, job.options, job.seed);
-  const outcome = pipeline.run(job.tasks, job.offers);
-  return encodeProposals(outcome.tasks, outcome.offers, outcome.ports);
+  return pipeline.run(job.tasks, job.offers).placed.toArray();
 }

@@ -21,8 +21,9 @@ function portAt(snap: EncodedSnapshot, o: number, index: number): number {
 }
 
 /**
- * Returns `count` distinct free ports of offer o. The caller has checked that at least
- * `count` ports are free (the INSUFFICIENT_PORTS stage), so the walk terminates.
+ * Writes `count` distinct free ports of offer o to out[at .. at + count). The caller has
+ * checked that at least `count` ports are free (the INSUFFICIENT_PORTS stage), so the walk
+ * finds them.
  */
 export function assignPorts(
   snap: EncodedSnapshot,
@@ -30,15 +31,16 @@ export function assignPorts(
   o: number,
   count: number,
   rng: SeededRandom,
-): readonly number[] {
-  if (count === 0) return NO_PORTS;
+  out: Int32Array,
+  at: number,
+): void {
+  if (count === 0) return;
   const total = snap.offerFree[o * 4 + 3]!;
-  const ports: number[] = [];
   let index = rng.int(total);
-  for (let seen = 0; ports.length < count && seen < total; seen++) {
+  let found = 0;
+  for (let seen = 0; found < count && seen < total; seen++) {
     const port = portAt(snap, o, index);
-    if (!state.isPortUsed(o, port)) ports.push(port);
+    if (!state.isPortUsed(o, port)) out[at + found++] = port;
     index = index + 1 === total ? 0 : index + 1;
   }
-  return ports;
 }
