@@ -7,6 +7,7 @@ import {
   CPUS,
   DISK,
   MEM,
+  NO_LIMIT,
   PORTS,
   SLOTS,
   WATCH_HOST,
@@ -29,10 +30,20 @@ export class MatchState {
   /** @param snap the cycle's input */
   constructor(private readonly snap: EncodedSnapshot) {
     this.free = snap.offerFree.slice();
+    // Sized for the cycle's tasks that a rule counts, all placed, so that the tables rarely
+    // grow mid-cycle (each doubling rehashes every pair), yet stay small enough to cache well.
+    let ports = 0;
+    let hostScoped = 0;
+    let rackScoped = 0;
+    for (let t = 0; t < snap.taskCount; t++) {
+      ports += snap.taskNeed[t * SLOTS + PORTS]!;
+      if (snap.taskHostScope[t]! >= 0) hostScoped++;
+      if (snap.taskRackLimit[t] !== NO_LIMIT) rackScoped++;
+    }
     const running = snap.runDeploy.length;
-    this.usedPorts = new PairCounter();
-    this.hostCounts = new PairCounter(running);
-    this.rackCounts = new PairCounter(running);
+    this.usedPorts = new PairCounter(ports);
+    this.hostCounts = new PairCounter(running + hostScoped);
+    this.rackCounts = new PairCounter(running + rackScoped);
     for (let o = 0; o < snap.offerCount; o++) {
       for (let j = snap.runStart[o]!; j < snap.runStart[o + 1]!; j++) {
         this.count(snap.runDeploy[j]!, snap.runRequest[j]!, o);
