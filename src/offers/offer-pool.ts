@@ -5,8 +5,9 @@
  *    SharedArrayBuffers, so workers read the snapshot in place instead of receiving a clone);
  * 2. split the offers into disjoint shards (whole racks or hosts) and deal the tasks to them;
  * 3. each worker runs the ordinary pipeline on its shard and proposes placements;
- * 4. the main thread re-checks every proposal against the global state, in matching order,
- *    and commits only those still valid (assignment-verifier.ts);
+ * 4. the main thread re-checks every proposal against the global state, shard by shard in
+ *    matching order, as soon as a shard and those before it are in, and commits only those
+ *    still valid (cycle-settler.ts, assignment-verifier.ts);
  * 5. a second pass on the main thread places the leftovers (tasks whose shard had no room,
  *    or whose proposal was refused) over all offers, then explains what is still pending.
  *
@@ -18,11 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { acceptProposal } from './assignment-verifier.js';
+import { CycleSettler } from './cycle-settler.js';
 import type { EncodedSnapshot } from './compact-encoding.js';
-import { MatchPipeline } from './match-pipeline.js';
-import { allOffers, matchOffers } from './match-offers.js';
-import { toMatchResult } from './match-result.js';
+import { matchOffers } from './match-offers.js';
 import {
   resolveMatchOptions,
   type MatchInput,
@@ -33,18 +32,18 @@ import {
 import { validateMatchOptions, validateOffers } from './offer-validation.js';
 import type { ShardJob } from './offer-worker.js';
 import { deriveSeed } from './seeded-random.js';
-import { PlacementLog, RECORD_HEADER } from './placement-log.js';
 import { planShards } from './shard-planner.js';
-import { encodeCycle, type EncodedCycle } from './snapshot-encoder.js';
+import { encodeCycle } from './snapshot-encoder.js';
 
 /**
  * Below this many pending tasks the pool is skipped and the cycle runs on the calling thread:
  * encoding is shared, but posting to workers, the verification pass and the merge cost more
- * than the parallel part saves. 500 is the crossover `npm run bench -- offers` measured on
- * its least loaded run with the final code, and the median of five runs (500 to 4000 under
- * load; 2 cores — see docs/benchmarks.md, "offers").
+ * than the parallel part saves. With the 29 Nov matcher (flat state, one placement log) the
+ * inline path got faster and the crossover moved up: over four measurements on 2 cores
+ * (inline and pool alternating, medians of 9) the pool won from 1,000, 2,000, 2,000 and
+ * 4,000 tasks, the two within noise in between. See docs/benchmarks.md, "offers".
  */
-export const DEFAULT_MIN_TASKS_FOR_POOL = 500;
+export const DEFAULT_MIN_TASKS_FOR_POOL = 2_000;
 
 /** How to build an {@link OfferMatcherPool}. */
 export interface OfferMatcherPoolOptions {
@@ -106,70 +105,33 @@ export class OfferMatcherPool {
     // Validates each task as it reads it (one pass over the task objects): bad input throws
     // here, before any work is dispatched.
     const cycle = encodeCycle(shaped, resolved);
-    const proposals = await this.runShards(cycle.snap, resolved);
-    return settleCycle(cycle, resolved, proposals, this.threads);
+    const shards = this.runShards(cycle.snap, resolved);
+    // Built while the workers match. Each shard is verified once it and all before it are in.
+    const settler = new CycleSettler(cycle, resolved, this.threads);
+    for (const shard of shards) settler.verify(await shard);
+    return settler.finish();
   }
 
-  private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array[]> {
+  /** Dispatches one job per shard; the promises are in shard order. */
+  private runShards(snap: EncodedSnapshot, options: ResolvedMatchOptions): Promise<Int32Array>[] {
     const plan = planShards(snap, this.threads);
-    return Promise.all(
-      plan.offers.map((offers, s) =>
-        this.piscina.run({
-          snap,
-          offers,
-          tasks: plan.tasks[s]!,
-          options,
-          seed: deriveSeed(options.seed, s),
-        }),
-      ),
+    const shards = plan.offers.map((offers, s) =>
+      this.piscina.run({
+        snap,
+        offers,
+        tasks: plan.tasks[s]!,
+        options,
+        seed: deriveSeed(options.seed, s),
+      }),
     );
+    // A later shard may fail while an earlier one is awaited: mark every promise handled now
+    // (the loop still awaits each and throws the failure) so Node does not see it unhandled.
+    for (const shard of shards) shard.catch(() => undefined);
+    return shards;
   }
 
   /** Stops the workers. */
   async close(): Promise<void> {
     await this.piscina.close();
   }
-}
-
-/** Tasks of `order` not marked placed, in that order. */
-function unplacedOf(order: Int32Array, placedMark: Uint8Array, placed: number): Int32Array {
-  const left = new Int32Array(order.length - placed);
-  let k = 0;
-  for (let i = 0; i < order.length; i++) if (placedMark[order[i]!] === 0) left[k++] = order[i]!;
-  return left;
-}
-
-/**
- * Steps 4 and 5: verify and commit the proposals, place leftovers on the main thread, explain
- * what is still pending. Exported for tests that feed it hostile proposals.
- */
-export function settleCycle(
-  { snap, refs }: EncodedCycle,
-  options: ResolvedMatchOptions,
-  proposals: Int32Array[],
-  shardCount: number,
-): MatchResult {
-  const pipeline = new MatchPipeline(snap, options, deriveSeed(options.seed, shardCount));
-  const placedMark = new Uint8Array(snap.taskCount);
-  const placed = new PlacementLog(snap.taskCount);
-  // Shard by shard, each in its matching order. Shards own disjoint hosts (and racks when
-  // there are enough), so proposals of different shards almost never compete; when they do,
-  // the lower shard wins, deterministically, and the other task goes to the second pass.
-  for (const flat of proposals) {
-    for (let k = 0; k + 2 < flat.length;) {
-      const t = flat[k]!;
-      const o = flat[k + 1]!;
-      const n = Math.max(0, flat[k + 2]!);
-      if (acceptProposal(snap, pipeline, placedMark, t, o, flat, k + RECORD_HEADER, n)) {
-        placed.copy(t, o, flat, k + RECORD_HEADER, n);
-      }
-      k += RECORD_HEADER + n;
-    }
-  }
-  const leftovers = unplacedOf(snap.taskOrder, placedMark, placed.count);
-  if (leftovers.length === 0) return toMatchResult(refs, placed, [], new Map());
-  const candidates = allOffers(snap.offerCount);
-  const second = pipeline.run(leftovers, candidates, placed);
-  const reasons = pipeline.explain(second.unplaced, candidates);
-  return toMatchResult(refs, placed, second.unplaced, reasons);
 }
