@@ -3,14 +3,14 @@
  * against the global state of the cycle, then place the leftovers over all offers and explain
  * what is still pending. Shards are verified in shard order, each in its matching order, so
  * the result does not depend on which worker finished first; the driver hands a shard over as
- * soon as it and every shard before it have arrived, so verifying the first shards overlaps
- * the last ones still matching.
+ * soon as it and every shard before it have arrived, so verifying the first shards (and
+ * building their assignment objects) overlaps the last ones still matching.
  */
 import { acceptProposal } from './assignment-verifier.js';
 import { MatchPipeline } from './match-pipeline.js';
 import { allOffers } from './match-offers.js';
-import { toMatchResult } from './match-result.js';
-import type { MatchResult, ResolvedMatchOptions } from './offer-model.js';
+import { appendAssignments, toMatchResult } from './match-result.js';
+import type { Assignment, MatchResult, ResolvedMatchOptions } from './offer-model.js';
 import { PlacementLog, RECORD_HEADER } from './placement-log.js';
 import { deriveSeed } from './seeded-random.js';
 import type { EncodedCycle } from './snapshot-encoder.js';
@@ -29,6 +29,9 @@ export class CycleSettler {
   /** 1 for tasks already accepted: a task is placed at most once. */
   private readonly placedMark: Uint8Array;
   private readonly placed: PlacementLog;
+  /** Assignment objects of the accepted records before int offset `built` of the log. */
+  private readonly assignments: Assignment[] = [];
+  private built = 0;
 
   /** The global state starts from the snapshot, like every shard's. */
   constructor(
@@ -60,6 +63,9 @@ export class CycleSettler {
       }
       k += RECORD_HEADER + n;
     }
+    // The objects of this shard's placements now: while a later shard still matches, this
+    // runs on the core an idle worker left.
+    this.built = appendAssignments(this.cycle.refs, this.placed, this.built, this.assignments);
   }
 
   /** Places the leftovers over all offers, explains what stays pending, builds the result. */
@@ -67,11 +73,13 @@ export class CycleSettler {
     const { snap, refs } = this.cycle;
     const { pipeline, placed } = this;
     const leftovers = unplacedOf(snap.taskOrder, this.placedMark, placed.count);
-    if (leftovers.length === 0) return toMatchResult(refs, placed, [], new Map());
+    const { assignments, built } = this;
+    if (leftovers.length === 0)
+      return toMatchResult(refs, placed, [], new Map(), assignments, built);
     const candidates = allOffers(snap.offerCount);
     const second = pipeline.run(leftovers, candidates, placed);
     const reasons = pipeline.explain(second.unplaced, candidates);
-    return toMatchResult(refs, placed, second.unplaced, reasons);
+    return toMatchResult(refs, placed, second.unplaced, reasons, assignments, built);
   }
 }
 

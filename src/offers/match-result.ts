@@ -39,31 +39,48 @@ function portsAt(flat: Int32Array, from: number, n: number): readonly number[] {
 }
 
 /**
- * Builds the public result; `placed` in placement order, `unplaced` in matching order. Keys,
- * resources, agent ids and hosts come from the dense `refs`, so no input object is visited in
- * the (random) placement order.
+ * Appends to `out` the assignments of the records of `placed` from int offset `from` on, in
+ * order, and returns the offset past the last. Keys, resources, agent ids and hosts come from
+ * the dense `refs`, so no input object is visited in the (random) placement order.
+ */
+export function appendAssignments(
+  refs: InputRefs,
+  placed: PlacementLog,
+  from: number,
+  out: Assignment[],
+): number {
+  const flat = placed.data;
+  let k = from;
+  while (k < placed.size) {
+    const t = flat[k]!;
+    const o = flat[k + 1]!;
+    const n = flat[k + 2]!;
+    out.push({
+      taskKey: refs.taskKeys[t]!,
+      agentId: refs.agentIds[o]!,
+      host: refs.hosts[o]!,
+      resources: refs.taskResources[t]!,
+      ports: portsAt(flat, k + RECORD_HEADER, n),
+    });
+    k += RECORD_HEADER + n;
+  }
+  return k;
+}
+
+/**
+ * Builds the public result: assignments in placement order (`built` holds those already made
+ * from the records before int offset `from`), unplaced tasks in matching order.
  */
 export function toMatchResult(
   refs: InputRefs,
   placed: PlacementLog,
   unplaced: readonly number[],
   reasons: ReadonlyMap<number, ReasonCounts>,
+  built: Assignment[] = [],
+  from = 0,
 ): MatchResult {
-  const assignments = new Array<Assignment>(placed.count);
-  const flat = placed.data;
-  for (let i = 0, k = 0; i < placed.count; i++) {
-    const t = flat[k]!;
-    const o = flat[k + 1]!;
-    const n = flat[k + 2]!;
-    assignments[i] = {
-      taskKey: refs.taskKeys[t]!,
-      agentId: refs.agentIds[o]!,
-      host: refs.hosts[o]!,
-      resources: refs.taskResources[t]!,
-      ports: portsAt(flat, k + RECORD_HEADER, n),
-    };
-    k += RECORD_HEADER + n;
-  }
+  const assignments = built;
+  appendAssignments(refs, placed, from, assignments);
   const pending: UnplacedTask[] = unplaced.map((t) => ({
     taskKey: refs.taskKeys[t]!,
     reasons: toReasons(reasons.get(t)),
