@@ -7,6 +7,10 @@
  * - fullscan: matchOffers with selection 'full', scoring every feasible offer for every task,
  *             the O(pending × offers) loop Singularity uses (baseline 2), on the calling thread.
  *
+ * For the largest scenario it also prints where the pool's wall time goes (the serial part on
+ * the calling thread, the wait for the workers, from OfferMatcherPool.lastCycle) and the
+ * speedup two cores could give at best with that serial part (Amdahl).
+ *
  * Then the small-input crossover: matchOffers on the calling thread against the pool, by
  * size, which sets DEFAULT_MIN_TASKS_FOR_POOL. The last line is one JSON object for the
  * largest scenario. `--quick` skips the 100k scenario's full scan (minutes) and says so.
@@ -15,6 +19,7 @@ import os from 'node:os';
 import {
   OfferMatcherPool,
   matchOffers,
+  type CycleTimings,
   type MatchInput,
   type MatchResult,
 } from '../../src/offers/index.js';
@@ -32,7 +37,11 @@ const log = (line: string): void => console.log(line);
 interface Measured {
   ms: number;
   result: MatchResult;
+  /** Medians of the pool's own split of its cycles (OfferMatcherPool.lastCycle). */
+  split?: { serialMs: number; matchMs: number };
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function check(name: string, input: MatchInput, result: MatchResult): void {
   const problems = findOvercommits(input, result);
@@ -53,19 +62,24 @@ async function runPools(
   await pools.multi.match(input); // warm-up: JIT in the workers, not part of the figure
   await pools.one.match(input);
   const times = { pool: [] as number[], single: [] as number[] };
+  const splits = { pool: [] as CycleTimings[], single: [] as CycleTimings[] };
   let last: { pool?: MatchResult; single?: MatchResult } = {};
   for (let i = 0; i < runs; i++) {
     const p = await timed(() => pools.multi.match(input));
+    if (pools.multi.lastCycle) splits.pool.push(pools.multi.lastCycle);
     const s = await timed(() => pools.one.match(input));
+    if (pools.one.lastCycle) splits.single.push(pools.one.lastCycle);
     times.pool.push(p.ms);
     times.single.push(s.ms);
     last = { pool: p.value, single: s.value };
   }
-  const median = (xs: number[]): number =>
-    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const split = (xs: CycleTimings[]) =>
+    xs.length === 0
+      ? undefined
+      : { serialMs: median(xs.map((x) => x.serialMs)), matchMs: median(xs.map((x) => x.matchMs)) };
   return {
-    pool: { ms: median(times.pool), result: last.pool! },
-    single: { ms: median(times.single), result: last.single! },
+    pool: { ms: median(times.pool), result: last.pool!, split: split(splits.pool) },
+    single: { ms: median(times.single), result: last.single!, split: split(splits.single) },
   };
 }
 
@@ -136,8 +150,8 @@ async function crossover(pool: OfferMatcherPool): Promise<number | undefined> {
       inline.runs.push((await timed(() => matchOffers(input))).ms);
       pooled.runs.push((await timed(() => pool.match(input))).ms);
     }
-    inline.ms = inline.runs.sort((a, b) => a - b)[4]!;
-    pooled.ms = pooled.runs.sort((a, b) => a - b)[4]!;
+    inline.ms = median(inline.runs);
+    pooled.ms = median(pooled.runs);
     poolWins.push(pooled.ms < inline.ms);
     rows.push([
       tasks,
@@ -189,6 +203,20 @@ async function main(): Promise<void> {
     log(`[offers] load average at end: ${load()}`);
     const big = rows[rows.length - 1]!;
     const fullMs = big.full?.ms ?? null;
+    const serialMs = big.pool.split?.serialMs ?? 0;
+    const p1 = big.single.split?.matchMs ?? 0;
+    const p2 = big.pool.split?.matchMs ?? 0;
+    // Amdahl on two cores: the serial part S (validating and encoding the input, verifying
+    // the last shard, the second pass and the result objects, all on the calling thread)
+    // is paid by both; only the workers' part shrinks, at best to P1 / 2.
+    const bound = (serialMs + p1) / (serialMs + p1 / 2);
+    log(
+      `[offers] ${big.label} split (medians): serial on the calling thread ` +
+        `${serialMs.toFixed(0)} ms (pool) / ${(big.single.split?.serialMs ?? 0).toFixed(0)} ms ` +
+        `(single); waiting for workers ${p2.toFixed(0)} ms (${multi.threads} threads) / ` +
+        `${p1.toFixed(0)} ms (1 thread); workers' speedup ${(p1 / p2).toFixed(2)}; ` +
+        `whole-cycle speedup bound with a perfect 2x on the workers: ${bound.toFixed(2)}`,
+    );
     log(
       JSON.stringify({
         bench: 'offers',
@@ -201,6 +229,10 @@ async function main(): Promise<void> {
         placed_fullscan: big.full?.result.assignments.length ?? null,
         speedup_vs_single: Number((big.single.ms / big.pool.ms).toFixed(2)),
         speedup_vs_fullscan: fullMs === null ? null : Number((fullMs / big.pool.ms).toFixed(2)),
+        serial_ms: Math.round(serialMs),
+        workers_ms_pool: Math.round(p2),
+        workers_ms_single: Math.round(p1),
+        speedup_bound: Number(bound.toFixed(2)),
         ...(quick ? { note: 'quick run: the 100k fullscan was skipped' } : {}),
       }),
     );

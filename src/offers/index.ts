@@ -34,5 +34,6 @@ export { matchOffers } from './match-offers.js';
 export {
   DEFAULT_MIN_TASKS_FOR_POOL,
   OfferMatcherPool,
+  type CycleTimings,
   type OfferMatcherPoolOptions,
 } from './offer-pool.js';

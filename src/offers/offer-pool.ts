@@ -74,8 +74,24 @@ export function resolveWorkerFile(moduleUrl: string = import.meta.url): string {
   return built;
 }
 
+/**
+ * Where the wall time of the last pooled cycle went, in milliseconds: what only the calling
+ * thread can do before the workers start (validation and encoding), the wait for the last
+ * shard (verifying the earlier shards runs in it), and what is left after it (verifying the
+ * last shard, the second pass, the result). `serialMs` sums the two parts outside the wait:
+ * no number of threads shortens them.
+ */
+export interface CycleTimings {
+  readonly encodeMs: number;
+  readonly matchMs: number;
+  readonly settleMs: number;
+  readonly serialMs: number;
+}
+
 /** A pool of matcher workers sized to the cores. Call {@link close} when done. */
 export class OfferMatcherPool {
+  /** Timings of the last cycle that went to the workers (undefined before the first). */
+  lastCycle: CycleTimings | undefined;
   private readonly piscina: Piscina<ShardJob, Int32Array>;
   /** Worker threads and shards per cycle. */
   readonly threads: number;
@@ -101,15 +117,32 @@ export class OfferMatcherPool {
     validateMatchOptions(options);
     const shaped = validateOffers(input);
     if (shaped.tasks.length < this.minTasksForPool) return matchOffers(shaped, options);
+    const start = performance.now();
     const resolved = resolveMatchOptions(options);
     // Validates each task as it reads it (one pass over the task objects): bad input throws
     // here, before any work is dispatched.
     const cycle = encodeCycle(shaped, resolved);
+    const dispatched = performance.now();
     const shards = this.runShards(cycle.snap, resolved);
     // Built while the workers match. Each shard is verified once it and all before it are in.
     const settler = new CycleSettler(cycle, resolved, this.threads);
-    for (const shard of shards) settler.verify(await shard);
-    return settler.finish();
+    let lastIn = dispatched;
+    for (const shard of shards) {
+      const flat = await shard;
+      lastIn = performance.now();
+      settler.verify(flat);
+    }
+    const result = settler.finish();
+    const end = performance.now();
+    const encodeMs = dispatched - start;
+    const settleMs = end - lastIn;
+    this.lastCycle = {
+      encodeMs,
+      matchMs: lastIn - dispatched,
+      settleMs,
+      serialMs: encodeMs + settleMs,
+    };
+    return result;
   }
 
   /** Dispatches one job per shard; the promises are in shard order. */
