@@ -16,6 +16,7 @@ import {
   statePaths,
 } from '../state/index.js';
 import { buildOffers } from './offer-builder.js';
+import { recordMatch, type SchedulerMetrics } from './scheduler-metrics.js';
 import type { LaunchIntent } from './reconcile-plan.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
 
@@ -56,6 +57,7 @@ export class TaskLauncher {
   constructor(
     private readonly ctx: TaskLeaderContext,
     private readonly pool: OfferMatcherPool | undefined,
+    private readonly metrics?: SchedulerMetrics,
   ) {}
 
   /** Places `intents` on the free resources of connected agents and launches them. */
@@ -88,10 +90,18 @@ export class TaskLauncher {
     const input = { offers, tasks: pending };
     const matchStart = Date.now();
     const seed = (Date.now() & 0x7fffffff) | 0;
+    const pooledBefore = this.pool?.lastCycle;
     const result: MatchResult = this.pool
       ? await this.pool.match(input, { seed })
       : matchOffers(input, { seed });
     this.lastUnplaced = result.unplaced.length;
+    if (this.metrics) {
+      // The pool runs small inputs inline; only a cycle that went to its workers has timings.
+      const pooled = this.pool?.lastCycle;
+      const timings = pooled !== pooledBefore ? pooled : undefined;
+      const placed = result.assignments.length;
+      recordMatch(this.metrics, Date.now() - matchStart, timings, placed, this.lastUnplaced);
+    }
     if (this.ctx.revoked) return 0;
     const now = Date.now();
     const tasks: Task[] = result.assignments.map((a) => {

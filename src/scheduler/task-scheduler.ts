@@ -10,6 +10,7 @@ import { type Coordinator, TreeCache, type ZkOp, decodeJson } from '../coordinat
 import type { AgentMessage__Output } from '../gen/thales/v1/AgentMessage.js';
 import type { FencedWriter, LeaderService } from '../leader/index.js';
 import { OfferMatcherPool } from '../offers/index.js';
+import { makeSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.js';
 import {
   AgentStore,
   type Deploy,
@@ -61,6 +62,7 @@ export class TaskScheduler implements LeaderService {
   private cycling = false;
   private again = false;
   private pool: OfferMatcherPool | undefined;
+  private readonly metrics: SchedulerMetrics | undefined;
   private readonly requests: RequestStore;
   private readonly deployStore: DeployStore;
   private readonly tasks: TaskStore;
@@ -71,8 +73,9 @@ export class TaskScheduler implements LeaderService {
     private readonly zk: Coordinator,
     private readonly options: TaskLeaderOptions,
     private readonly logger: Logger,
-    _registry?: Registry,
+    registry?: Registry,
   ) {
+    this.metrics = registry ? makeSchedulerMetrics(registry) : undefined;
     this.requests = new RequestStore(zk);
     this.deployStore = new DeployStore(zk, this.requests);
     this.tasks = new TaskStore(zk);
@@ -107,7 +110,7 @@ export class TaskScheduler implements LeaderService {
       if (cached) ctx.deploys.set(key, cached);
       return cached;
     });
-    const launcher = new TaskLauncher(ctx, this.pool);
+    const launcher = new TaskLauncher(ctx, this.pool, this.metrics);
     await ensureStateDirs(this.zk);
     // Actual state first: every active task and agent, straight from ZooKeeper.
     for (const t of await this.tasks.allActive()) ctx.tasks.set(t.taskId, t);

@@ -71,6 +71,16 @@ describe('task lifecycle with simulated agents (real ZooKeeper and replicas)', (
       const ids = (await activeTasks(cluster)).map((t) => t.id).sort();
       return JSON.stringify(ids) === JSON.stringify(live) || undefined;
     });
+    // The leader counted what its matcher placed: 3, then 2 more, then 2 replacements.
+    const { replica } = await cluster.waitForLeader();
+    const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+    const placed = /thales_offer_match_tasks_total\{[^}]*outcome="placed"[^}]*\} (\d+)/.exec(
+      metrics,
+    );
+    expect(Number(placed?.[1])).toBeGreaterThanOrEqual(7);
+    expect(metrics).toMatch(
+      /thales_offer_match_seconds_count\{[^}]*path="inline",phase="total"[^}]*\} \d+/,
+    );
   });
 
   it('a lost agent: its tasks become LOST and run again on the other; a restart re-attaches', async () => {
