@@ -206,14 +206,14 @@ async function main(): Promise<void> {
     const serialMs = big.pool.split?.serialMs ?? 0;
     const p1 = big.single.split?.matchMs ?? 0;
     const p2 = big.pool.split?.matchMs ?? 0;
-    // Amdahl on two cores: the serial part S (validating and encoding the input, verifying
-    // the last shard, the second pass and the result objects, all on the calling thread)
-    // is paid by both; only the workers' part shrinks, at best to P1 / 2.
+    // Amdahl on two cores: the serial part S (the time the calling thread is busy: validating
+    // and encoding the input, verifying every proposal, the second pass, the result objects)
+    // is paid by both; only the wait for the workers shrinks, at best to P1 / 2.
     const bound = (serialMs + p1) / (serialMs + p1 / 2);
     log(
       `[offers] ${big.label} split (medians): serial on the calling thread ` +
         `${serialMs.toFixed(0)} ms (pool) / ${(big.single.split?.serialMs ?? 0).toFixed(0)} ms ` +
-        `(single); waiting for workers ${p2.toFixed(0)} ms (${multi.threads} threads) / ` +
+        `(single); idle, waiting for workers ${p2.toFixed(0)} ms (${multi.threads} threads) / ` +
         `${p1.toFixed(0)} ms (1 thread); workers' speedup ${(p1 / p2).toFixed(2)}; ` +
         `whole-cycle speedup bound with a perfect 2x on the workers: ${bound.toFixed(2)}`,
     );

@@ -75,11 +75,12 @@ export function resolveWorkerFile(moduleUrl: string = import.meta.url): string {
 }
 
 /**
- * Where the wall time of the last pooled cycle went, in milliseconds: what only the calling
- * thread can do before the workers start (validation and encoding), the wait for the last
- * shard (verifying the earlier shards runs in it), and what is left after it (verifying the
- * last shard, the second pass, the result). `serialMs` sums the two parts outside the wait:
- * no number of threads shortens them.
+ * Where the wall time of the last pooled cycle went, in milliseconds. `serialMs` is the time
+ * the calling thread was busy on it: `encodeMs` (validating and encoding, before dispatch) plus
+ * `settleMs` (planning and posting the shards, verifying each, building the assignment
+ * objects, the second pass).
+ * `matchMs` is the rest, when it only waited for workers. No number of threads shortens the
+ * serial part.
  */
 export interface CycleTimings {
   readonly encodeMs: number;
@@ -122,26 +123,20 @@ export class OfferMatcherPool {
     // Validates each task as it reads it (one pass over the task objects): bad input throws
     // here, before any work is dispatched.
     const cycle = encodeCycle(shaped, resolved);
-    const dispatched = performance.now();
+    const encodeMs = performance.now() - start;
     const shards = this.runShards(cycle.snap, resolved);
     // Built while the workers match. Each shard is verified once it and all before it are in.
     const settler = new CycleSettler(cycle, resolved, this.threads);
-    let lastIn = dispatched;
+    let waitMs = 0;
     for (const shard of shards) {
+      const waitFrom = performance.now();
       const flat = await shard;
-      lastIn = performance.now();
+      waitMs += performance.now() - waitFrom;
       settler.verify(flat);
     }
     const result = settler.finish();
-    const end = performance.now();
-    const encodeMs = dispatched - start;
-    const settleMs = end - lastIn;
-    this.lastCycle = {
-      encodeMs,
-      matchMs: lastIn - dispatched,
-      settleMs,
-      serialMs: encodeMs + settleMs,
-    };
+    const settleMs = performance.now() - start - encodeMs - waitMs;
+    this.lastCycle = { encodeMs, matchMs: waitMs, settleMs, serialMs: encodeMs + settleMs };
     return result;
   }
 
