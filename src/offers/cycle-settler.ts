@@ -71,9 +71,8 @@ export class CycleSettler {
   /** Places the leftovers over all offers, explains what stays pending, builds the result. */
   finish(): MatchResult {
     const { snap, refs } = this.cycle;
-    const { pipeline, placed } = this;
+    const { pipeline, placed, assignments, built } = this;
     const leftovers = unplacedOf(snap.taskOrder, this.placedMark, placed.count);
-    const { assignments, built } = this;
     if (leftovers.length === 0)
       return toMatchResult(refs, placed, [], new Map(), assignments, built);
     const candidates = allOffers(snap.offerCount);
@@ -83,7 +82,10 @@ export class CycleSettler {
   }
 }
 
-/** Steps 4 and 5 over all shards' proposals at once. Exported for tests that feed it hostile proposals. */
+/**
+ * Steps 4 and 5 over all shards' proposals at once. Exported for tests that feed it hostile
+ * proposals.
+ */
 export function settleCycle(
   cycle: EncodedCycle,
   options: ResolvedMatchOptions,

@@ -68,18 +68,17 @@ export function appendAssignments(
 }
 
 /**
- * Builds the public result: assignments in placement order (`built` holds those already made
- * from the records before int offset `from`), unplaced tasks in matching order.
+ * Builds the public result: assignments in placement order (`assignments` may already hold
+ * those of the records before int offset `from`), unplaced tasks in matching order.
  */
 export function toMatchResult(
   refs: InputRefs,
   placed: PlacementLog,
   unplaced: readonly number[],
   reasons: ReadonlyMap<number, ReasonCounts>,
-  built: Assignment[] = [],
+  assignments: Assignment[] = [],
   from = 0,
 ): MatchResult {
-  const assignments = built;
   appendAssignments(refs, placed, from, assignments);
   const pending: UnplacedTask[] = unplaced.map((t) => ({
     taskKey: refs.taskKeys[t]!,

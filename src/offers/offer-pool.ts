@@ -79,9 +79,8 @@ export function resolveWorkerFile(moduleUrl: string = import.meta.url): string {
  * Where the wall time of the last pooled cycle went, in milliseconds. `serialMs` is the time
  * the calling thread was busy on it: `encodeMs` (validating and encoding, before dispatch) plus
  * `settleMs` (planning and posting the shards, verifying each, building the assignment
- * objects, the second pass).
- * `matchMs` is the rest, when it only waited for workers. No number of threads shortens the
- * serial part.
+ * objects, the second pass). `matchMs` is the rest, when it only waited for workers. No
+ * number of threads shortens the serial part.
  */
 export interface CycleTimings {
   readonly encodeMs: number;
