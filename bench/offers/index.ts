@@ -9,7 +9,7 @@
  *
  * For the largest scenario it also prints where the pool's wall time goes (the serial part on
  * the calling thread, the wait for the workers, from OfferMatcherPool.lastCycle) and the
- * speedup two cores could give at best with that serial part (Amdahl).
+ * speedup the pool's threads could give at best with that serial part (Amdahl).
  *
  * Then the small-input crossover: matchOffers on the calling thread against the pool, by
  * size, which sets DEFAULT_MIN_TASKS_FOR_POOL. The last line is one JSON object for the
@@ -206,16 +206,17 @@ async function main(): Promise<void> {
     const serialMs = big.pool.split?.serialMs ?? 0;
     const p1 = big.single.split?.matchMs ?? 0;
     const p2 = big.pool.split?.matchMs ?? 0;
-    // Amdahl on two cores: the serial part S (the time the calling thread is busy: validating
-    // and encoding the input, verifying every proposal, the second pass, the result objects)
-    // is paid by both; only the wait for the workers shrinks, at best to P1 / 2.
-    const bound = (serialMs + p1) / (serialMs + p1 / 2);
+    // Amdahl: the serial part S (the time the calling thread is busy: validating and encoding
+    // the input, verifying every proposal, the second pass, the result objects) is paid by
+    // both; only the wait for the workers shrinks, at best to P1 / threads.
+    const bound = (serialMs + p1) / (serialMs + p1 / multi.threads);
     log(
       `[offers] ${big.label} split (medians): serial on the calling thread ` +
         `${serialMs.toFixed(0)} ms (pool) / ${(big.single.split?.serialMs ?? 0).toFixed(0)} ms ` +
         `(single); idle, waiting for workers ${p2.toFixed(0)} ms (${multi.threads} threads) / ` +
         `${p1.toFixed(0)} ms (1 thread); workers' speedup ${(p1 / p2).toFixed(2)}; ` +
-        `whole-cycle speedup bound with a perfect 2x on the workers: ${bound.toFixed(2)}`,
+        `whole-cycle speedup bound with a perfect ${multi.threads}x on the workers: ` +
+        bound.toFixed(2),
     );
     log(
       JSON.stringify({
