@@ -45,14 +45,17 @@ export class MatchPipeline {
 
   /**
    * @param seed seeds this pipeline's random stream (a pool shard passes its own)
+   * @param tasks the tasks it will place, to size its state (a pool shard passes its own;
+   *   default: every task of the snapshot)
    */
   constructor(
     private readonly snap: EncodedSnapshot,
     private readonly options: ResolvedMatchOptions,
     seed: number,
+    tasks?: Int32Array,
   ) {
     // State starts from the snapshot: free resources, running tasks per host and rack.
-    this.state = new MatchState(snap);
+    this.state = new MatchState(snap, tasks);
     // Feasibility: resource stages first (they reject most pairs and are cheapest), then
     // attributes, then the placement rules that need the per-cycle counts.
     this.stages = FEASIBILITY_STAGES;

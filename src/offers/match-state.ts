@@ -27,15 +27,24 @@ export class MatchState {
   /** Ports handed out this cycle, as (offer, port) pairs. */
   private readonly usedPorts: PairCounter;
 
-  /** @param snap the cycle's input */
-  constructor(private readonly snap: EncodedSnapshot) {
+  /**
+   * @param snap the cycle's input
+   * @param tasks the tasks that may be placed on this state (default: all of the snapshot's)
+   */
+  constructor(
+    private readonly snap: EncodedSnapshot,
+    tasks?: Int32Array,
+  ) {
     this.free = snap.offerFree.slice();
-    // Sized for the cycle's tasks that a rule counts, all placed, so that the tables rarely
-    // grow mid-cycle (each doubling rehashes every pair), yet stay small enough to cache well.
+    // Sized for the tasks that a rule counts, all placed, so that the tables rarely grow
+    // mid-cycle (each doubling rehashes every pair), yet stay small enough to cache well: a
+    // pool shard sizes them for its own tasks.
     let ports = 0;
     let hostScoped = 0;
     let rackScoped = 0;
-    for (let t = 0; t < snap.taskCount; t++) {
+    const count = tasks ? tasks.length : snap.taskCount;
+    for (let i = 0; i < count; i++) {
+      const t = tasks ? tasks[i]! : i;
       ports += snap.taskNeed[t * SLOTS + PORTS]!;
       if (snap.taskHostScope[t]! >= 0) hostScoped++;
       if (snap.taskRackLimit[t] !== NO_LIMIT) rackScoped++;

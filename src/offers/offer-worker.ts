@@ -20,6 +20,6 @@ export interface ShardJob {
  * (`task, offer, portCount, ...ports` each). Pure: the result depends only on the job.
  */
 export default function matchShard(job: ShardJob): Int32Array {
-  const pipeline = new MatchPipeline(job.snap, job.options, job.seed);
+  const pipeline = new MatchPipeline(job.snap, job.options, job.seed, job.tasks);
   return pipeline.run(job.tasks, job.offers).placed.toArray();
 }
