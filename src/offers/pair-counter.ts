@@ -42,22 +42,19 @@ export class PairCounter {
     }
   }
 
-  /** Adds one to the count of (a, b). */
-  increment(a: number, b: number): void {
+  /** Adds one to the count of (a, b); returns the new count. */
+  increment(a: number, b: number): number {
     const keys = this.keys;
     const tag = a + 1;
     for (let i = slotOf(a, b, this.mask); ; i = (i + 1) & this.mask) {
       const k = keys[i * 2]!;
-      if (k === tag && keys[i * 2 + 1] === b) {
-        this.counts[i]!++;
-        return;
-      }
+      if (k === tag && keys[i * 2 + 1] === b) return ++this.counts[i]!;
       if (k === 0) {
         keys[i * 2] = tag;
         keys[i * 2 + 1] = b;
         this.counts[i] = 1;
         if (++this.used * 2 > this.mask + 1) this.grow();
-        return;
+        return 1;
       }
     }
   }

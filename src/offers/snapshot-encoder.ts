@@ -34,6 +34,7 @@ import {
   type TaskResources,
 } from './offer-model.js';
 import { OfferInputError, assertTask } from './offer-validation.js';
+import { PairCounter } from './pair-counter.js';
 
 /**
  * The per-host cap of an OPTIMISTIC request: its even share of the usable hosts, plus the
@@ -67,8 +68,8 @@ interface TaskFields {
   readonly instances: Int32Array;
   readonly priority: Float64Array;
   readonly since: Float64Array;
-  /** Numeric task keys (deploy id and instance), for the duplicate check. */
-  readonly keys: Float64Array;
+  /** Instance numbers: with `deploy`, the task keys, for the duplicate check. */
+  readonly instanceNo: Int32Array;
   /** The key and resources objects themselves, for the result (see InputRefs). */
   readonly taskKeys: TaskKey[];
   readonly taskResources: TaskResources[];
@@ -143,7 +144,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     instances: new Int32Array(m),
     priority: new Float64Array(m),
     since: new Float64Array(m),
-    keys: new Float64Array(m),
+    instanceNo: new Int32Array(m),
     taskKeys: new Array<TaskKey>(m),
     taskResources: new Array<TaskResources>(m),
   };
@@ -163,8 +164,7 @@ function readTasks(tasks: readonly unknown[], t: EncodingTables): TaskFields {
     }
     f.request[i] = request;
     f.deploy[i] = deploy;
-    // Exact while deploy ids stay below 2^22 (4M deploys in one cycle).
-    f.keys[i] = deploy * 2 ** 31 + key.instanceNo;
+    f.instanceNo[i] = key.instanceNo; // an integer in [0, 2^31 - 1]: assertTask checked it
     const r = task.resources;
     f.taskResources[i] = r;
     f.need[i * SLOTS] = r.cpus;
@@ -314,34 +314,18 @@ function sortByPackedKey(priority: Float64Array, since: Float64Array, order: Int
   return true;
 }
 
-/** Throws on the second task carrying a key already seen (sorted numeric keys). */
-function rejectDuplicates(tasks: readonly PendingTask[], keys: Float64Array): void {
-  // Keys as doubles in an open-addressing table over a Float64Array: no per-task heap
-  // allocation (a Set of numbers beyond 2^31 would box every one of them), and one pass
-  // instead of sorting a copy of 10^5 doubles (≈ 10 ms). Stored as key + 1; 0 is empty.
-  let bits = 4;
-  while (1 << bits < 2 * keys.length) bits++;
-  const table = new Float64Array(1 << bits);
-  const mask = (1 << bits) - 1;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    const high = Math.floor(key / 2 ** 31);
-    let h = Math.imul((key - high * 2 ** 31) ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b) >>> 0;
-    h = (h ^ (h >>> 15)) & mask;
-    while (table[h] !== 0) {
-      if (table[h] === key + 1) throwDuplicate(tasks, keys, key);
-      h = (h + 1) & mask;
+/**
+ * Throws on the second task carrying a key already seen. The keys are (deploy id, instance)
+ * pairs, counted in a flat pair table: no per-task allocation, one pass.
+ */
+function rejectDuplicates(tasks: readonly PendingTask[], f: TaskFields): void {
+  const seen = new PairCounter(f.deploy.length);
+  for (let i = 0; i < f.deploy.length; i++) {
+    if (seen.increment(f.deploy[i]!, f.instanceNo[i]!) > 1) {
+      const taskKey = formatTaskKey(tasks[i]!.key);
+      throw new OfferInputError(`tasks[${i}].key`, 'duplicate task key', { taskKey });
     }
-    table[h] = key + 1;
   }
-}
-
-/** Names the second task carrying a duplicated key (slow path, error only). */
-function throwDuplicate(tasks: readonly PendingTask[], keys: Float64Array, dup: number): never {
-  const first = keys.indexOf(dup);
-  const i = keys.indexOf(dup, first + 1);
-  const taskKey = formatTaskKey(tasks[i]!.key);
-  throw new OfferInputError(`tasks[${i}].key`, 'duplicate task key', { taskKey });
 }
 
 function encodeTasks(
@@ -351,7 +335,7 @@ function encodeTasks(
   options: ResolvedMatchOptions,
 ): { part: TaskPart; refs: Pick<InputRefs, 'taskKeys' | 'taskResources'> } {
   const fields = readTasks(input.tasks, t);
-  rejectDuplicates(input.tasks, fields.keys);
+  rejectDuplicates(input.tasks, fields);
   const deployCount = t.deploys.size;
   const census = takeCensus(offers, fields.deploy, fields.request, {
     hosts: t.hosts.size,

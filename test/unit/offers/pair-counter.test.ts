@@ -22,8 +22,9 @@ describe('PairCounter', () => {
           const counter = new PairCounter();
           const reference = new Map<string, number>();
           for (const [a, b] of adds) {
-            counter.increment(a, b);
-            reference.set(key(a, b), (reference.get(key(a, b)) ?? 0) + 1);
+            const count = (reference.get(key(a, b)) ?? 0) + 1;
+            reference.set(key(a, b), count);
+            expect(counter.increment(a, b)).toBe(count);
           }
           expect(counter.size).toBe(reference.size);
           for (const [a, b] of [...adds, ...probes]) {
