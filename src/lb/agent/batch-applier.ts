@@ -259,7 +259,7 @@ export class BatchApplier {
     if (drifted.length === 0 && strays.length === 0 && !aggregates) return [];
     for (const id of drifted) this.writer.write(id, this.applied.get(id)?.files ?? null);
     for (const id of strays) this.writer.write(id, null);
-    this.writer.writeAggregates();
+    this.writer.writeAggregates(true);
     const t = await this.nginx.test();
     if (t.ok) {
       await this.reload();

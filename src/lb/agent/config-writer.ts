@@ -29,6 +29,8 @@ import {
  * rename).
  */
 export class ConfigWriter {
+  /** The members file's text as this writer last wrote it. */
+  private membersWritten: string | undefined;
   /** What the per-service files hold (as written by this writer, or found at start). */
   private readonly services = new Map<string, RenderedService>();
 
@@ -56,23 +58,31 @@ export class ConfigWriter {
   }
 
   /**
-   * Writes the two files the main config includes from the per-service files written so
-   * far; called before every (re)load, so nginx reads what the service files say.
+   * Writes the files the main config includes from the per-service files written so far;
+   * called before every (re)load, so nginx reads what the service files say. `force` rewrites
+   * the members file even if this writer last wrote the same text (drift repair: it may have
+   * changed behind the agent's back).
    */
-  writeAggregates(): void {
+  writeAggregates(force = false): void {
     const a = renderAggregates(this.services);
     this.writeAtomic(path.join(this.prefix, AGGREGATE_UPSTREAMS), a.upstreams);
     this.writeAtomic(path.join(this.prefix, AGGREGATE_LOCATIONS), a.locations);
-    this.writeAtomic(path.join(this.prefix, MEMBERS_FILE), a.members);
+    this.writeMembers(a.members, force);
   }
 
   /**
    * Writes only the members file: before members are POSTed to nginx, so that a reload or
-   * restart never loads members older than the ones being served.
+   * restart never loads members older than the ones being served. Skipped when it would not
+   * change (most batches with static upstreams, or with no member change).
    */
   writeMembersFile(): void {
-    const all = renderMembers(this.services, [...this.services.keys()].sort());
-    this.writeAtomic(path.join(this.prefix, MEMBERS_FILE), all);
+    this.writeMembers(renderMembers(this.services, [...this.services.keys()].sort()), false);
+  }
+
+  private writeMembers(text: string, force: boolean): void {
+    if (!force && text === this.membersWritten) return;
+    this.writeAtomic(path.join(this.prefix, MEMBERS_FILE), text);
+    this.membersWritten = text;
   }
 
   /** The members lines of `serviceIds` (those with a dynamic upstream), for a POST. */
