@@ -46,12 +46,9 @@ export function renderLuaHttp(membersFile: string | undefined): string {
         local f = io.open("${membersFile}")
         if f then
             for line in f:lines() do
-                local name, rest = line:match("^(%S+)%s*(.*)")
-                if name then
-                    keep[name] = true
-                    local ok, err = dict:safe_set(name, rest)
-                    if not ok then ngx.log(ngx.ERR, "thales: members of ", name, ": ", err) end
-                end
+                local name, err = thales.store(line)
+                if name then keep[name] = true end
+                if err then ngx.log(ngx.ERR, "thales: members of ", name, ": ", err) end
             end
             f:close()
             for _, name in ipairs(dict:get_keys(0)) do
@@ -61,10 +58,19 @@ export function renderLuaHttp(membersFile: string | undefined): string {
     : '';
   return `    lua_shared_dict thales_members ${DICT_SIZE};
     init_by_lua_block {
-        local dict = ngx.shared.thales_members${load}
+        local dict = ngx.shared.thales_members
+        thales = {}
+        -- Stores one members line; returns its upstream name (nil for a blank line) and, when
+        -- the dictionary had no room, the error.
+        function thales.store(line)
+            local name, rest = line:match("^(%S+)%s*(.*)")
+            if not name then return nil end
+            local ok, err = dict:safe_set(name, rest)
+            if not ok then return name, err end
+            return name
+        end${load}
         local balancer = require "ngx.balancer"
         local cache = {}
-        thales = {}
         function thales.balance(name)
             local raw = dict:get(name)
             local c = cache[name]
@@ -106,19 +112,15 @@ export function renderMembersLocation(): string {
             content_by_lua_block {
                 ngx.req.read_body()
                 local body = ngx.req.get_body_data() or ""
-                local dict = ngx.shared.thales_members
                 local n = 0
                 for line in body:gmatch("[^\\n]+") do
-                    local name, rest = line:match("^(%S+)%s*(.*)")
-                    if name then
-                        local ok, err = dict:safe_set(name, rest)
-                        if not ok then
-                            ngx.status = 507
-                            ngx.say("no room for ", name, ": ", err)
-                            return
-                        end
-                        n = n + 1
+                    local name, err = thales.store(line)
+                    if err then
+                        ngx.status = 507
+                        ngx.say("no room for ", name, ": ", err)
+                        return
                     end
+                    if name then n = n + 1 end
                 end
                 ngx.say(n)
             }
