@@ -95,8 +95,9 @@ export class FakeLeaderForAgentTests {
   }
 
   /**
-   * Waits for the `n`-th Register (1-based) on a stream that was answered Registered. 60 s, like the agent's /health wait: an agent (re)started
-   * beside the 50-executor chaos test once took over 20 s to come up in CI.
+   * Waits for the `n`-th Register (1-based) on a stream that was answered Registered. 60 s,
+   * like the agent's /health wait: an agent (re)started beside the 50-executor chaos test once
+   * took over 20 s to come up in CI.
    */
   waitForRegister(n: number, timeoutMs = 60_000): Promise<Register__Output> {
     return waitFor(`register #${n}`, () => this.current && this.registers[n - 1], { timeoutMs });
