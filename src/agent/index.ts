@@ -44,4 +44,3 @@ export {
   type LogRotationOptions,
   type TaskLogs,
 } from './log-rotator.js';
-export { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
