@@ -1,4 +1,5 @@
 /** Helpers of the task tests: API calls against any replica and waits on task state. */
+import { afterAll } from 'vitest';
 import type { TestCluster } from './cluster.js';
 import { waitFor } from './cluster.js';
 import { callJson } from './tasks-api-server.js';
@@ -16,11 +17,29 @@ export interface ActiveTask {
   ports: number[];
 }
 
-/** Environment that shortens the agent grace periods of replicas started after it. */
+/** The agent grace periods {@link shortAgentGraces} sets (replicas read them at start). */
+const SHORT_AGENT_GRACES = {
+  THALES_AGENT_RECONNECT_GRACE_MS: '3000',
+  THALES_AGENT_LOST_MS: '2000',
+  THALES_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
+} as const;
+
+/**
+ * Shortens the agent grace periods of replicas started after it (they inherit
+ * `process.env`), until the end of the enclosing suite: call it at the top of a test file or
+ * of a `describe`. The previous values (or their absence) come back in `afterAll`, including
+ * a value the file changed itself after the call.
+ */
 export function shortAgentGraces(): void {
-  process.env.THALES_AGENT_RECONNECT_GRACE_MS = '3000';
-  process.env.THALES_AGENT_LOST_MS = '2000';
-  process.env.THALES_AGENT_HEARTBEAT_TIMEOUT_MS = '5000';
+  const keys = Object.keys(SHORT_AGENT_GRACES) as (keyof typeof SHORT_AGENT_GRACES)[];
+  const saved = new Map(keys.map((k) => [k, process.env[k]]));
+  for (const k of keys) process.env[k] = SHORT_AGENT_GRACES[k];
+  afterAll(() => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
 }
 
 /** The URL of some live replica (any replica accepts reads and writes). */
