@@ -21,8 +21,14 @@ export class SplitBrainPoller {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private stopped = false;
-  /** Number of completed poll rounds (tests can wait for one to be sure it ran). */
-  rounds = 0;
+  /**
+   * Rounds in which every running replica answered its state: only these prove the poller
+   * watched the whole cluster (a round where a fetch failed saw part of it, or nothing). A
+   * SIGSTOPped replica counts as running, so no round completes while one is paused.
+   */
+  completeRounds = 0;
+  /** Every round started, complete or not (for failure messages). */
+  attemptedRounds = 0;
 
   constructor(
     private readonly replicas: LocalReplica[],
@@ -71,8 +77,9 @@ export class SplitBrainPoller {
         live.map((r) => fetchJson<ClusterStateView>(`${r.url}/api/state`, 400)),
       );
       if (this.stopped) return;
+      this.attemptedRounds++;
       for (const s of states) if (s) this.record(s);
-      this.rounds++;
+      if (live.length > 0 && states.every((s) => s !== undefined)) this.completeRounds++;
     } finally {
       this.polling = false;
     }
