@@ -5,16 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { watchNode } from '../../src/coordination/index.js';
-import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
+import { expectNoSplitBrain, startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 
 const zookeeper = useZooKeeper(1);
-
-function expectNoSplitBrain(cluster: TestCluster): void {
-  expect(cluster.poller.completeRounds).toBeGreaterThan(0);
-  expect(cluster.invariantViolations()).toEqual([]);
-  // The heartbeat monitor did watch: it saw at least the first leader's writes.
-  expect(cluster.heartbeats?.history.length).toBeGreaterThan(0);
-}
 
 describe('leader faults', () => {
   it('SIGTERM on the leader: a follower leads well before the session timeout', async () => {

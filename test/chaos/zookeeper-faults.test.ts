@@ -4,16 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ClusterStateView } from '../../src/api/index.js';
-import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
+import { expectNoSplitBrain, startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 
 const ensemble = useZooKeeper(3);
-
-function expectNoSplitBrain(cluster: TestCluster): void {
-  expect(cluster.poller.completeRounds).toBeGreaterThan(0);
-  expect(cluster.invariantViolations()).toEqual([]);
-  // The heartbeat monitor did watch: it saw at least the first leader's writes.
-  expect(cluster.heartbeats?.history.length).toBeGreaterThan(0);
-}
 
 interface Heartbeat {
   term: number;

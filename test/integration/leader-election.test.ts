@@ -9,16 +9,9 @@ import type { ClusterStateView } from '../../src/api/index.js';
 import { loadProto } from '../../src/runtime/index.js';
 import type { ProtoGrpcType } from '../../src/gen/scheduler.js';
 import type { ClusterState__Output as ClusterState } from '../../src/gen/thales/v1/ClusterState.js';
-import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
+import { expectNoSplitBrain, startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 
 const zookeeper = useZooKeeper(1);
-
-function expectNoSplitBrain(cluster: TestCluster): void {
-  expect(cluster.poller.completeRounds).toBeGreaterThan(0);
-  expect(cluster.invariantViolations()).toEqual([]);
-  // The heartbeat monitor did watch: it saw at least the first leader's writes.
-  expect(cluster.heartbeats?.history.length).toBeGreaterThan(0);
-}
 
 async function stepDown(url: string): Promise<{ steppedDown: boolean }> {
   const res = await fetch(`${url}/api/leader/step-down`, { method: 'POST' });
