@@ -59,13 +59,6 @@ export class StatusOutbox {
     return [...this.entries.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  /** Whether an update for `taskId` in `state` is still unacknowledged. */
-  hasPending(taskId: string, state?: string): boolean {
-    for (const e of this.entries.values())
-      if (e.taskId === taskId && (state === undefined || e.state === state)) return true;
-    return false;
-  }
-
   get size(): number {
     return this.entries.size;
   }

@@ -33,7 +33,7 @@ describe('StatusOutbox (on a real temp dir)', () => {
     a.add(update('u-3'));
     const b = new StatusOutbox(dir);
     expect(b.pending().map((e) => e.updateId)).toEqual(['u-1', 'u-2', 'u-3']);
-    expect(b.hasPending('t2')).toBe(true);
+    expect(b.pending().find((e) => e.updateId === 'u-2')?.taskId).toBe('t2');
     expect(b.ack(['u-2', 'unknown'])).toBe(1);
     b.add(update('u-4'));
     const c = new StatusOutbox(dir);
