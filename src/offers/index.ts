@@ -29,7 +29,7 @@ export {
   formatTaskKey,
   resolveMatchOptions,
 } from './offer-model.js';
-export { OfferInputError, validateMatchInput } from './offer-validation.js';
+export { OfferInputError } from './offer-validation.js';
 export { matchOffers } from './match-offers.js';
 export {
   DEFAULT_MIN_TASKS_FOR_POOL,

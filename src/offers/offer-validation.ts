@@ -257,21 +257,6 @@ export function assertTask(task: unknown, i: number): asserts task is PendingTas
   if (!isWellFormedTask(task)) checkTask(task, i);
 }
 
-/** Checks every task but for duplicate keys, which the encoder catches as it interns ids. */
-export function validateTasks(tasks: readonly unknown[]): void {
-  for (let i = 0; i < tasks.length; i++) assertTask(tasks[i], i);
-}
-
-/**
- * Checks a whole cycle's input. Throws an {@link OfferInputError} naming the first bad item;
- * returns the input typed when it is well formed.
- */
-export function validateMatchInput(input: unknown): MatchInput {
-  const valid = validateOffers(input);
-  validateTasks(valid.tasks);
-  return valid;
-}
-
 /** Checks the numeric options; the error names the option. */
 export function validateMatchOptions(options: MatchOptions): void {
   const fail: Fail = (path, problem) => {
