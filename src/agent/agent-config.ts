@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_RACK } from '../state/index.js';
 
 /** Usage of `thales agent`. */
 export const AGENT_USAGE = `agent       run a task agent (flags: --work-dir D, --scheduler host:port[,…] or --zk
@@ -68,7 +69,7 @@ export function parseAgentArgs(argv: string[], defaults: { host: string }): Agen
         chroot: { type: 'string', default: '/thales' },
         'agent-id': { type: 'string' },
         host: { type: 'string', default: defaults.host },
-        rack: { type: 'string', default: 'DEFAULT' },
+        rack: { type: 'string', default: DEFAULT_RACK },
         attribute: { type: 'string', multiple: true, default: [] },
         cpus: { type: 'string' },
         'memory-mb': { type: 'string' },

@@ -8,6 +8,7 @@ import {
   type AgentRecord,
   type Deploy,
   type Task,
+  DEFAULT_RACK,
   agentRecordSchema,
   isTerminal,
   readJson,
@@ -72,7 +73,7 @@ export class AgentRegistrar {
       const record: AgentRecord = {
         agentId: reg.agentId,
         host: reg.host || reg.agentId,
-        rack: reg.rack || 'default',
+        rack: reg.rack || DEFAULT_RACK,
         attributes: reg.attributes,
         resources: {
           cpus: reg.resources?.cpus ?? 0,

@@ -4,7 +4,7 @@
  * acknowledged), so an agent is never offered what it has already given (invariant 4).
  */
 import type { Offer, PortRange } from '../offers/index.js';
-import type { AgentRecord, Task } from '../state/index.js';
+import { DEFAULT_RACK, type AgentRecord, type Task } from '../state/index.js';
 
 /** An agent as offers see it. */
 export interface OfferAgent {
@@ -38,7 +38,7 @@ export function buildOffers(agents: Iterable<OfferAgent>, tasks: Iterable<Task>)
     offers.push({
       agentId: a.agentId,
       host: a.host || a.agentId,
-      rack: a.rack || 'default',
+      rack: a.rack || DEFAULT_RACK,
       attributes: a.attributes,
       cpus: Math.max(0, round(cpus)),
       memoryMb: Math.max(0, round(memoryMb)),

@@ -11,6 +11,7 @@ import {
   type Deploy,
   type RequestRecord,
   type Task,
+  DEFAULT_RACK,
   createActiveTaskOp,
   makeTaskId,
   statePaths,
@@ -119,7 +120,7 @@ export class TaskLauncher {
         instanceNo: a.taskKey.instanceNo,
         agentId: a.agentId,
         host: a.host,
-        rack: agent?.rack ?? 'default',
+        rack: agent?.rack ?? DEFAULT_RACK,
         startedAt: now,
         ports: [...a.ports],
         resources: {

@@ -10,6 +10,13 @@ export const AGENT_ADMIN_STATES = [
 /** One of {@link AGENT_ADMIN_STATES}. */
 export type AgentAdminState = (typeof AGENT_ADMIN_STATES)[number];
 
+/**
+ * The rack of an agent that names none: Singularity's `defaultRackId` (`DEFAULT`), so its
+ * users' racks and rack-sensitive placement read the same. The agent's `--rack` flag and the
+ * leader (a registration with an empty rack) use this one value.
+ */
+export const DEFAULT_RACK = 'DEFAULT';
+
 /** Agent ids: stable names kept in each agent's work dir. */
 export const agentIdSchema = z
   .string()

@@ -47,6 +47,7 @@ export {
 } from './task-model.js';
 export {
   AGENT_ADMIN_STATES,
+  DEFAULT_RACK,
   agentIdSchema,
   agentRecordSchema,
   toAgentJson,
