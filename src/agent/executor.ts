@@ -1,11 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { makeLogger } from '../observability/index.js';
 import { readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
-import { applyCgroupLimits } from './cgroup-limits.js';
+import {
+  cgroupRootFromEnv,
+  prepareTaskCgroup,
+  removeTaskCgroup,
+  spawnInCgroup,
+} from './cgroup-limits.js';
 import { attachRotatingLogs, logRotationFromEnv } from './log-rotator.js';
 import { readProcStat } from './proc-stat.js';
 import type { ExecutorJson, ExitJson, TaskJson } from './sandbox-layout.js';
@@ -80,13 +85,7 @@ function superviseTask(
     writeJsonAtomic(path.join(sandbox, 'exit.json'), { ...record, message: 'killed before start' });
     return Promise.resolve(0);
   }
-  const [cmd, args] = taskArgv(task);
-  const child = spawn(cmd, args, {
-    cwd: sandbox,
-    env: taskEnvironment(task, process.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so kills reach everything the task started
-  });
+  const { child, cgroup } = startTask(sandbox, task, logger);
   // Output goes through size-rotated, gzipped files (docs/executor-cleanup.md).
   const logs = attachRotatingLogs(child, sandbox, logRotationFromEnv(process.env));
   let killRequested = false;
@@ -103,16 +102,18 @@ function superviseTask(
       // Whatever the task left in its group (background children) ends with it; they would
       // otherwise also hold the output pipes open and delay exit.json.
       if (child.pid) signalQuietly(-child.pid, 'SIGKILL');
-      void logs.drained().then(() => {
+      void logs.drained().then(async () => {
         const killed = killRequested || existsSync(path.join(sandbox, 'kill.json'));
         const state = finalStateOf({ ...exit, killRequested: killed });
         const record: ExitJson = { ...exit, finishedAt: Date.now(), state };
         writeJsonAtomic(path.join(sandbox, 'exit.json'), record);
         logger.info(record, 'task ended');
+        const left = cgroup ? await removeTaskCgroup(cgroup) : undefined;
+        if (left) logger.warn({ cgroup, err: left }, 'cgroup of the ended task not removed');
         resolve(0);
       });
     };
-    child.once('spawn', () => onSpawned(sandbox, task, self, child, logger));
+    child.once('spawn', () => onSpawned(sandbox, self, child, logger));
     child.once('error', (e) =>
       finish({ exitCode: null, signal: null, message: `cannot start the task: ${e.message}` }),
     );
@@ -120,13 +121,31 @@ function superviseTask(
   });
 }
 
-function onSpawned(
+/**
+ * Starts the task in its own process group and, where the host allows, in its own cgroup,
+ * whose limits are written before the task is forked into it. Returns the cgroup it joined.
+ */
+function startTask(
   sandbox: string,
   task: TaskJson,
-  self: ExecutorJson,
-  child: ChildProcess,
   logger: Logger,
-): void {
+): { child: ChildProcess; cgroup: string | undefined } {
+  const [cmd, args] = taskArgv(task);
+  const prepared = prepareTaskCgroup(task.taskId, task.resources, cgroupRootFromEnv(process.env));
+  const { child, notice } = spawnInCgroup(prepared.dir, () =>
+    spawn(cmd, args, {
+      cwd: sandbox,
+      env: taskEnvironment(task, process.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so kills reach everything the task started
+    }),
+  );
+  const cgroup = notice === undefined ? prepared.dir : undefined;
+  noteLimits(sandbox, logger, cgroup, prepared.applied, notice ?? prepared.notice);
+  return { child, cgroup };
+}
+
+function onSpawned(sandbox: string, self: ExecutorJson, child: ChildProcess, logger: Logger): void {
   const pid = child.pid ?? 0;
   const started: ExecutorJson = {
     ...self,
@@ -135,8 +154,28 @@ function onSpawned(
     taskStartTime: readProcStat(pid)?.startTime ?? null,
   };
   writeJsonAtomic(path.join(sandbox, 'executor.json'), started);
-  applyCgroupLimits(task, pid, logger);
   logger.info({ taskPid: pid }, 'task started');
+}
+
+/**
+ * Says where the task's limits stand: in the executor's log, and — when some are missing —
+ * as a first line of the task's stderr, where whoever reads the task's output sees it.
+ */
+function noteLimits(
+  sandbox: string,
+  logger: Logger,
+  cgroup: string | undefined,
+  applied: object,
+  notice: string | undefined,
+): void {
+  if (cgroup) logger.info({ cgroup, limits: applied }, 'task started in its cgroup');
+  if (!notice) return;
+  logger.warn(notice);
+  try {
+    appendFileSync(path.join(sandbox, 'stderr'), `[thales executor] ${notice}\n`);
+  } catch (err) {
+    logger.warn({ err: String(err) }, 'cannot write the limits notice into stderr');
+  }
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
