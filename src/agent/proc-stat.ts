@@ -4,6 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 export interface ProcStat {
   /** One-letter state: R, S, D, Z (zombie), T… */
   state: string;
+  /** The parent's pid (1, or a subreaper, once the parent is gone). */
+  ppid: number;
   pgid: number;
   /** Start time in clock ticks since boot: with the pid, it names one process for ever. */
   startTime: number;
@@ -22,10 +24,12 @@ export function parseProcStat(text: string): ProcStat | undefined {
     .trim()
     .split(/\s+/);
   const state = rest[0];
+  const ppid = Number(rest[1]);
   const pgid = Number(rest[2]);
   const startTime = Number(rest[19]);
-  if (!state || !Number.isFinite(pgid) || !Number.isFinite(startTime)) return undefined;
-  return { state, pgid, startTime };
+  if (!state || !Number.isFinite(ppid) || !Number.isFinite(pgid) || !Number.isFinite(startTime))
+    return undefined;
+  return { state, ppid, pgid, startTime };
 }
 
 /** Reads /proc/<pid>/stat, or undefined if the process does not exist. */

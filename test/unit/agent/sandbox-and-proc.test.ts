@@ -51,7 +51,7 @@ describe('/proc parsing', () => {
     const fields = Array.from({ length: 20 }, (_, i) => String(i + 4));
     const text = `123 (a) b (c)) S ${fields.join(' ')}`;
     // state S, then ppid=4, pgrp=5 … starttime is field 22 → value 22.
-    expect(parseProcStat(text)).toEqual({ state: 'S', pgid: 5, startTime: 22 });
+    expect(parseProcStat(text)).toEqual({ state: 'S', ppid: 4, pgid: 5, startTime: 22 });
   });
 
   it('tells our process from a pid reused by another (start time differs)', () => {
