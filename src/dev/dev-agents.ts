@@ -1,11 +1,11 @@
 /**
  * The task side of `thales dev`: 2 `thales agent` processes and the demo service (3 instances
- * of examples/demo-service.mjs) deployed through the API; at Ctrl-C the demo request is
- * deleted (its tasks killed) before the agents stop, so no task outlives the cluster.
+ * of examples/demo-service.mjs) deployed through the API. At Ctrl-C, dev-stop.ts stops the
+ * agents and then their tasks itself, so no task outlives the cluster.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findFreePorts } from './free-port.js';
+import { findFreePortBlock, findFreePorts } from './free-port.js';
 import type { LocalReplica } from './scheduler-cluster.js';
 import { ThalesProcess, repoRoot } from './thales-process.js';
 import { waitFor } from './wait-for.js';
@@ -23,17 +23,48 @@ export interface DemoService {
   urls: string[];
 }
 
-/** Starts `count` agents against `replicas`, each with its own work dir and port range. */
+/** The task ports of the dev agents unless `THALES_DEV_TASK_PORTS` says otherwise. */
+export const DEFAULT_DEV_TASK_PORTS = '31000-31199';
+/** Task ports per agent with `THALES_DEV_TASK_PORTS=auto`. */
+const AUTO_PORTS_PER_AGENT = 10;
+
+/**
+ * The agents' `--ports` values: `begin-end` split evenly between the agents (the default,
+ * 31000-31199, gives agent-1 31000-31099 and agent-2 31100-31199), or `auto`: a block of
+ * ports free now at a random place in 10000-19999 — below the kernel's ephemeral range, so
+ * no free-port pick or outgoing connection of the run takes one before a task binds it, and
+ * below the 20000-29999 the test harness gives its agents — for a second cluster beside a
+ * developer's, or a test. Throws naming THALES_DEV_TASK_PORTS on a bad value.
+ */
+export async function devAgentPortRanges(spec: string, agents: number): Promise<string[]> {
+  if (spec === 'auto') {
+    const begin = await findFreePortBlock(agents * AUTO_PORTS_PER_AGENT);
+    spec = `${begin}-${begin + agents * AUTO_PORTS_PER_AGENT - 1}`;
+  }
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(spec);
+  const begin = Number(m?.[1]);
+  const size = Math.floor((Number(m?.[2]) - begin + 1) / agents);
+  if (!m || begin < 1 || Number(m[2]) > 65535 || size < 1)
+    throw new Error(
+      `THALES_DEV_TASK_PORTS: expected 'auto' or begin-end within 1-65535 with at least ` +
+        `${agents} ports, got '${spec}'`,
+    );
+  return Array.from({ length: agents }, (_, i) => {
+    const from = begin + i * size;
+    return `${from}-${from + size - 1}`;
+  });
+}
+
+/** Starts an agent against `replicas` for each of `portRanges`, each with its own work dir. */
 export async function startDevAgents(
   replicas: LocalReplica[],
   dir: string,
-  count = 2,
+  portRanges: string[],
 ): Promise<LocalAgent[]> {
-  const ports = await findFreePorts(count);
+  const ports = await findFreePorts(portRanges.length);
   const schedulers = replicas.map((r) => `127.0.0.1:${r.grpcPort}`).join(',');
   return ports.map((httpPort, i) => {
     const id = `agent-${i + 1}`;
-    const begin = 31_000 + i * 100;
     const proc = new ThalesProcess(
       id,
       [
@@ -51,7 +82,7 @@ export async function startDevAgents(
         '--http-port',
         String(httpPort),
         '--ports',
-        `${begin}-${begin + 99}`,
+        portRanges[i] as string,
       ],
       path.join(dir, `${id}.log`),
     );
@@ -105,19 +136,6 @@ export async function deployDemoService(base: string, instances = 3): Promise<De
     { timeoutMs: 60_000, intervalMs: 200 },
   );
   return { requestId, urls: tasks.map((t) => `http://127.0.0.1:${t.ports[0] ?? 0}/`) };
-}
-
-/** Deletes the demo request and waits (bounded) until its tasks are gone. */
-export async function removeDemoService(base: string, requestId = 'demo'): Promise<void> {
-  await api(base, 'DELETE', `/api/requests/request/${requestId}`).catch(() => undefined);
-  await waitFor(
-    'demo tasks stopped',
-    async () => {
-      const all = (await api(base, 'GET', '/api/tasks/active')) as DevTask[];
-      return !all.some((t) => t.requestId === requestId);
-    },
-    { timeoutMs: 15_000, intervalMs: 200 },
-  ).catch(() => undefined);
 }
 
 /** Writes the replicas' URLs where the client CLI finds them. */

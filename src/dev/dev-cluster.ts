@@ -1,108 +1,148 @@
-import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterStateView } from '../api/index.js';
 import {
+  DEFAULT_DEV_TASK_PORTS,
   type DemoService,
   type LocalAgent,
   deployDemoService,
-  removeDemoService,
+  devAgentPortRanges,
   startDevAgents,
   writeApiUrls,
 } from './dev-agents.js';
-import {
-  type DevLoadBalancer,
-  routeDemoService,
-  startDevLoadBalancer,
-} from './dev-load-balancer.js';
+import { routeDemoService, startDevLoadBalancer } from './dev-load-balancer.js';
+import { DEV_RUN_ENV, stopDevProcesses } from './dev-processes.js';
+import { claimDevDir, devClusterDir } from './dev-run-dir.js';
+import { type DevRunParts, stopDevRun } from './dev-stop.js';
 import { startSchedulerReplicas, type LocalReplica } from './scheduler-cluster.js';
-import { repoRoot } from './thales-process.js';
 import { fetchJson, waitFor } from './wait-for.js';
 import { ZooKeeperCluster } from './zookeeper-process.js';
 
 /** Options of `thales dev`. */
 export interface DevClusterOptions {
-  /** Where data and logs go (default `.thales/dev` in the repository); wiped at start. */
+  /** Where data and logs go (default `THALES_DEV_DIR`, else `.thales/dev` in the repository); wiped at start. */
   dir?: string;
   replicas?: number;
   sessionTimeoutMs?: number;
+  /** The agents' task ports, `begin-end` or `auto` (default `THALES_DEV_TASK_PORTS`, else 31000-31199). */
+  taskPorts?: string;
 }
+
+/** A second signal this soon after the first is the same Ctrl-C (npm forwards it as well). */
+const SAME_CTRL_C_MS = 1_000;
 
 /**
  * `thales dev`: a standalone ZooKeeper, 3 scheduler replicas, 2 agents running the demo
  * service, and an lb-agent with nginx in front of it, all on loopback; a summary of where
- * everything listens, and Ctrl-C to stop it all, in order.
+ * everything listens. Ctrl-C (SIGINT), SIGTERM or SIGHUP stop it all, tasks included, in
+ * order (dev-stop.ts); a second Ctrl-C kills what is left at once. What an earlier run killed
+ * with SIGKILL left running is stopped at start.
  */
 export async function runDevCluster(options: DevClusterOptions = {}): Promise<void> {
-  const dir = options.dir ?? path.join(repoRoot(), '.thales', 'dev');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = path.resolve(options.dir ?? devClusterDir());
+  const ports = options.taskPorts ?? process.env.THALES_DEV_TASK_PORTS ?? DEFAULT_DEV_TASK_PORTS;
+  const portRanges = await devAgentPortRanges(ports, 2);
+  // A closed terminal must not crash the stop half way: its output is best effort.
+  process.stdout.on('error', () => undefined);
   const say = (line: string): void => void process.stdout.write(`[thales dev] ${line}\n`);
-
-  say(`starting ZooKeeper (data and logs in ${dir})`);
-  const zk = await ZooKeeperCluster.start(dir, 1, 500);
-  say(`ZooKeeper listening on ${zk.connectString}`);
-  const replicas = await startSchedulerReplicas({
-    count: options.replicas ?? 3,
-    zkConnect: zk.connectString,
-    chroot: '/thales',
-    dir,
-    sessionTimeoutMs: options.sessionTimeoutMs ?? 5_000,
-  });
-  const started: { agents: LocalAgent[]; lb?: DevLoadBalancer } = { agents: [] };
-  let stopping = false;
-  const stopAll = async (exitCode = 0): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping…');
-    // The demo's tasks first (they would outlive their agents), then the agents.
-    if (replicas[0]) await removeDemoService(replicas[0].url);
-    await Promise.all([...started.agents.map((a) => a.process.stop()), started.lb?.process.stop()]);
-    await Promise.all(replicas.map((r) => r.process.stop()));
-    await zk.stop();
-    say('stopped');
-    process.exit(exitCode);
-  };
-  process.on('SIGINT', () => void stopAll());
-  process.on('SIGTERM', () => void stopAll());
+  await claimDevDir(dir, say);
+  // Every process started from here on inherits the tag, and so do the ones they start.
+  process.env[DEV_RUN_ENV] = dir;
+  const parts: DevRunParts = { replicas: [], agents: [] };
+  const run = handleStopSignals(dir, parts, say);
   try {
-    await startWorkloads(say, zk.connectString, replicas, dir, started);
+    say(`starting ZooKeeper (data and logs in ${dir})`);
+    parts.zk = await ZooKeeperCluster.start(dir, 1, 500);
+    run.aborted.throwIfAborted();
+    say(`ZooKeeper listening on ${parts.zk.connectString}`);
+    parts.replicas = await startSchedulerReplicas({
+      count: options.replicas ?? 3,
+      zkConnect: parts.zk.connectString,
+      chroot: '/thales',
+      dir,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 5_000,
+    });
+    await startWorkloads({ say, dir, parts, portRanges, aborted: run.aborted });
   } catch (err) {
+    if (run.aborted.aborted) return; // a signal came during the start: the stop is under way
     say(`failed: ${err instanceof Error ? err.message : String(err)}; logs in ${dir}`);
-    await stopAll(1);
+    run.stop(1, 'start failed');
   }
 }
 
-/** Waits for a leader, starts agents and the lb-agent, deploys and routes the demo service. */
-async function startWorkloads(
-  say: (line: string) => void,
-  zkConnect: string,
-  replicas: LocalReplica[],
+/**
+ * Installs the stop: the first SIGINT/SIGTERM/SIGHUP stops the run in order and exits; one
+ * more, later than {@link SAME_CTRL_C_MS}, SIGKILLs what is left. `aborted` tells the start
+ * to spawn nothing more.
+ */
+function handleStopSignals(
   dir: string,
-  started: { agents: LocalAgent[]; lb?: DevLoadBalancer },
-): Promise<void> {
+  parts: DevRunParts,
+  say: (line: string) => void,
+): { stop(exitCode: number, why: string): void; aborted: AbortSignal } {
+  const abort = new AbortController();
+  let stoppingSince = 0;
+  const stop = (exitCode: number, why: string): void => {
+    if (stoppingSince) return;
+    stoppingSince = Date.now();
+    abort.abort(new Error(`stopping (${why})`));
+    say(`stopping (${why})…`);
+    void stopDevRun(dir, parts, say).then((clean) => {
+      say(clean ? 'stopped' : 'stopped, but the processes above would not die');
+      process.exit(clean ? exitCode : 1);
+    });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stoppingSince) return stop(0, signal);
+    if (Date.now() - stoppingSince < SAME_CTRL_C_MS) return;
+    say(`${signal} again: killing what is left now`);
+    void stopDevProcesses(dir, 0).then((sweep) => process.exit(sweep.left.length ? 1 : 130));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => onSignal(signal));
+  return { stop, aborted: abort.signal };
+}
+
+/** Waits for a leader, starts agents and the lb-agent, deploys and routes the demo service. */
+async function startWorkloads(run: {
+  say: (line: string) => void;
+  dir: string;
+  parts: DevRunParts;
+  portRanges: string[];
+  aborted: AbortSignal;
+}): Promise<void> {
+  const { say, dir, parts, aborted } = run;
+  const replicas = parts.replicas;
+  const zkConnect = parts.zk?.connectString ?? '';
   say(`starting ${replicas.length} scheduler replicas`);
   const api = replicas[0]?.url ?? '';
   const leader = await waitFor(
     'a leader',
     async () => {
+      aborted.throwIfAborted();
       const s = await fetchJson<ClusterStateView>(`${api}/api/state`);
       return s?.leader && s.leader.term > 0 ? s.leader : undefined;
     },
     { timeoutMs: 60_000 },
   );
   writeApiUrls(dir, replicas);
+  aborted.throwIfAborted();
   say('starting 2 agents and deploying the demo service (3 instances)');
-  started.agents = await startDevAgents(replicas, dir);
+  parts.agents = await startDevAgents(replicas, dir, run.portRanges);
   const demo = await deployDemoService(api);
+  aborted.throwIfAborted();
   say('starting an lb-agent with nginx and routing the demo service through it');
-  const lb = await startDevLoadBalancer(replicas, zkConnect, dir);
-  started.lb = lb;
+  const lb = await startDevLoadBalancer(
+    replicas,
+    zkConnect,
+    dir,
+    (started) => (parts.lb = started),
+  );
   await routeDemoService(
     api,
     demo.urls.map((u) => new URL(u).host),
   );
   printSummary(say, zkConnect, replicas, leader.replicaId, leader.term, dir);
-  printTasksSummary(say, started.agents, demo);
+  printTasksSummary(say, parts.agents, demo);
   say('');
   say(`  open the demo service behind nginx:  ${lb.demoUrl}`);
 }

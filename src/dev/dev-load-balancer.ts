@@ -19,11 +19,15 @@ export interface DevLoadBalancer {
 const GROUP = 'dev';
 const BASE_PATH = '/demo/';
 
-/** Starts the lb-agent and waits until it has joined its group. */
+/**
+ * Starts the lb-agent and waits until it has joined its group; `onStarted` learns of it as
+ * soon as its process runs (a stop during the wait must know it).
+ */
 export async function startDevLoadBalancer(
   replicas: LocalReplica[],
   zkConnect: string,
   dir: string,
+  onStarted: (lb: DevLoadBalancer) => void = () => undefined,
 ): Promise<DevLoadBalancer> {
   const [nginxPort, httpPort] = (await findFreePorts(2)) as [number, number];
   const proc = new ThalesProcess(
@@ -48,6 +52,11 @@ export async function startDevLoadBalancer(
     path.join(dir, 'lb-agent.log'),
   );
   proc.start();
+  const lb: DevLoadBalancer = {
+    process: proc,
+    demoUrl: `http://127.0.0.1:${nginxPort}${BASE_PATH}`,
+  };
+  onStarted(lb);
   const api = replicas[0]?.url ?? '';
   await waitFor(
     `lb-agent to join group ${GROUP}`,
@@ -57,7 +66,7 @@ export async function startDevLoadBalancer(
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
-  return { process: proc, demoUrl: `http://127.0.0.1:${nginxPort}${BASE_PATH}` };
+  return lb;
 }
 
 /** Puts `upstreams` (host:port) behind nginx as service `demo` and waits for SUCCESS. */
