@@ -1,12 +1,21 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { HealthcheckResult } from '../gen/thales/v1/HealthcheckResult.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
 import { fsyncDir, readJsonOrUndefined, writeJsonAtomic } from './atomic-file.js';
 
-/** A status update as kept in the outbox (camelCase StatusUpdate with its file name). */
+/**
+ * A status update as kept in the outbox (camelCase StatusUpdate with its file name); a health
+ * update carries `healthcheck` (entries written before it existed have none).
+ */
 export type OutboxEntry = Required<
   Pick<StatusUpdate, 'updateId' | 'taskId' | 'state' | 'message' | 'atMs'>
-> & { hasExitCode: boolean; exitCode: number; seq: number };
+> & {
+  hasExitCode: boolean;
+  exitCode: number;
+  seq: number;
+  healthcheck?: Required<HealthcheckResult>;
+};
 
 const FILE = /^(\d{12})-(.+)\.json$/;
 
@@ -59,10 +68,11 @@ export class StatusOutbox {
     return [...this.entries.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  /** Whether an update for `taskId` in `state` is still unacknowledged. */
+  /** Whether a state update (not a health one) for `taskId` in `state` is unacknowledged. */
   hasPending(taskId: string, state?: string): boolean {
     for (const e of this.entries.values())
-      if (e.taskId === taskId && (state === undefined || e.state === state)) return true;
+      if (e.taskId === taskId && !e.healthcheck && (state === undefined || e.state === state))
+        return true;
     return false;
   }
 
