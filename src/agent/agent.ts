@@ -111,7 +111,7 @@ export class Agent {
     this.supervisor.start();
     // Re-attached tasks that run resume their checks where their sandbox left them.
     for (const t of this.supervisor.activeTasks())
-      if (t.state === 'TASK_RUNNING') this.startHealthChecks(t.taskId);
+      if (t.state === 'TASK_RUNNING') this.startHealthChecks(t.taskId, undefined);
     this.server = http.createServer(
       makeAgentHttpApp({
         agentId: this.agentId,
@@ -226,7 +226,7 @@ export class Agent {
       'task state',
     );
     if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
-    if (r.state === 'TASK_RUNNING') this.startHealthChecks(r.taskId);
+    if (r.state === 'TASK_RUNNING') this.startHealthChecks(r.taskId, Date.now());
     else if (isTerminal(r.state)) this.health.untrack(r.taskId);
     this.refreshGauges();
     return updateId;
@@ -234,16 +234,18 @@ export class Agent {
 
   /**
    * Starts the checks of a running task from its sandbox's TaskSpec (none when the leader
-   * sent no health-check spec), resuming from its recorded health after a restart.
+   * sent no health-check spec), resuming from its recorded health after a restart. The
+   * clock starts when the task was reported running (`runningSince`), or, for a task
+   * re-attached after a restart, when its executor started.
    */
-  private startHealthChecks(taskId: string): void {
+  private startHealthChecks(taskId: string, runningSince: number | undefined): void {
     if (!isSafeTaskId(taskId)) return;
     const files = readSandbox(this.layout, taskId);
     const spec = files.task?.healthcheck;
     if (!spec || files.kill) return;
     const recorded = readJsonOrUndefined<HealthJson>(this.layout.file(taskId, 'health.json'));
-    const runningSince = files.executor?.startedAt ?? Date.now();
-    this.health.track(taskId, spec, runningSince, recorded?.status);
+    const since = runningSince ?? files.executor?.startedAt ?? Date.now();
+    this.health.track(taskId, spec, since, recorded?.status);
   }
 
   /** Persists a health result in the outbox and sends it (the task's state is unchanged). */
