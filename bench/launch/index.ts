@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { Coordinator } from '../../src/coordination/index.js';
 import { ZooKeeperCluster, startSchedulerReplicas } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
-import { SimAgent, closeSimAgentChannels } from './sim-agent.js';
+import { SimAgent, closeSimAgentChannels } from '../../src/dev/index.js';
 
 const { values } = parseArgs({
   options: {

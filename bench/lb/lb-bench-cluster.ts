@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { loadProto } from '../../src/api/index.js';
+import { loadProto } from '../../src/runtime/index.js';
 import { Coordinator } from '../../src/coordination/index.js';
 import {
   ThalesProcess,

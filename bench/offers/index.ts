@@ -24,7 +24,7 @@ import {
   type MatchResult,
 } from '../../src/offers/index.js';
 import { findOvercommits, formatTable, timed, utilization } from './measure.js';
-import { makeScenario } from './workload.js';
+import { makeScenario } from '../../src/dev/index.js';
 
 const SCENARIOS = [
   { tasks: 1_000, agents: 100, runs: 7 },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readJsonOrUndefined, writeJsonAtomic } from './atomic-file.js';
+import { readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 
 /** `<work-dir>/agent.json`: what must survive an agent restart. */
 export interface AgentIdentity {

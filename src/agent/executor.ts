@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { makeLogger } from '../observability/index.js';
-import { readJsonOrUndefined, writeJsonAtomic } from './atomic-file.js';
+import { readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 import { applyCgroupLimits } from './cgroup-limits.js';
 import { attachRotatingLogs, logRotationFromEnv } from './log-rotator.js';
 import { readProcStat } from './proc-stat.js';

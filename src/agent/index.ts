@@ -45,7 +45,6 @@ export {
   type LogRotationOptions,
   type TaskLogs,
 } from './log-rotator.js';
-export { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
 export { HealthChecker, type HealthCheckerOptions } from './health-checker.js';
 export {
   onCheck,

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto } from '../api/index.js';
+import { loadProto } from '../runtime/index.js';
 import type { ProtoGrpcType } from '../gen/agent.js';
 import type { AgentMessage } from '../gen/thales/v1/AgentMessage.js';
 import type { AgentServiceClient } from '../gen/thales/v1/AgentService.js';

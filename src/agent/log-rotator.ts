@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   openSync,
   renameSync,
   statSync,
@@ -13,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { replaceFileAtomic } from '../runtime/index.js';
 
 /** Size-based rotation settings of a task's stdout/stderr. */
 export interface LogRotationOptions {
@@ -61,13 +61,7 @@ export async function gzipFile(file: string): Promise<{ bytesIn: number; bytesOu
   const tmp = `${gz}.tmp-${process.pid}`;
   try {
     await pipeline(createReadStream(file), createGzip(), createWriteStream(tmp));
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, gz);
+    replaceFileAtomic(tmp, gz);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
     throw err;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../api/index.js';
+import { CodedError } from '../runtime/index.js';
 
 /** Singularity's MesosFileChunkObject: a slice of a sandbox file. */
 export interface FileChunk {
@@ -26,8 +26,8 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
  * `..` segments, NUL bytes, and symlinks that resolve outside. Errors name the `path` field.
  */
 export function resolveSandboxPath(sandbox: string, relative: string): string {
-  const bad = (why: string): ApiError =>
-    new ApiError('INVALID_ARGUMENT', `path ${why}`, { field: 'path' });
+  const bad = (why: string): CodedError =>
+    new CodedError('INVALID_ARGUMENT', `path ${why}`, { field: 'path' });
   if (relative.includes('\0')) throw bad('must not contain NUL');
   if (path.isAbsolute(relative)) throw bad('must be relative to the sandbox');
   if (relative.split(/[\\/]/).includes('..')) throw bad("must not contain '..'");
@@ -36,7 +36,7 @@ export function resolveSandboxPath(sandbox: string, relative: string): string {
   try {
     real = realpathSync(path.join(root, relative));
   } catch {
-    throw new ApiError('NOT_FOUND', `path '${relative}' does not exist in the sandbox`, {
+    throw new CodedError('NOT_FOUND', `path '${relative}' does not exist in the sandbox`, {
       field: 'path',
     });
   }

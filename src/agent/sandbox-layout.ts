@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
-import { readJsonOrUndefined } from './atomic-file.js';
+import { readJsonOrUndefined } from '../runtime/index.js';
 
 // Task states are Singularity's, shared with the leader's model (src/state).
 import type { TaskState } from '../state/index.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { HealthcheckResult } from '../gen/thales/v1/HealthcheckResult.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
-import { fsyncDir, readJsonOrUndefined, writeJsonAtomic } from './atomic-file.js';
+import { fsyncDir, readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 
 /**
  * A status update as kept in the outbox (camelCase StatusUpdate with its file name); a health

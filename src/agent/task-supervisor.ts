@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
-import { writeJsonAtomic } from './atomic-file.js';
+import { writeJsonAtomic } from '../runtime/index.js';
 import { isProcessAlive, isProcessGroupAlive, signalGroup } from './proc-stat.js';
 import {
   type KillJson,

@@ -4,8 +4,7 @@ import type { ProtoGrpcType } from '../gen/scheduler.js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SchedulerBackend } from './http-server.js';
 import { toClusterStateMessage } from './state-message.js';
-import { loadProto } from './proto-loader.js';
-import { withTolerantDecoding } from './grpc-malformed.js';
+import { bindGrpcServer, loadProto, withTolerantDecoding } from '../runtime/index.js';
 
 /** Options for {@link startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -34,53 +33,6 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<grpc.
   } as SchedulerHandlers;
   server.addService(withTolerantDecoding(proto.thales.v1.Scheduler.service), handlers);
   options.addServices?.(server);
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(
-      `${options.host}:${options.port}`,
-      grpc.ServerCredentials.createInsecure(),
-      (err) => {
-        if (err) {
-          const inUse = /EADDRINUSE|address already in use|No address added/i.test(err.message);
-          reject(
-            new Error(
-              inUse
-                ? `grpc.port ${options.port} is already in use on ${options.host}`
-                : `grpc: cannot listen on ${options.host}:${options.port}: ${err.message}`,
-            ),
-          );
-        } else resolve();
-      },
-    );
-  });
+  await bindGrpcServer(server, options.host, options.port);
   return server;
-}
-
-/** Stops the gRPC server, letting calls in flight finish for up to `graceMs`. */
-export async function stopGrpcServer(server: grpc.Server, graceMs = 2_000): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/**
- * Calls `onClosed` when a bidirectional stream ends in any way (client half-close, error,
- * cancellation, transport close), and answers a client half-close by closing our side too.
- * `onClosed` may run more than once; it must be idempotent.
- */
-export function whenStreamCloses(
-  call: { on(event: string, listener: () => void): unknown; end(): void },
-  onClosed: () => void,
-): void {
-  call.on('end', () => {
-    onClosed();
-    call.end();
-  });
-  for (const event of ['error', 'cancelled', 'close']) call.on(event, onClosed);
 }

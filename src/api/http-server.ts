@@ -4,7 +4,8 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClusterStateView } from './cluster-state.js';
-import { ApiError, ERROR_STATUS, toApiError } from './errors.js';
+import { errorAnswers, listen } from '../runtime/index.js';
+import { ApiError } from './errors.js';
 
 /** What the HTTP API needs from the replica it runs in. */
 export interface SchedulerBackend {
@@ -30,16 +31,7 @@ export interface HttpServerOptions {
 export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): Koa {
   const { backend, registry, logger } = options;
   const app = new Koa();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const apiError = toApiError(err);
-      if (apiError.code === 'INTERNAL') logger.error({ err, path: ctx.path }, 'request failed');
-      ctx.status = ERROR_STATUS[apiError.code].http;
-      ctx.body = apiError.toJSON();
-    }
-  });
+  app.use(errorAnswers(logger));
   const router = new Router();
   router.get('/api/state', (ctx) => {
     ctx.body = backend.state();
@@ -78,38 +70,4 @@ export async function startHttpServer(options: HttpServerOptions): Promise<http.
   server.keepAliveTimeout = 5_000;
   await listen(server, options.host, options.port, 'http');
   return server;
-}
-
-/** Listens, turning EADDRINUSE and friends into an error that names the address. */
-export function listen(
-  server: http.Server,
-  host: string,
-  port: number,
-  what: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `${what}.port ${port} is already in use on ${host}`
-            : `${what}: cannot listen on ${host}:${port}: ${err.message}`,
-        ),
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-/** Stops accepting connections and lets in-flight requests finish (bounded). */
-export async function closeHttpServer(server: http.Server, graceMs = 5_000): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  await closed;
-  clearTimeout(timer);
 }

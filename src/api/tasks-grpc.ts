@@ -12,8 +12,8 @@ import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityRequest.js';
 import type { TaskInfo } from '../gen/thales/v1/TaskInfo.js';
 import type { WatchTasksRequest__Output } from '../gen/thales/v1/WatchTasksRequest.js';
-import { ApiError, ERROR_STATUS, toApiError } from './errors.js';
-import { malformedReason } from './grpc-malformed.js';
+import { malformedReason, toGrpcError } from '../runtime/index.js';
+import { ApiError } from './errors.js';
 import type { RequestParent, TasksApi } from './tasks-api.js';
 
 /** Where WatchTasks gets task changes: the leader's persisted transitions. */
@@ -36,10 +36,7 @@ function unary<Req, Res>(run: (req: Req) => Promise<Res>): Unary<Req, Res> {
       : run(call.request);
     work.then(
       (res) => cb(null, res),
-      (err: unknown) => {
-        const e = toApiError(err);
-        cb({ code: ERROR_STATUS[e.code].grpc, details: `${e.code}: ${e.message}` });
-      },
+      (err: unknown) => cb(toGrpcError(err)),
     );
   };
 }
@@ -194,8 +191,8 @@ async function serveWatch(
     for (const t of (await api.activeTasks()).filter(wanted)) call.write(toTaskInfo(t));
   } catch (err) {
     unsubscribe();
-    const e = toApiError(err);
-    return fail(ERROR_STATUS[e.code].grpc, `${e.code}: ${e.message}`);
+    const e = toGrpcError(err);
+    return fail(e.code, e.details);
   }
   for (const t of backlog.splice(0)) call.write(toTaskInfo(t));
   live = true;

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { toAgentJson, toTaskJson } from '../state/index.js';
-import { readJsonBody } from './body-reader.js';
+import { readJsonBody } from '../runtime/index.js';
 import type { TasksApi } from './tasks-api.js';
 
 /** Whether an agent holds a stream to this replica (only the leader knows; else undefined). */

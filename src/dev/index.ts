@@ -1,4 +1,7 @@
-/** Local clusters for `thales dev` and the test harness: ZooKeeper and Thales processes. */
+/**
+ * Local clusters for `thales dev`, the test harness and the benchmarks: ZooKeeper and Thales
+ * processes, simulated agents, synthetic offer scenarios. No product component imports it.
+ */
 export { findFreePort, findFreePorts } from './free-port.js';
 export { ZooKeeperCluster, ZooKeeperServer, resolveZooKeeperJar } from './zookeeper-process.js';
 export { ThalesProcess, repoRoot, thalesCliPath } from './thales-process.js';
@@ -8,3 +11,5 @@ export {
   type LocalReplicasOptions,
 } from './scheduler-cluster.js';
 export { runDevCluster } from './dev-cluster.js';
+export { SimAgent, closeSimAgentChannels, type SimAgentOptions } from './sim-agent.js';
+export { makeScenario } from './offer-scenario.js';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { writeFileAtomic } from '../agent/index.js';
+import { writeFileAtomic } from '../runtime/index.js';
 import { type CleanupConfig, parseCleanupArgs } from './cleanup-config.js';
 import { type CleanupMetrics, makeCleanupMetrics } from './cleanup-metrics.js';
 import { type CleanupSummary, runCleanup } from './cleanup-runner.js';

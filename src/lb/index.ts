@@ -1,6 +1,7 @@
 /** The Baragon-style load-balancer manager (leader side) and the nginx lb-agent. */
 export { makeLbExtensionFactory, type LbExtensionOptions } from './lb-extension.js';
 export { LbApi, type LbGroupView } from './lb-api.js';
+export { LbError } from './lb-error.js';
 export { LbManager, type LbManagerOptions } from './lb-manager.js';
 export { LbRequestStore, LB_GROUPS_DIR } from './lb-request-store.js';
 export {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ApiError } from '../api/index.js';
+import { LbError } from './lb-error.js';
 import { type Coordinator, type ZkOp, zkPaths } from '../coordination/index.js';
 import type { FencedWriter } from '../leader/index.js';
 import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
@@ -67,7 +67,7 @@ export class LbAgentRegistry {
    * registers it. A NACK or timeout ends the stream; the agent reconnects and tries again.
    */
   async join(session: LbAgentSession): Promise<void> {
-    if (!this.hooks.writer()) throw new ApiError('NOT_LEADER', 'not the leader');
+    if (!this.hooks.writer()) throw new LbError('NOT_LEADER', 'not the leader');
     this.sessions.get(session.agentId)?.close('replaced by a newer connection');
     this.sessions.set(session.agentId, session);
     const services = this.hooks.servicesForGroup(session.group);
@@ -117,7 +117,7 @@ export class LbAgentRegistry {
 
   private async register(session: LbAgentSession): Promise<void> {
     const writer = this.hooks.writer();
-    if (!writer) throw new ApiError('NOT_LEADER', 'not the leader');
+    if (!writer) throw new LbError('NOT_LEADER', 'not the leader');
     const dir = zkPaths.lbGroupAgentsDir(session.group);
     const path = `${dir}/${session.agentId}`;
     const ops: ZkOp[] = [];

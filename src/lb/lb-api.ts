@@ -1,4 +1,4 @@
-import { ApiError } from '../api/index.js';
+import { LbError } from './lb-error.js';
 import type { LbRequestRecord, LbServiceRecord } from './lb-model.js';
 import type { LbRequestStore } from './lb-request-store.js';
 import { lbStageLog } from './lb-stage-log.js';
@@ -30,7 +30,7 @@ export class LbApi {
   async getRequest(requestId: unknown): Promise<LbRequestRecord> {
     const id = parseLbId(requestId, 'requestId');
     const r = await this.store.getRequest(id);
-    if (!r) throw new ApiError('NOT_FOUND', `requestId: no request ${id}`, { field: 'requestId' });
+    if (!r) throw new LbError('NOT_FOUND', `requestId: no request ${id}`, { field: 'requestId' });
     return r.value;
   }
 
@@ -43,7 +43,7 @@ export class LbApi {
   async getService(serviceId: unknown): Promise<LbServiceRecord> {
     const id = parseLbId(serviceId, 'serviceId');
     const s = await this.store.getService(id);
-    if (!s) throw new ApiError('NOT_FOUND', `serviceId: no service ${id}`, { field: 'serviceId' });
+    if (!s) throw new LbError('NOT_FOUND', `serviceId: no service ${id}`, { field: 'serviceId' });
     return s.value;
   }
 
@@ -60,7 +60,7 @@ export class LbApi {
     const name = parseLbId(group, 'group');
     const agents = await this.store.groupAgents(name);
     if (agents === null)
-      throw new ApiError('NOT_FOUND', `group: no group ${name}`, { field: 'group' });
+      throw new LbError('NOT_FOUND', `group: no group ${name}`, { field: 'group' });
     const services = await this.listServices();
     const serviceIds = services
       .filter((s) => s.service.groups.includes(name))

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ERROR_STATUS, loadProto, toApiError, whenStreamCloses } from '../api/index.js';
+import { loadProto, toGrpcError, whenStreamCloses } from '../runtime/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import type { ProtoGrpcType } from '../gen/lb.js';
 import type { LbAgentMessage__Output } from '../gen/thales/v1/LbAgentMessage.js';
@@ -55,8 +55,7 @@ function unary<Req, Res>(
     run(call).then(
       (res) => cb(null, res),
       (err: unknown) => {
-        const e = toApiError(err);
-        cb({ code: ERROR_STATUS[e.code].grpc, details: `${e.code}: ${e.message}` });
+        cb(toGrpcError(err));
       },
     );
   };

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { ApiError } from '../api/index.js';
+import { readJsonBody } from '../runtime/index.js';
 import type { LbApi } from './lb-api.js';
 import { lbStageLog } from './lb-stage-log.js';
 
@@ -37,22 +37,4 @@ export function makeLbRouter(api: LbApi): Router {
     ctx.body = await api.getGroup(ctx.params.group);
   });
   return router;
-}
-
-/** Reads a JSON body of at most 1 MiB (the size limit proper is checked by validation). */
-async function readJsonBody(req: AsyncIterable<Buffer>): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 1024 * 1024) {
-      throw new ApiError('INVALID_ARGUMENT', 'request: body over 1 MiB', { field: 'request' });
-    }
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ApiError('INVALID_ARGUMENT', 'request: body is not JSON', { field: 'request' });
-  }
 }

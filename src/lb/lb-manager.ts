@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ApiError } from '../api/index.js';
+import { LbError } from './lb-error.js';
 import {
   type Coordinator,
   type Unwatch,
@@ -430,7 +430,7 @@ export class LbManager implements LeaderService {
   }
 
   private requireWriter(): FencedWriter {
-    if (!this.writer) throw new ApiError('NOT_LEADER', 'not the leader');
+    if (!this.writer) throw new LbError('NOT_LEADER', 'not the leader');
     return this.writer;
   }
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../api/index.js';
+import { LbError } from './lb-error.js';
 import {
   type Coordinator,
   type ZkOp,
@@ -71,9 +71,9 @@ export class LbRequestStore {
       if (!(err instanceof ZkError && err.code === 'NODE_EXISTS')) throw err;
     }
     const existing = await this.getRequest(request.requestId);
-    if (!existing) throw new ApiError('CONFLICT', `request ${request.requestId} changed; retry`);
+    if (!existing) throw new LbError('CONFLICT', `request ${request.requestId} changed; retry`);
     if (canonicalRequestJson(existing.value.request) !== canonicalRequestJson(request)) {
-      throw new ApiError(
+      throw new LbError(
         'ALREADY_EXISTS',
         `requestId: ${request.requestId} exists with a different body`,
         { field: 'requestId' },
@@ -98,7 +98,7 @@ export class LbRequestStore {
   async cancel(requestId: string, now: number): Promise<LbRequestRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.getRequest(requestId);
-      if (!current) throw new ApiError('NOT_FOUND', `requestId: no request ${requestId}`);
+      if (!current) throw new LbError('NOT_FOUND', `requestId: no request ${requestId}`);
       const r = current.value;
       if (r.state !== 'WAITING') return r;
       const next: LbRequestRecord =
@@ -113,7 +113,7 @@ export class LbRequestStore {
         if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) throw err;
       }
     }
-    throw new ApiError('CONFLICT', `request ${requestId} keeps changing; retry`);
+    throw new LbError('CONFLICT', `request ${requestId} keeps changing; retry`);
   }
 
   /** Every stored service with its znode version. */

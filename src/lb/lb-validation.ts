@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../api/index.js';
+import { LbError } from './lb-error.js';
 
 /** Largest request body accepted, in bytes of JSON (well under ZooKeeper's 256 KB znode cap). */
 export const MAX_LB_REQUEST_BYTES = 64 * 1024;
@@ -79,7 +79,7 @@ export const lbRequestSchema = z
 export function parseLbRequest(input: unknown): z.infer<typeof lbRequestSchema> {
   const size = Buffer.byteLength(JSON.stringify(input ?? null));
   if (size > MAX_LB_REQUEST_BYTES) {
-    throw new ApiError(
+    throw new LbError(
       'INVALID_ARGUMENT',
       `request: body is ${size} bytes, over the limit of ${MAX_LB_REQUEST_BYTES}`,
       { field: 'request' },
@@ -90,12 +90,12 @@ export function parseLbRequest(input: unknown): z.infer<typeof lbRequestSchema> 
   const issue = result.error.issues[0];
   const keys = issue && 'keys' in issue ? (issue.keys as string[]) : [];
   const field = [...(issue?.path ?? []), ...keys.slice(0, 1)].join('.') || 'request';
-  throw new ApiError('INVALID_ARGUMENT', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+  throw new LbError('INVALID_ARGUMENT', `${field}: ${issue?.message ?? 'invalid'}`, { field });
 }
 
 /** Validates an id given in a path or a lookup message. */
 export function parseLbId(value: unknown, field: string): string {
   const result = idSchema.safeParse(value);
-  if (!result.success) throw new ApiError('INVALID_ARGUMENT', `${field}: invalid id`, { field });
+  if (!result.success) throw new LbError('INVALID_ARGUMENT', `${field}: invalid id`, { field });
   return result.data;
 }

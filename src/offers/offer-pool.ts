@@ -38,11 +38,8 @@ import { encodeCycle } from './snapshot-encoder.js';
 /**
  * Below this many pending tasks the pool is skipped and the cycle runs on the calling thread:
  * encoding is shared, but posting to workers, the verification pass and the merge cost more
- * than the parallel part saves. With the 29 Nov matcher (flat state, one placement log) the
- * inline path got faster and the crossover moved up from 500: the bench's table put it at
- * 4,000 in four of five runs and at 2,000 in one (at 2,000 the two were within 1 ms), and a
- * finer sweep (1,000 / 2,000 / 3,000, medians of 9) had the pool ahead from 2,000 in two of
- * three. From 4,000 on the pool wins by a third or more. See docs/benchmarks.md, "offers".
+ * than the parallel part saves. The value is the crossover the offers bench measures
+ * (docs/benchmarks.md, "offers", has the runs behind it).
  */
 export const DEFAULT_MIN_TASKS_FOR_POOL = 2_000;
 

@@ -253,8 +253,8 @@ function orderTasks(priority: Float64Array, since: Float64Array): Int32Array {
 
 /**
  * Writes into `order` the indices 0..m-1 sorted by `keys`, ties in index order: a stable LSD
- * radix sort, two passes of 16 bits (one when the keys fit 16). Linear, where the native sort
- * of 10^5 packed doubles costs ~10 ms on the serial path.
+ * radix sort, two passes of 16 bits (one when the keys fit 16). Linear, where the native
+ * comparator sort is O(n log n) on the serial path.
  */
 function radixSortIndices(keys: Uint32Array, order: Int32Array): void {
   const m = keys.length;
@@ -278,7 +278,7 @@ function radixSortIndices(keys: Uint32Array, order: Int32Array): void {
 }
 
 /**
- * The usual case, about 3x faster than a comparator sort: integer priorities and times in a
+ * The usual case, cheaper than a comparator sort: integer priorities and times in a
  * range where (priority rank, age) packs exactly into 32 bits (radix sort, index order for
  * ties) or (priority rank, age, index) into one double (native numeric sort). Returns false
  * (and leaves `order` alone) otherwise.

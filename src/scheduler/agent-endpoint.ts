@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto, whenStreamCloses } from '../api/index.js';
+import { loadProto, whenStreamCloses } from '../runtime/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import { readLeaderGrpcAddress } from '../leader/index.js';
 import type { ProtoGrpcType } from '../gen/agent.js';

@@ -3,18 +3,12 @@ import type * as grpc from '@grpc/grpc-js';
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import {
-  ApiError,
-  closeHttpServer,
-  startGrpcServer,
-  startHttpServer,
-  stopGrpcServer,
-  type SchedulerBackend,
-} from '../api/index.js';
+import { ApiError, startGrpcServer, startHttpServer, type SchedulerBackend } from '../api/index.js';
 import { Coordinator, FenceRejectedError, encodeJson, zkPaths } from '../coordination/index.js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import { Leadership, type LeaderService } from '../leader/index.js';
 import { makeLogger, makeRegistry } from '../observability/index.js';
+import { closeHttpServer, stopGrpcServer } from '../runtime/index.js';
 import { ClusterView } from './cluster-view.js';
 import type { SchedulerConfig } from './config.js';
 import { LeaderHeartbeat } from './leader-heartbeat.js';

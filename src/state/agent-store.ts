@@ -54,7 +54,7 @@ export class AgentStore {
   }
 }
 
-/** Op writing an agent record (leader, fenced; `version` -1 creates it). */
+/** Op writing an agent record (leader, fenced): `version` null creates it, else compare-and-set. */
 export function writeAgentOp(agent: AgentRecord, version: number | null): ZkOp {
   const path = statePaths.agent(agent.agentId);
   const data = toData(agent, path);

@@ -78,13 +78,13 @@ export {
   DEPLOY_PROGRESS_KINDS,
   deployLbOpSchema,
   deployProgressSchema,
-  finishDeployOps,
   toPendingDeployState,
   writeDeployProgressOp,
   type DeployLbOp,
   type DeployPhase,
   type DeployProgress,
 } from './deploy-progress-model.js';
+export { finishDeployOps } from './deploy-finish-ops.js';
 export {
   MAX_TASK_UPDATES,
   TASK_STATES,

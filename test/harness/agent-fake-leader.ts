@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadProto } from '../../src/api/index.js';
+import { loadProto } from '../../src/runtime/index.js';
 import type { ProtoGrpcType } from '../../src/gen/agent.js';
 import type { AgentMessage__Output } from '../../src/gen/thales/v1/AgentMessage.js';
 import type { LeaderMessage } from '../../src/gen/thales/v1/LeaderMessage.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ClusterStateView } from '../../src/api/index.js';
-import { loadProto } from '../../src/api/index.js';
+import { loadProto } from '../../src/runtime/index.js';
 import {
   ThalesProcess,
   ZooKeeperCluster,

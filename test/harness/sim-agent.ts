@@ -1,10 +1,6 @@
-/** Simulated agents for the task tests (the simulator itself lives in bench/launch). */
+/** Simulated agents for the task tests (the simulator itself lives in src/dev). */
 import { afterAll, onTestFinished } from 'vitest';
-import {
-  SimAgent,
-  closeSimAgentChannels,
-  type SimAgentOptions,
-} from '../../bench/launch/sim-agent.js';
+import { SimAgent, closeSimAgentChannels, type SimAgentOptions } from '../../src/dev/index.js';
 import type { TestCluster } from './cluster.js';
 
 export { SimAgent, type SimAgentOptions };

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { onTestFinished } from 'vitest';
-import { TasksApi, closeHttpServer, makeHttpApp, makeTasksRouter } from '../../src/api/index.js';
+import { TasksApi, makeHttpApp, makeTasksRouter } from '../../src/api/index.js';
+import { closeHttpServer } from '../../src/runtime/index.js';
 import type { Coordinator } from '../../src/coordination/index.js';
 import { connectCoordinator, uniqueChroot } from './cluster.js';
 

@@ -5,7 +5,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { loadProto, type ClusterStateView } from '../../src/api/index.js';
+import type { ClusterStateView } from '../../src/api/index.js';
+import { loadProto } from '../../src/runtime/index.js';
 import type { ProtoGrpcType } from '../../src/gen/scheduler.js';
 import type { ClusterState__Output as ClusterState } from '../../src/gen/thales/v1/ClusterState.js';
 import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';

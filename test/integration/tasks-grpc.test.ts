@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { loadProto } from '../../src/api/index.js';
+import { loadProto } from '../../src/runtime/index.js';
 import type { ProtoGrpcType } from '../../src/gen/scheduler.js';
 import type { SchedulerClient } from '../../src/gen/thales/v1/Scheduler.js';
 import type { TaskInfo__Output } from '../../src/gen/thales/v1/TaskInfo.js';

@@ -1,13 +1,6 @@
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../runtime/index.js';
 import { MEMBERS_FILE } from './nginx-lua.js';
 import {
   AGGREGATE_LOCATIONS,
@@ -189,9 +182,8 @@ export class ConfigWriter {
     return path.join(this.prefix, 'conf', 'locations', `${id}.conf`);
   }
 
+  /** nginx files are rendered again from the leader's state at start: no fsync needed. */
   private writeAtomic(file: string, text: string): void {
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileAtomic(file, text, { durable: false });
   }
 }

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto } from '../../api/index.js';
+import { loadProto } from '../../runtime/index.js';
 import type { ProtoGrpcType } from '../../gen/lb.js';
 import type { LbAgentMessage } from '../../gen/thales/v1/LbAgentMessage.js';
 import type { LbAck } from '../../gen/thales/v1/LbAck.js';

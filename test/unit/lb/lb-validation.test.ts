@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/api/index.js';
+import { LbError } from '../../../src/lb/index.js';
 import { parseLbRequest } from '../../../src/lb/index.js';
 
 const ok = { requestId: 'r1', service: { serviceId: 's', basePath: '/s', groups: ['g'] } };
@@ -9,9 +9,9 @@ function fieldOf(input: unknown): string | undefined {
     parseLbRequest(input);
     return undefined;
   } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe('INVALID_ARGUMENT');
-    return (err as ApiError).details.field as string;
+    expect(err).toBeInstanceOf(LbError);
+    expect((err as LbError).code).toBe('INVALID_ARGUMENT');
+    return (err as LbError).details.field as string;
   }
 }
 

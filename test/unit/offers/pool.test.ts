@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeScenario } from '../../../bench/offers/workload.js';
+import { makeScenario } from '../../../src/dev/index.js';
 import { OfferMatcherPool, matchOffers, resolveMatchOptions } from '../../../src/offers/index.js';
 import { FEASIBILITY_STAGES, firstRejection } from '../../../src/offers/feasibility.js';
 import { MatchPipeline } from '../../../src/offers/match-pipeline.js';

@@ -5,13 +5,13 @@
  * (one channel per scheduler address). Used by the launch benchmark and the task tests.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadProto } from '../../src/api/index.js';
-import type { ProtoGrpcType } from '../../src/gen/agent.js';
-import type { AgentMessage } from '../../src/gen/thales/v1/AgentMessage.js';
-import type { AgentServiceClient } from '../../src/gen/thales/v1/AgentService.js';
-import type { LeaderMessage__Output } from '../../src/gen/thales/v1/LeaderMessage.js';
-import type { StatusUpdate } from '../../src/gen/thales/v1/StatusUpdate.js';
-import type { TaskSpec__Output } from '../../src/gen/thales/v1/TaskSpec.js';
+import { loadProto } from '../runtime/index.js';
+import type { ProtoGrpcType } from '../gen/agent.js';
+import type { AgentMessage } from '../gen/thales/v1/AgentMessage.js';
+import type { AgentServiceClient } from '../gen/thales/v1/AgentService.js';
+import type { LeaderMessage__Output } from '../gen/thales/v1/LeaderMessage.js';
+import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
+import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
 
 /** How a simulated agent presents itself. */
 export interface SimAgentOptions {

@@ -1,11 +1,11 @@
 /**
- * Seeded synthetic clusters and workloads for the offers bench: a heterogeneous fleet over
+ * Seeded synthetic clusters and workloads for the offers bench and tests: a heterogeneous fleet over
  * racks, some agents already half busy, and a workload of deploys where 30% of tasks are
  * SEPARATE_BY_DEPLOY, 20% rack-sensitive and some need attributes.
  */
-import type { MatchInput, Offer, PendingTask, Placement } from '../../src/offers/index.js';
+import type { MatchInput, Offer, PendingTask, Placement } from '../offers/index.js';
 
-/** mulberry32; the bench's own copy so its inputs do not depend on the engine's code. */
+/** mulberry32; a copy of its own so scenarios do not depend on the engine's code. */
 function makeRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from './errors.js';
+import { CodedError } from './error-codes.js';
 
-/** Largest request body the API reads (Singularity deploys are a few kilobytes). */
+/** Largest request body an API reads (Singularity deploys are a few kilobytes). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError('PAYLOAD_TOO_LARGE', `body: over the limit of ${limit} bytes`, { limit });
+function tooLarge(limit: number): CodedError {
+  return new CodedError('PAYLOAD_TOO_LARGE', `body: over the limit of ${limit} bytes`, { limit });
 }
 
 /**
@@ -38,7 +38,7 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ApiError('INVALID_ARGUMENT', `body: malformed JSON (${(err as Error).message})`, {
+    throw new CodedError('INVALID_ARGUMENT', `body: malformed JSON (${(err as Error).message})`, {
       field: 'body',
     });
   }

@@ -1,0 +1,35 @@
+/**
+ * Runtime plumbing shared by every daemon (scheduler replicas, agents, lb-agents, the cleaner):
+ * proto loading, gRPC and HTTP server basics, the error-code registry, retry policies and
+ * atomic files. It imports no other Thales component, so on-host daemons can use it without
+ * pulling in the API layer.
+ */
+export {
+  type AtomicWriteOptions,
+  fsyncDir,
+  readJsonOrUndefined,
+  replaceFileAtomic,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from './atomic-file.js';
+export {
+  CodedError,
+  ERROR_STATUS,
+  type ErrorCode,
+  toCodedError,
+  toGrpcError,
+} from './error-codes.js';
+export { MAX_BODY_BYTES, readJsonBody } from './body-reader.js';
+export { bindGrpcServer, stopGrpcServer, whenStreamCloses } from './grpc-server.js';
+export { malformedReason, withTolerantDecoding, type MalformedRequest } from './grpc-malformed.js';
+export { closeHttpServer, errorAnswers, listen } from './http-server.js';
+export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';
+export {
+  Backoff,
+  RETRY_POLICIES,
+  RETRYABLE_ERRORS,
+  type RetryPolicyName,
+  type RetryPolicySpec,
+  isRetryableError,
+  retryPolicy,
+} from './retry-policy.js';
