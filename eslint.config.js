@@ -10,7 +10,16 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * executor-cleanup) never the API layer, the scheduler or the lb manager; the API layer
  * never the control loops; nothing but the CLI imports dev tooling.
  */
-const ABOVE_STATE = ['api', 'scheduler', 'lb', 'agent', 'executor-cleanup', 'dev', 'cli'];
+const ABOVE_STATE = [
+  'deploys',
+  'api',
+  'scheduler',
+  'lb',
+  'agent',
+  'executor-cleanup',
+  'dev',
+  'cli',
+];
 const layer = (target, forbidden, except = []) => ({
   target: `./src/${target}`,
   from: forbidden.map((f) => `./src/${f}`),
@@ -24,10 +33,12 @@ const LAYER_ZONES = [
   layer('coordination', ['leader', 'state', 'offers', ...ABOVE_STATE]),
   layer('leader', ['state', 'offers', ...ABOVE_STATE]),
   layer('state', ['leader', ...ABOVE_STATE]),
-  layer('agent', ['api', 'scheduler', 'lb', 'executor-cleanup', 'dev', 'cli']),
-  layer('executor-cleanup', ['api', 'scheduler', 'lb', 'dev', 'cli', 'leader']),
-  layer('lb/agent', ['api', 'scheduler', 'agent', 'dev', 'cli']),
-  layer('lb', ['api', 'agent', 'executor-cleanup', 'dev', 'cli']),
+  // The pure deploy state machine: the state model below it, nothing with I/O.
+  layer('deploys', ['coordination', 'leader', 'runtime', 'offers', ...ABOVE_STATE.slice(1)]),
+  layer('agent', ['deploys', 'api', 'scheduler', 'lb', 'executor-cleanup', 'dev', 'cli']),
+  layer('executor-cleanup', ['deploys', 'api', 'scheduler', 'lb', 'dev', 'cli', 'leader']),
+  layer('lb/agent', ['deploys', 'api', 'scheduler', 'agent', 'dev', 'cli']),
+  layer('lb', ['deploys', 'api', 'agent', 'executor-cleanup', 'dev', 'cli']),
   layer('api', ['scheduler', 'lb', 'agent', 'executor-cleanup', 'dev', 'cli', 'leader']),
   layer('scheduler', ['agent', 'executor-cleanup', 'dev', 'cli']),
   layer('dev', ['cli']),

@@ -43,6 +43,18 @@ export function makeAgentMetrics(registry: Registry) {
       help: 'Leader messages refused because their term was older than the highest seen',
       registers,
     }),
+    healthChecks: new Counter({
+      name: 'thales_agent_health_checks_total',
+      help: 'Health checks run, by result (passed, failed)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    healthReports: new Counter({
+      name: 'thales_agent_health_reports_total',
+      help: 'Health results put in the outbox, by the health they report',
+      labelNames: ['health'] as const,
+      registers,
+    }),
     connected: new Gauge({
       name: 'thales_agent_connected',
       help: '1 while registered with a leader',

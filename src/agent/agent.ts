@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { closeHttpServer, listen, writeJsonAtomic } from '../runtime/index.js';
+import { closeHttpServer, listen, readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 import type { LeaderMessage__Output } from '../gen/thales/v1/LeaderMessage.js';
 import type { Register } from '../gen/thales/v1/Register.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
@@ -10,9 +10,17 @@ import { AgentIdentityStore } from './agent-identity.js';
 import { makeAgentHttpApp } from './agent-http.js';
 import { CommandQueue } from './command-queue.js';
 import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
+import { HealthChecker } from './health-checker.js';
+import type { HealthReport } from './health-policy.js';
 import { LeaderStream } from './leader-stream.js';
 import type { AgentResources } from './resources.js';
-import { WorkDirLayout, isSafeTaskId } from './sandbox-layout.js';
+import {
+  type HealthJson,
+  WorkDirLayout,
+  isSafeTaskId,
+  isTerminal,
+  readSandbox,
+} from './sandbox-layout.js';
 import { type OutboxEntry, StatusOutbox } from './status-outbox.js';
 import { type TaskReport, TaskSupervisor } from './task-supervisor.js';
 import { decideTerm } from './term-fence.js';
@@ -46,6 +54,7 @@ export class Agent {
   private readonly supervisor: TaskSupervisor;
   private readonly commands: CommandQueue;
   private readonly stream: LeaderStream;
+  private readonly health: HealthChecker;
   private readonly metrics: AgentMetrics;
   private readonly log: Logger;
   private server: http.Server | undefined;
@@ -65,6 +74,16 @@ export class Agent {
       executorArgv: o.executorArgv,
       logger: this.log,
       report: (r) => this.report(r),
+    });
+    this.health = new HealthChecker({
+      host: o.host,
+      logger: this.log,
+      report: (taskId, r) => this.reportHealth(taskId, r),
+      persist: (taskId, status) => {
+        const health: HealthJson = { status, at: Date.now() };
+        writeJsonAtomic(this.layout.file(taskId, 'health.json'), health);
+      },
+      onChecked: (c) => this.metrics.healthChecks.inc({ result: c.ok ? 'passed' : 'failed' }),
     });
     this.commands = new CommandQueue({
       logger: this.log,
@@ -89,6 +108,9 @@ export class Agent {
   /** Re-attaches to sandboxes, serves HTTP, then connects to the leader. */
   async start(): Promise<void> {
     this.supervisor.start();
+    // Re-attached tasks that run resume their checks where their sandbox left them.
+    for (const t of this.supervisor.activeTasks())
+      if (t.state === 'TASK_RUNNING') this.startHealthChecks(t.taskId, undefined);
     this.server = http.createServer(
       makeAgentHttpApp({
         agentId: this.agentId,
@@ -112,6 +134,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stream.stop();
     this.supervisor.stop();
+    this.health.stop();
     if (this.server) await closeHttpServer(this.server, 1_000);
   }
 
@@ -121,7 +144,7 @@ export class Agent {
     // Tasks that ended but whose final update the leader has not acknowledged yet.
     const ended = this.outbox
       .pending()
-      .filter((e) => !activeIds.has(e.taskId))
+      .filter((e) => !activeIds.has(e.taskId) && !e.healthcheck)
       .map((e) => ({ taskId: e.taskId, state: e.state }));
     const lastByTask = new Map([...ended, ...active].map((t) => [t.taskId, t.state]));
     return {
@@ -162,6 +185,8 @@ export class Agent {
         const kill = m.kill;
         if (kill) {
           this.metrics.kills.inc();
+          // A task being stopped fails its checks: those results would only be noise.
+          this.health.untrack(kill.taskId);
           this.commands.push(m.term, `kill ${kill.taskId}`, () =>
             this.supervisor.kill(kill.taskId, kill.graceMs, kill.reason),
           );
@@ -200,8 +225,54 @@ export class Agent {
       'task state',
     );
     if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    if (r.state === 'TASK_RUNNING') this.startHealthChecks(r.taskId, Date.now());
+    else if (isTerminal(r.state)) this.health.untrack(r.taskId);
     this.refreshGauges();
     return updateId;
+  }
+
+  /**
+   * Starts the checks of a running task from its sandbox's TaskSpec (none when the leader
+   * sent no health-check spec), resuming from its recorded health after a restart. The
+   * clock starts when the task was reported running (`runningSince`), or, for a task
+   * re-attached after a restart, when its executor started.
+   */
+  private startHealthChecks(taskId: string, runningSince: number | undefined): void {
+    if (!isSafeTaskId(taskId)) return;
+    const files = readSandbox(this.layout, taskId);
+    const spec = files.task?.healthcheck;
+    if (!spec || files.kill) return;
+    const recorded = readJsonOrUndefined<HealthJson>(this.layout.file(taskId, 'health.json'));
+    const since = runningSince ?? files.executor?.startedAt ?? Date.now();
+    this.health.track(taskId, spec, since, recorded?.status);
+  }
+
+  /** Persists a health result in the outbox and sends it (the task's state is unchanged). */
+  private reportHealth(taskId: string, r: HealthReport): void {
+    const updateId = `${this.agentId}-${this.bootId}-${++this.counter}`;
+    const o = r.outcome;
+    const entry = this.outbox.add({
+      updateId,
+      taskId,
+      state: 'TASK_RUNNING',
+      message: '',
+      hasExitCode: false,
+      exitCode: 0,
+      atMs: o.at,
+      healthcheck: {
+        health: r.health,
+        hasStatusCode: o.statusCode !== undefined,
+        statusCode: o.statusCode ?? 0,
+        durationMs: Math.max(0, Math.round(o.durationMs)),
+        errorMessage: o.errorMessage ?? '',
+        responseBody: o.responseBody ?? '',
+        startup: r.startup,
+        atMs: o.at,
+      },
+    });
+    this.metrics.healthReports.inc({ health: r.health });
+    if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    this.refreshGauges();
   }
 
   private pendingToSend(): StatusUpdate[] {
@@ -227,5 +298,6 @@ function toStatusUpdate(e: OutboxEntry): StatusUpdate {
     hasExitCode: e.hasExitCode,
     exitCode: e.exitCode,
     atMs: e.atMs,
+    healthcheck: e.healthcheck ?? null,
   };
 }

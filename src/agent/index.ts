@@ -15,6 +15,7 @@ export {
   isTerminal,
   readSandbox,
   type ExecutorJson,
+  type HealthJson,
   type ExitJson,
   type KillJson,
   type ReportedJson,
@@ -44,3 +45,17 @@ export {
   type LogRotationOptions,
   type TaskLogs,
 } from './log-rotator.js';
+export { HealthChecker, type HealthCheckerOptions } from './health-checker.js';
+export {
+  onCheck,
+  onClock,
+  startTracking,
+  startupDeadline,
+  type AgentHealthStatus,
+  type CheckOutcome,
+  type HealthPolicySpec,
+  type HealthReport,
+  type HealthStep,
+  type HealthTrack,
+} from './health-policy.js';
+export { runProbe, type ProbeTarget } from './health-probe.js';

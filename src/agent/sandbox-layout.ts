@@ -44,6 +44,12 @@ export interface ReportedJson {
   updateId: string;
 }
 
+/** `sandboxes/<taskId>/health.json`: the task's health when it last changed (health checks). */
+export interface HealthJson {
+  status: 'STARTING' | 'HEALTHY' | 'UNHEALTHY';
+  at: number;
+}
+
 /** The files of one work dir (see docs/agent.md, "Sandbox layout"). */
 export class WorkDirLayout {
   constructor(readonly root: string) {}
@@ -62,7 +68,8 @@ export class WorkDirLayout {
   }
   file(
     taskId: string,
-    name: 'task.json' | 'executor.json' | 'exit.json' | 'kill.json' | 'reported.json',
+    name:
+      'task.json' | 'executor.json' | 'exit.json' | 'kill.json' | 'reported.json' | 'health.json',
   ): string {
     return path.join(this.sandbox(taskId), name);
   }

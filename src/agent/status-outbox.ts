@@ -1,12 +1,21 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { HealthcheckResult } from '../gen/thales/v1/HealthcheckResult.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
 import { fsyncDir, readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 
-/** A status update as kept in the outbox (camelCase StatusUpdate with its file name). */
+/**
+ * A status update as kept in the outbox (camelCase StatusUpdate with its file name); a health
+ * update carries `healthcheck` (entries written before it existed have none).
+ */
 export type OutboxEntry = Required<
   Pick<StatusUpdate, 'updateId' | 'taskId' | 'state' | 'message' | 'atMs'>
-> & { hasExitCode: boolean; exitCode: number; seq: number };
+> & {
+  hasExitCode: boolean;
+  exitCode: number;
+  seq: number;
+  healthcheck?: Required<HealthcheckResult>;
+};
 
 const FILE = /^(\d{12})-(.+)\.json$/;
 

@@ -12,13 +12,17 @@ import {
   actionInputSchema,
   agentIdSchema,
   deployRequestInputSchema,
+  deployWarnings,
   isTerminal,
   parseInput,
   requestIdSchema,
   requestInputSchema,
+  requestWarnings,
   scaleInputSchema,
   toDeploy,
+  toPendingDeployState,
   toRequest,
+  type FieldWarning,
 } from '../state/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import { ApiError } from './errors.js';
@@ -30,7 +34,11 @@ export interface RequestParent {
   stateMessage?: string;
   activeDeploy?: Deploy;
   pendingDeploy?: Deploy;
+  /** The deploy (or bounce) in progress: its step and instance counts. */
+  pendingDeployState?: Record<string, unknown>;
   timestamp: number;
+  /** Fields of the write just answered that were accepted but do not take effect yet. */
+  warnings?: FieldWarning[];
 }
 
 const taskIdSchema = z.string().min(1).max(400);
@@ -67,9 +75,10 @@ export class TasksApi {
 
   /** Creates or updates a request. */
   async saveRequest(body: unknown): Promise<RequestParent> {
-    const request = toRequest(parseInput(requestInputSchema, body ?? null));
+    const input = parseInput(requestInputSchema, body ?? null);
+    const request = toRequest(input);
     await this.requests.upsert(request);
-    return this.getRequest(request.id);
+    return withWarnings(await this.getRequest(request.id), requestWarnings(input));
   }
 
   /** Every request with its deploys. */
@@ -113,7 +122,7 @@ export class TasksApi {
     // the deploy (its tasks can run within milliseconds), but to the caller it was accepted
     // as pending, as Singularity's deploy response reports it.
     if (parent.activeDeploy?.id !== submitted.id) parent.pendingDeploy = submitted;
-    return parent;
+    return withWarnings(parent, deployWarnings(input.deploy));
   }
 
   /** Active tasks, optionally of one agent. */
@@ -199,7 +208,10 @@ export class TasksApi {
   }
 
   private async toParent(record: RequestRecord): Promise<RequestParent> {
-    const { active, pending } = await this.deploys.forRequest(record.request.id);
+    const [{ active, pending }, progress] = await Promise.all([
+      this.deploys.forRequest(record.request.id),
+      this.deploys.progress(record.request.id),
+    ]);
     const parent: RequestParent = {
       request: { ...record.request, slavePlacement: record.request.agentPlacement },
       state: record.state,
@@ -208,8 +220,15 @@ export class TasksApi {
     if (record.stateMessage) parent.stateMessage = record.stateMessage;
     if (active) parent.activeDeploy = active;
     if (pending) parent.pendingDeploy = pending;
+    if (progress && progress.phase !== 'DONE')
+      parent.pendingDeployState = toPendingDeployState(progress);
     return parent;
   }
+}
+
+/** The answer with `warnings` when there are any (Singularity clients ignore the field). */
+function withWarnings(parent: RequestParent, warnings: FieldWarning[]): RequestParent {
+  return warnings.length > 0 ? { ...parent, warnings } : parent;
 }
 
 function parseId<T>(schema: z.ZodType<T>, value: string, field: string): T {

@@ -6,6 +6,7 @@
 import { FenceRejectedError, ZkError, type ZkOp } from '../coordination/index.js';
 import type { StatusUpdate__Output } from '../gen/thales/v1/StatusUpdate.js';
 import {
+  type HealthcheckResult,
   MAX_HISTORY_PER_REQUEST,
   type Task,
   type TaskUpdate,
@@ -16,15 +17,17 @@ import {
   removeHistoryOp,
   setActiveTaskOp,
   statePaths,
-  withUpdate,
 } from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
+import { applyStatusTransition, toHealthcheckResult } from './task-health-results.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
 
 /** A task's state change decided by the leader itself (LOST, or an agent's report). */
 export interface TaskTransition {
   taskId: string;
   update: TaskUpdate;
+  /** Set on an agent's health update (recorded on the task; its state does not change). */
+  health?: HealthcheckResult;
 }
 
 /** Called after a task ended and its end is persisted. */
@@ -63,7 +66,9 @@ export class StatusWriter {
     const update: TaskUpdate = { state, at: s.atMs || Date.now() };
     if (s.message) update.message = s.message;
     if (s.hasExitCode) update.exitCode = s.exitCode;
-    this.push({ session, updateId: s.updateId, transition: { taskId: s.taskId, update } });
+    const health = toHealthcheckResult(s.healthcheck);
+    const transition: TaskTransition = { taskId: s.taskId, update, ...(health ? { health } : {}) };
+    this.push({ session, updateId: s.updateId, transition });
   }
 
   /** Queues a leader-decided transition (e.g. LOST); resolves once persisted. */
@@ -106,11 +111,10 @@ export class StatusWriter {
   private async writeBatch(batch: Queued[]): Promise<boolean> {
     const working = new Map<string, Task>();
     for (const q of batch) {
-      const { taskId, update } = q.transition;
+      const { taskId, update, health } = q.transition;
       const current = working.get(taskId) ?? this.ctx.tasks.get(taskId);
-      if (!current || isTerminal(current.state)) continue;
-      if (current.state === update.state && !isTerminal(update.state)) continue;
-      working.set(taskId, withUpdate(current, update));
+      const next = current && applyStatusTransition(current, update, health);
+      if (next) working.set(taskId, next);
     }
     const ops: ZkOp[] = [];
     const ended: Task[] = [];

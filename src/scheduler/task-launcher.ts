@@ -15,6 +15,7 @@ import {
   createActiveTaskOp,
   makeTaskId,
   statePaths,
+  taskHealthcheckSpec,
 } from '../state/index.js';
 import { buildOffers } from './offer-builder.js';
 import { recordMatch, type SchedulerMetrics } from './scheduler-metrics.js';
@@ -46,6 +47,7 @@ export function toTaskSpec(task: Task, deploy: Deploy): TaskSpec {
       diskMb: task.resources.diskMb,
     },
     ports: task.ports,
+    healthcheck: taskHealthcheckSpec(deploy, task.ports),
   };
 }
 

@@ -1,5 +1,7 @@
 import type { Coordinator, ZkOp } from '../coordination/index.js';
 import { type Deploy, MAX_DEPLOY_BYTES, deploySchema } from './deploy-model.js';
+import { type DeployProgress, deployProgressSchema } from './deploy-progress-model.js';
+import { checkDeployForRequest } from './deploy-validation.js';
 import type { RequestStore } from './request-store.js';
 import { StateError } from './state-error.js';
 import { type DeployKind, statePaths } from './state-paths.js';
@@ -29,13 +31,17 @@ export class DeployStore {
     private readonly requests: RequestStore,
   ) {}
 
-  /** Stores `deploy` as the request's pending deploy. */
+  /**
+   * Stores `deploy` as the request's pending deploy, after the checks that need the request
+   * (its version is checked in the same multi, so they hold for what is written).
+   */
   async submit(deploy: Deploy): Promise<Deploy> {
     const rid = deploy.requestId;
     const request = await this.requests.get(rid);
     if (request.value.state === 'DELETING') {
       throw new StateError('CONFLICT', `request ${rid} is being deleted`);
     }
+    checkDeployForRequest(deploy, request.value.request);
     const path = statePaths.deploy(rid, 'pending', deploy.id);
     const data = toData(deploy, path);
     if (data.length > MAX_DEPLOY_BYTES) {
@@ -71,6 +77,16 @@ export class DeployStore {
       this.first(requestId, 'pending'),
     ]);
     return { active: active?.value ?? null, pending: pending?.value ?? null };
+  }
+
+  /** The request's deploy progress document (in progress, or its last bounce), if any. */
+  async progress(requestId: string): Promise<DeployProgress | null> {
+    const found = await readJson(
+      this.zk,
+      statePaths.deployProgress(requestId),
+      deployProgressSchema,
+    );
+    return found?.value ?? null;
   }
 
   /** Deploys of one kind. */

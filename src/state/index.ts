@@ -23,15 +23,68 @@ export {
   type RequestType,
 } from './request-model.js';
 export {
+  DEPLOY_DEFAULTS,
+  DEPLOY_LB_FIELDS,
   MAX_DEPLOY_BYTES,
   deployInputSchema,
   deployRequestInputSchema,
   deploySchema,
+  deploySettings,
   resourcesInputSchema,
+  taskHealthcheckSpec,
   toDeploy,
   type Deploy,
+  type DeployInput,
+  type DeploySettings,
   type Resources,
 } from './deploy-model.js';
+export { checkDeployForRequest } from './deploy-validation.js';
+export {
+  HEALTHCHECK_DEFAULTS,
+  HEALTHCHECK_METHODS,
+  HEALTHCHECK_PROTOCOLS,
+  healthcheckInputSchema,
+  healthcheckSchema,
+  toHealthcheck,
+  toHealthcheckSpec,
+  type Healthcheck,
+  type HealthcheckInput,
+  type HealthcheckProtocol,
+  type HealthcheckSpecPlain,
+} from './healthcheck-model.js';
+export {
+  DEPLOY_FIELDS_NOT_ACTED_ON,
+  REQUEST_FIELDS_NOT_ACTED_ON,
+  deployWarnings,
+  requestWarnings,
+  type FieldWarning,
+} from './field-warnings.js';
+export {
+  DEPLOY_FAILURE_REASONS,
+  DEPLOY_STATES,
+  FINAL_DEPLOY_STATES,
+  MAX_DEPLOY_FAILURES,
+  deployFailureSchema,
+  deployResultSchema,
+  isFinalDeployState,
+  type DeployFailure,
+  type DeployFailureReason,
+  type DeployResult,
+  type DeployState,
+  type FinalDeployState,
+} from './deploy-result-model.js';
+export {
+  DEPLOY_PHASES,
+  DEPLOY_PROGRESS_KINDS,
+  deployLbOpSchema,
+  deployProgressSchema,
+  toPendingDeployState,
+  writeDeployProgressOp,
+  type DeployLbOp,
+  type DeployPhase,
+  type DeployProgress,
+} from './deploy-progress-model.js';
+export { finishDeployOps } from './deploy-finish-ops.js';
 export {
   MAX_TASK_UPDATES,
   TASK_STATES,
@@ -45,6 +98,17 @@ export {
   type TaskState,
   type TaskUpdate,
 } from './task-model.js';
+export {
+  HEALTH_STATUSES,
+  MAX_HEALTHCHECK_BODY,
+  MAX_HEALTHCHECK_RESULTS,
+  healthcheckResultSchema,
+  taskHealthSchema,
+  withHealthcheckResult,
+  type HealthStatus,
+  type HealthcheckResult,
+  type TaskHealth,
+} from './task-health.js';
 export {
   AGENT_ADMIN_STATES,
   DEFAULT_RACK,

@@ -40,26 +40,31 @@ const attributeValue = z.string().max(200);
  * `slave` aliases accepted). Unknown fields are refused. Fields of the next issue (schedule)
  * are accepted and kept.
  */
-export const requestInputSchema = z.strictObject({
-  id: requestIdSchema,
-  requestType: z.enum(REQUEST_TYPES),
-  instances: z.int().min(0).max(100_000).optional(),
-  rackSensitive: z.boolean().optional(),
-  agentPlacement: z.enum(PLACEMENTS).optional(),
-  slavePlacement: z.enum(PLACEMENTS).optional(),
-  requiredAgentAttributes: z.record(attributeName, attributeValue).optional(),
-  requiredSlaveAttributes: z.record(attributeName, attributeValue).optional(),
-  allowedAgentAttributes: z
-    .record(attributeName, z.union([attributeValue, z.array(attributeValue).max(100)]))
-    .optional(),
-  allowedSlaveAttributes: z
-    .record(attributeName, z.union([attributeValue, z.array(attributeValue).max(100)]))
-    .optional(),
-  owners: z.array(z.string().min(1).max(200)).max(50).optional(),
-  loadBalanced: z.boolean().optional(),
-  schedule: z.string().max(200).optional(),
-  scheduleTimeZone: z.string().max(100).optional(),
-});
+export const requestInputSchema = z
+  .strictObject({
+    id: requestIdSchema,
+    requestType: z.enum(REQUEST_TYPES),
+    instances: z.int().min(0).max(100_000).optional(),
+    rackSensitive: z.boolean().optional(),
+    agentPlacement: z.enum(PLACEMENTS).optional(),
+    slavePlacement: z.enum(PLACEMENTS).optional(),
+    requiredAgentAttributes: z.record(attributeName, attributeValue).optional(),
+    requiredSlaveAttributes: z.record(attributeName, attributeValue).optional(),
+    allowedAgentAttributes: z
+      .record(attributeName, z.union([attributeValue, z.array(attributeValue).max(100)]))
+      .optional(),
+    allowedSlaveAttributes: z
+      .record(attributeName, z.union([attributeValue, z.array(attributeValue).max(100)]))
+      .optional(),
+    owners: z.array(z.string().min(1).max(200)).max(50).optional(),
+    loadBalanced: z.boolean().optional(),
+    schedule: z.string().max(200).optional(),
+    scheduleTimeZone: z.string().max(100).optional(),
+  })
+  .refine((r) => !r.loadBalanced || r.requestType === 'SERVICE', {
+    path: ['loadBalanced'],
+    message: 'only a SERVICE request can be loadBalanced',
+  });
 
 /** The input form of a request. */
 export type RequestInput = z.infer<typeof requestInputSchema>;

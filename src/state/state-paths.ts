@@ -11,6 +11,8 @@ export const statePaths = {
   deployDir: (requestId: string, kind: DeployKind) => `/deploys/${requestId}/${kind}`,
   deploy: (requestId: string, kind: DeployKind, deployId: string) =>
     `/deploys/${requestId}/${kind}/${deployId}`,
+  /** The progress of the request's deploy or bounce in progress (or of its last bounce). */
+  deployProgress: (requestId: string) => `/deploys/${requestId}/progress`,
   tasksActiveRoot: '/tasks/active',
   tasksActiveDir: (requestId: string) => `/tasks/active/${requestId}`,
   taskActive: (requestId: string, taskId: string) => `/tasks/active/${requestId}/${taskId}`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { healthcheckResultSchema, taskHealthSchema } from './task-health.js';
 
 /** Singularity's (Mesos') task states. */
 export const TASK_STATES = [
@@ -67,6 +68,10 @@ export const taskSchema = z.object({
   updates: z.array(taskUpdateSchema),
   /** Set once a kill was decided (scale-down, deploy replaced, kill API, unknown). */
   killReason: z.string().optional(),
+  /** The last health-check results, newest first (absent on tasks stored before them). */
+  healthcheckResults: z.array(healthcheckResultSchema).optional(),
+  /** The health the agent last reported (absent until it reports one). */
+  health: taskHealthSchema.optional(),
 });
 /** A stored task. */
 export type Task = z.infer<typeof taskSchema>;
@@ -112,5 +117,6 @@ export function toTaskJson(task: Task): Record<string, unknown> {
     },
     id: task.taskId,
     lastTaskState: task.state,
+    healthcheckResults: task.healthcheckResults ?? [],
   };
 }
