@@ -62,6 +62,7 @@ export class TaskScheduler implements LeaderService {
   private cycling = false;
   private again = false;
   private pool: OfferMatcherPool | undefined;
+  private dirsReady: Promise<void> | undefined;
   private readonly metrics: SchedulerMetrics | undefined;
   private readonly requests: RequestStore;
   private readonly deployStore: DeployStore;
@@ -81,6 +82,12 @@ export class TaskScheduler implements LeaderService {
     this.tasks = new TaskStore(zk);
     this.agents = new AgentStore(zk);
     this.intents = new IntentStore(zk);
+    zk.on('session', () => {
+      this.dirsReady = undefined;
+      this.stateDirs().catch((err: unknown) =>
+        logger.warn({ err }, 'state directories not ready yet; the next leadership retries'),
+      );
+    });
   }
 
   /** The term when leading and connected (agents may attach), else undefined. */
@@ -97,6 +104,8 @@ export class TaskScheduler implements LeaderService {
   async establishLeadership(term: number, writer: FencedWriter): Promise<void> {
     const logger = this.logger.child({ component: 'task-scheduler', term });
     const ctx = new TaskLeaderContext(this.zk, writer, this.options, logger);
+    // Kept across leaderships: starting threads is on the takeover path, and stopping them
+    // would hold a revoke (and so the step-down's latch deletion) for as long as they take.
     this.pool ??= makePool(logger);
     const backoff = new CrashBackoff();
     const status = new StatusWriter(
@@ -111,10 +120,11 @@ export class TaskScheduler implements LeaderService {
       return cached;
     });
     const launcher = new TaskLauncher(ctx, this.pool, this.metrics);
-    await ensureStateDirs(this.zk);
+    await this.stateDirs();
     // Actual state first: every active task and agent, straight from ZooKeeper.
-    for (const t of await this.tasks.allActive()) ctx.tasks.set(t.taskId, t);
-    for (const a of await this.agents.list()) {
+    const [activeTasks, agents] = await Promise.all([this.tasks.allActive(), this.agents.list()]);
+    for (const t of activeTasks) ctx.tasks.set(t.taskId, t);
+    for (const a of agents) {
       ctx.agents.set(a.value.agentId, {
         record: a.value,
         version: a.version,
@@ -158,9 +168,25 @@ export class TaskScheduler implements LeaderService {
     for (const c of l.caches) c.stop();
     l.status.stop();
     for (const a of l.ctx.agents.values()) a.session?.close();
+  }
+
+  /** Stops the matcher threads (replica shutdown; a revoke keeps them for the next term). */
+  async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();
+  }
+
+  /**
+   * The state directories, created once per session while still a follower, so a takeover
+   * does not spend its first ZooKeeper round trips (dozens of serial mkdirs) on them.
+   */
+  private stateDirs(): Promise<void> {
+    this.dirsReady ??= ensureStateDirs(this.zk).catch((err: unknown) => {
+      this.dirsReady = undefined;
+      throw err;
+    });
+    return this.dirsReady;
   }
 
   pause(): void {

@@ -48,6 +48,7 @@ export function makeTasksExtensionFactory(
       routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: ctx.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, watch),
+      stop: () => scheduler.close(),
     };
   };
 }

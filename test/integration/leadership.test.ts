@@ -122,6 +122,34 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
     expect(a.leadership.status.term).toBeGreaterThan(termB);
   });
 
+  it('a step-down whose revoke hangs still deletes the latch: the follower leads without waiting for the session', async () => {
+    const chroot = uniqueChroot();
+    const a = await replica(chroot, 'a');
+    // A service whose revoke does not finish until released (a slow teardown).
+    let release: () => void = () => undefined;
+    a.leadership.register({
+      name: 'slow-to-stop',
+      establishLeadership() {},
+      revokeLeadership: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    a.leadership.start();
+    await waitFor('a to lead', () => a.leadership.status.role === 'LEADER');
+    const b = await replica(chroot, 'b');
+    b.leadership.start();
+    await waitFor('b in the latch', async () => (await a.zk.children('/leader')).length === 3);
+    const termA = a.leadership.status.term as number;
+
+    const steppingDown = a.leadership.stepDown(false, 200);
+    // b leads while a's revoke is still hanging: the session (4 s) never had to expire.
+    await waitFor('b to lead', () => b.leadership.status.role === 'LEADER', { timeoutMs: 3_000 });
+    expect(b.leadership.status.term).toBe(termA + 1);
+    expect(a.leadership.status.role).toBe('LEADER'); // its revoke has not returned yet
+    release();
+    await steppingDown;
+    expect(a.leadership.status.role).toBe('FOLLOWER');
+    expect((await a.zk.children('/leader')).filter((n) => n.startsWith('latch-'))).toHaveLength(1);
+  });
+
   it('a latch that rejoins many times keeps one znode and no extra listeners', async () => {
     const chroot = uniqueChroot();
     const zk = await connectCoordinator(zookeeper().connectString, chroot, 4_000);
