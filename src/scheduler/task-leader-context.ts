@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Coordinator, ZkOp } from '../coordination/index.js';
 import type { FencedWriter } from '../leader/index.js';
@@ -18,6 +19,8 @@ export interface TaskLeaderOptions {
   batchSize: number;
   /** Grace for SIGTERM → SIGKILL in Kill commands. */
   killGraceMs: number;
+  /** Worker threads of the offer matcher pool (the replica's `matcherThreads`). */
+  matcherThreads: number;
 }
 
 /** Production defaults. */
@@ -29,6 +32,7 @@ export const DEFAULT_TASK_LEADER_OPTIONS: TaskLeaderOptions = {
   tickMs: 1_000,
   batchSize: 100,
   killGraceMs: 5_000,
+  matcherThreads: os.availableParallelism(),
 };
 
 /** One agent as the leader tracks it. */

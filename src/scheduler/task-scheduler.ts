@@ -106,7 +106,7 @@ export class TaskScheduler implements LeaderService {
     const ctx = new TaskLeaderContext(this.zk, writer, this.options, logger);
     // Kept across leaderships: starting threads is on the takeover path, and stopping them
     // would hold a revoke (and so the step-down's latch deletion) for as long as they take.
-    this.pool ??= makePool(logger);
+    this.pool ??= makePool(this.options.matcherThreads, logger);
     const backoff = new CrashBackoff();
     const status = new StatusWriter(
       ctx,
@@ -407,9 +407,9 @@ export class TaskScheduler implements LeaderService {
 }
 
 /** The matcher pool, when its worker is built (tests from sources without a build use none). */
-function makePool(logger: Logger): OfferMatcherPool | undefined {
+function makePool(threads: number, logger: Logger): OfferMatcherPool | undefined {
   try {
-    return new OfferMatcherPool({ threads: 2 });
+    return new OfferMatcherPool({ threads });
   } catch (err) {
     logger.warn({ err }, 'offer matcher pool unavailable; matching on the main thread');
     return undefined;
