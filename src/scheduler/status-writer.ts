@@ -21,8 +21,11 @@ import {
 import type { AgentSession } from './agent-session.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
 
-/** A task's state change decided by the leader itself (LOST, or an agent's report). */
-export interface TaskTransition {
+/**
+ * One task's next update, to persist: decided by the leader itself (LOST) or reported by its
+ * agent. (The agent's `TaskTransition` is what its supervisor derives from a process.)
+ */
+export interface TaskStatusChange {
   taskId: string;
   update: TaskUpdate;
 }
@@ -35,7 +38,7 @@ const MAX_UPDATES_PER_BATCH = 100;
 interface Queued {
   session: AgentSession | null;
   updateId: string;
-  transition: TaskTransition;
+  change: TaskStatusChange;
 }
 
 /** Persists task transitions in batches and acknowledges them once durable. */
@@ -47,7 +50,7 @@ export class StatusWriter {
   private readonly history = new Map<string, string[]>();
 
   constructor(
-    private readonly ctx: TaskLeaderContext,
+    private readonly leader: TaskLeaderContext,
     private readonly onEnded: OnTaskEnded,
     private readonly onChanged: (task: Task) => void = () => undefined,
   ) {}
@@ -56,19 +59,19 @@ export class StatusWriter {
   fromAgent(session: AgentSession, s: StatusUpdate__Output): void {
     const state = s.state;
     if (!isTaskState(state)) {
-      this.ctx.logger.warn({ update: s }, 'status update with an unknown state; acknowledged');
+      this.leader.logger.warn({ update: s }, 'status update with an unknown state; acknowledged');
       session.send({ ack: { updateIds: [s.updateId] } });
       return;
     }
     const update: TaskUpdate = { state, at: s.atMs || Date.now() };
     if (s.message) update.message = s.message;
     if (s.hasExitCode) update.exitCode = s.exitCode;
-    this.push({ session, updateId: s.updateId, transition: { taskId: s.taskId, update } });
+    this.push({ session, updateId: s.updateId, change: { taskId: s.taskId, update } });
   }
 
   /** Queues a leader-decided transition (e.g. LOST); resolves once persisted. */
-  fromLeader(transitions: TaskTransition[]): void {
-    for (const transition of transitions) this.push({ session: null, updateId: '', transition });
+  fromLeader(changes: TaskStatusChange[]): void {
+    for (const change of changes) this.push({ session: null, updateId: '', change });
   }
 
   /** Stops retrying (leadership over). */
@@ -85,11 +88,11 @@ export class StatusWriter {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.queue.length > 0 && !this.ctx.revoked) {
+      while (this.queue.length > 0 && !this.leader.revoked) {
         // Launch commits go first: a status update only has to be durable before its ack.
-        await this.ctx.launchesSettled();
+        await this.leader.launchesSettled();
         const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
-        const ok = await this.ctx.serialize(() => this.writeBatch(batch));
+        const ok = await this.leader.serialize(() => this.writeBatch(batch));
         if (!ok) {
           // Not persisted: retry later (nothing was acknowledged).
           this.queue.unshift(...batch);
@@ -106,8 +109,8 @@ export class StatusWriter {
   private async writeBatch(batch: Queued[]): Promise<boolean> {
     const working = new Map<string, Task>();
     for (const q of batch) {
-      const { taskId, update } = q.transition;
-      const current = working.get(taskId) ?? this.ctx.tasks.get(taskId);
+      const { taskId, update } = q.change;
+      const current = working.get(taskId) ?? this.leader.tasks.get(taskId);
       if (!current || isTerminal(current.state)) continue;
       if (current.state === update.state && !isTerminal(update.state)) continue;
       working.set(taskId, withUpdate(current, update));
@@ -122,20 +125,20 @@ export class StatusWriter {
     }
     if (ops.length > 0) {
       try {
-        await this.ctx.write(ops);
+        await this.leader.write(ops);
       } catch (err) {
         for (const t of ended) this.history.get(t.requestId)?.pop();
         if (!isConflict(err)) {
-          this.ctx.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
+          this.leader.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
           return false;
         }
         // One op conflicts (e.g. a retry of a multi that did commit): go task by task, so
         // one stale transition cannot hold the others back forever.
-        this.ctx.logger.warn({ err }, 'status batch conflicts; writing task by task');
+        this.leader.logger.warn({ err }, 'status batch conflicts; writing task by task');
         const done = await this.writeOneByOne([...working.values()]);
         this.apply([...working.values()].filter((t) => done.has(t.taskId)));
         this.ackAll(
-          batch.filter((q) => done.has(q.transition.taskId) || !working.has(q.transition.taskId)),
+          batch.filter((q) => done.has(q.change.taskId) || !working.has(q.change.taskId)),
         );
         return true;
       }
@@ -151,13 +154,13 @@ export class StatusWriter {
     for (const task of tasks) {
       const terminal = isTerminal(task.state);
       try {
-        await this.ctx.write(terminal ? endTaskOps(task) : [setActiveTaskOp(task)]);
+        await this.leader.write(terminal ? endTaskOps(task) : [setActiveTaskOp(task)]);
         done.add(task.taskId);
       } catch (err) {
         if (!isConflict(err)) continue;
         const active = statePaths.taskActive(task.requestId, task.taskId);
         // Its active znode is gone: its end is already recorded (this leader is the only writer).
-        if (!(await this.ctx.zk.exists(active).catch(() => true))) done.add(task.taskId);
+        if (!(await this.leader.zk.exists(active).catch(() => true))) done.add(task.taskId);
       }
     }
     return done;
@@ -167,9 +170,9 @@ export class StatusWriter {
     const ended: Task[] = [];
     for (const task of tasks) {
       if (isTerminal(task.state)) {
-        this.ctx.tasks.delete(task.taskId);
+        this.leader.tasks.delete(task.taskId);
         ended.push(task);
-      } else this.ctx.tasks.set(task.taskId, task);
+      } else this.leader.tasks.set(task.taskId, task);
       this.onChanged(task);
     }
     for (const t of ended) this.onEnded(t);
@@ -190,8 +193,8 @@ export class StatusWriter {
   private async compactOps(task: Task): Promise<ZkOp[]> {
     let names = this.history.get(task.requestId);
     if (!names) {
-      await this.ctx.zk.mkdirp(statePaths.tasksHistoryDir(task.requestId));
-      names = await childrenOrEmpty(this.ctx.zk, statePaths.tasksHistoryDir(task.requestId));
+      await this.leader.zk.mkdirp(statePaths.tasksHistoryDir(task.requestId));
+      names = await childrenOrEmpty(this.leader.zk, statePaths.tasksHistoryDir(task.requestId));
       names.sort((a, b) => launchMs(a) - launchMs(b));
       this.history.set(task.requestId, names);
     }

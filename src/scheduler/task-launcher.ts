@@ -55,17 +55,17 @@ export class TaskLauncher {
   lastUnplaced = 0;
 
   constructor(
-    private readonly ctx: TaskLeaderContext,
+    private readonly leader: TaskLeaderContext,
     private readonly pool: OfferMatcherPool | undefined,
     private readonly metrics?: SchedulerMetrics,
   ) {}
 
   /** Places `intents` on the free resources of connected agents and launches them. */
-  async launch(intents: LaunchIntent[], lc: LaunchContext): Promise<number> {
+  async launch(intents: LaunchIntent[], launchContext: LaunchContext): Promise<number> {
     const pending: PendingTask[] = [];
     for (const i of intents) {
-      const r = lc.request(i.requestId)?.request;
-      const d = lc.deploy(i.requestId, i.deployId);
+      const r = launchContext.request(i.requestId)?.request;
+      const d = launchContext.deploy(i.requestId, i.deployId);
       if (!r || !d) continue;
       pending.push({
         key: { requestId: i.requestId, deployId: i.deployId, instanceNo: i.instanceNo },
@@ -78,11 +78,11 @@ export class TaskLauncher {
       });
     }
     if (pending.length === 0) return 0;
-    const agents = [...this.ctx.agents.values()].map((a) => ({
+    const agents = [...this.leader.agents.values()].map((a) => ({
       record: a.record,
       connected: !!a.session?.open,
     }));
-    const offers = buildOffers(agents, this.ctx.tasks.values());
+    const offers = buildOffers(agents, this.leader.tasks.values());
     if (offers.length === 0) {
       this.lastUnplaced = pending.length;
       return 0;
@@ -102,10 +102,10 @@ export class TaskLauncher {
       const placed = result.assignments.length;
       recordMatch(this.metrics, Date.now() - matchStart, timings, placed, this.lastUnplaced);
     }
-    if (this.ctx.revoked) return 0;
+    if (this.leader.revoked) return 0;
     const now = Date.now();
     const tasks: Task[] = result.assignments.map((a) => {
-      const agent = this.ctx.agents.get(a.agentId)?.record;
+      const agent = this.leader.agents.get(a.agentId)?.record;
       const task: Task = {
         taskId: makeTaskId(
           a.taskKey.requestId,
@@ -128,23 +128,23 @@ export class TaskLauncher {
           diskMb: a.resources.diskMb,
           numPorts: a.ports.length,
         },
-        term: this.ctx.term,
+        term: this.leader.term,
         state: 'TASK_LAUNCHED',
         updates: [{ state: 'TASK_LAUNCHED', at: now }],
       };
       // Reserved at once: the next cycle sees the instance held and the resources taken.
-      this.ctx.tasks.set(task.taskId, task);
+      this.leader.tasks.set(task.taskId, task);
       return task;
     });
     const started = Date.now();
-    this.ctx.launchesInFlight++;
+    this.leader.launchesInFlight++;
     try {
-      await this.commitAndSend(tasks, lc);
+      await this.commitAndSend(tasks, launchContext);
     } finally {
-      this.ctx.launchesInFlight--;
-      if (this.ctx.launchesInFlight === 0) this.ctx.emitLaunchesDone();
+      this.leader.launchesInFlight--;
+      if (this.leader.launchesInFlight === 0) this.leader.emitLaunchesDone();
     }
-    this.ctx.logger.info(
+    this.leader.logger.info(
       {
         tasks: tasks.length,
         unplaced: this.lastUnplaced,
@@ -156,43 +156,43 @@ export class TaskLauncher {
     return tasks.length;
   }
 
-  private async commitAndSend(tasks: Task[], lc: LaunchContext): Promise<void> {
+  private async commitAndSend(tasks: Task[], launchContext: LaunchContext): Promise<void> {
     for (const rid of new Set(tasks.map((t) => t.requestId))) {
       if (this.dirs.has(rid)) continue;
-      await this.ctx.zk.mkdirp(statePaths.tasksActiveDir(rid));
+      await this.leader.zk.mkdirp(statePaths.tasksActiveDir(rid));
       this.dirs.add(rid);
     }
     const batches: Task[][] = [];
-    for (let i = 0; i < tasks.length; i += this.ctx.options.batchSize) {
-      batches.push(tasks.slice(i, i + this.ctx.options.batchSize));
+    for (let i = 0; i < tasks.length; i += this.leader.options.batchSize) {
+      batches.push(tasks.slice(i, i + this.leader.options.batchSize));
     }
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batches.length) {
         const batch = batches[next++] as Task[];
-        await this.commitBatch(batch, lc);
+        await this.commitBatch(batch, launchContext);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
   }
 
-  private async commitBatch(batch: Task[], lc: LaunchContext): Promise<void> {
+  private async commitBatch(batch: Task[], launchContext: LaunchContext): Promise<void> {
     try {
-      await this.ctx.write(batch.map(createActiveTaskOp));
+      await this.leader.write(batch.map(createActiveTaskOp));
     } catch (err) {
       if (!(await this.committedAnyway(err, batch))) {
         // Not committed: release the reservations (a fenced-out leader is being revoked).
-        for (const t of batch) this.ctx.tasks.delete(t.taskId);
-        this.ctx.logger.warn({ err, tasks: batch.length }, 'launch batch not committed');
+        for (const t of batch) this.leader.tasks.delete(t.taskId);
+        this.leader.logger.warn({ err, tasks: batch.length }, 'launch batch not committed');
         return;
       }
     }
     for (const t of batch) {
-      const deploy = lc.deploy(t.requestId, t.deployId);
-      const session = this.ctx.agents.get(t.agentId)?.session;
+      const deploy = launchContext.deploy(t.requestId, t.deployId);
+      const session = this.leader.agents.get(t.agentId)?.session;
       // A task whose agent went away meanwhile is found unreported on re-registration and
       // launched then (it is still TASK_LAUNCHED), or marked LOST if the agent never returns.
-      if (deploy && session && this.ctx.active)
+      if (deploy && session && this.leader.active)
         session.send({ launch: { task: toTaskSpec(t, deploy) } });
     }
   }
@@ -206,9 +206,11 @@ export class TaskLauncher {
     if (!ZK_RETRY_POLICY[err.code].retryable) return false;
     const first = batch[0];
     if (!first) return false;
-    for (let attempt = 0; attempt < 20 && !this.ctx.revoked; attempt++) {
+    for (let attempt = 0; attempt < 20 && !this.leader.revoked; attempt++) {
       try {
-        return !!(await this.ctx.zk.exists(statePaths.taskActive(first.requestId, first.taskId)));
+        return !!(await this.leader.zk.exists(
+          statePaths.taskActive(first.requestId, first.taskId),
+        ));
       } catch {
         await new Promise((r) => setTimeout(r, 200));
       }
