@@ -2,7 +2,13 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Coordinator, ZkOp } from '../coordination/index.js';
 import type { FencedWriter } from '../leader/index.js';
-import type { AgentRecord, Deploy, Task } from '../state/index.js';
+import {
+  type AgentRecord,
+  type Deploy,
+  type Task,
+  childrenOrEmpty,
+  statePaths,
+} from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
 
 /** Timing of the task leader; defaults suit production, tests shorten them by environment. */
@@ -113,6 +119,17 @@ export class TaskLeaderContext {
   /** A fenced multi. */
   write(ops: ZkOp[]): Promise<void> {
     return this.writer.write(ops);
+  }
+
+  /** The task ids in a request's history in ZooKeeper (making its directory if needed). */
+  async historyTaskIds(requestId: string): Promise<string[]> {
+    await this.zk.mkdirp(statePaths.tasksHistoryDir(requestId));
+    return childrenOrEmpty(this.zk, statePaths.tasksHistoryDir(requestId));
+  }
+
+  /** Whether a task's active znode is still in ZooKeeper. */
+  async activeInStore(task: Task): Promise<boolean> {
+    return !!(await this.zk.exists(statePaths.taskActive(task.requestId, task.taskId)));
   }
 
   /** Active tasks on one agent. */
