@@ -1,33 +1,28 @@
 /**
- * Agents as the leader sees them: registration (with reconciliation of the tasks the agent
- * reports against the tasks ZooKeeper says it runs), lost detection after a grace period
- * (longer right after a takeover), and the end of decommissioning.
+ * Agents as the leader sees them: registration (then reconciliation of the tasks the agent
+ * reports, agent-reconciler.ts), lost detection after a grace period (longer right after a
+ * takeover), and the end of decommissioning.
  */
 import type { Register__Output } from '../gen/thales/v1/Register.js';
 import {
   type AgentRecord,
-  type Deploy,
   type Task,
   agentRecordSchema,
-  isTerminal,
   readJson,
   statePaths,
   writeAgentOp,
 } from '../state/index.js';
+import type { AgentReconciler } from './agent-reconciler.js';
 import { type AgentCall, AgentSession } from './agent-session.js';
 import type { StatusWriter } from './status-writer.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
-import { toTaskSpec } from './task-launcher.js';
 
-/** Registers agents, reconciles their tasks, and declares the silent ones lost. */
+/** Registers agents, has their tasks reconciled, and declares the silent ones lost. */
 export class AgentRegistrar {
-  private readonly relaunchedAt = new Map<string, number>();
-
   constructor(
     private readonly leader: TaskLeaderContext,
     private readonly status: StatusWriter,
-    /** The deploy of a task (cached, or read from ZooKeeper). */
-    private readonly deployOf: (requestId: string, deployId: string) => Promise<Deploy | undefined>,
+    private readonly reconciler: AgentReconciler,
   ) {}
 
   /**
@@ -44,7 +39,7 @@ export class AgentRegistrar {
     if (previous && previous !== session) previous.close();
     if (entry) entry.session = session;
     session.send({ registered: { agentId: reg.agentId, state: record.state } });
-    await this.reconcileReported(session, reg);
+    await this.reconciler.reconcileRegistration(session);
     leader.logger.info(
       { agentId: reg.agentId, reported: reg.tasks.length, state: record.state },
       'agent registered',
@@ -101,53 +96,6 @@ export class AgentRegistrar {
       return record;
     }
     return null;
-  }
-
-  /**
-   * What the agent runs vs what ZooKeeper says it runs:
-   * - a live task nobody knows (not active here) is killed;
-   * - an active task the agent never acknowledged (TASK_LAUNCHED) is launched again
-   *   (Launch is idempotent by task id, so it never runs twice);
-   * - an active task it did run but no longer reports is LOST (replaced by the loop).
-   */
-  private async reconcileReported(session: AgentSession, reg: Register__Output): Promise<void> {
-    const reported = new Map(reg.tasks.map((t) => [t.taskId, t.state]));
-    for (const [taskId, state] of reported) {
-      if (this.leader.tasks.get(taskId)?.agentId === reg.agentId || isTerminal(state)) continue;
-      session.send({
-        kill: { taskId, graceMs: this.leader.options.killGraceMs, reason: 'unknown task' },
-      });
-    }
-    const lost: Task[] = [];
-    for (const task of this.leader.tasksOn(reg.agentId)) {
-      if (reported.has(task.taskId)) continue;
-      if (task.state === 'TASK_LAUNCHED') {
-        await this.relaunch(session, task);
-      } else lost.push(task);
-    }
-    this.markLost(lost, `agent ${reg.agentId} no longer runs it`);
-  }
-
-  /** Sends a committed task's Launch again (idempotent on the agent). */
-  async relaunch(session: AgentSession, task: Task): Promise<void> {
-    const deploy = await this.deployOf(task.requestId, task.deployId).catch(() => undefined);
-    if (deploy && this.leader.active) session.send({ launch: { task: toTaskSpec(task, deploy) } });
-  }
-
-  /**
-   * Tasks still TASK_LAUNCHED long after their launch (the message was lost with a stream, or
-   * with a leader): launched again on their agent's current stream.
-   */
-  async relaunchStale(now = Date.now(), afterMs = 10_000): Promise<void> {
-    for (const task of this.leader.tasks.values()) {
-      if (task.state !== 'TASK_LAUNCHED') continue;
-      const last = this.relaunchedAt.get(task.taskId) ?? task.startedAt;
-      if (now - last < afterMs) continue;
-      const session = this.leader.agents.get(task.agentId)?.session;
-      if (!session?.open) continue;
-      this.relaunchedAt.set(task.taskId, now);
-      await this.relaunch(session, task);
-    }
   }
 
   /** Agents silent past their grace: their tasks become LOST and the agent is marked lost. */

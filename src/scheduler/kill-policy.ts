@@ -5,7 +5,7 @@
  * or its report (a stream that broke, a leader that changed in between), so the Kill is sent
  * again, stamped with this leader's term like every command.
  */
-import type { TaskLeaderContext } from './task-leader-context.js';
+import type { LeaderState } from './task-leader-context.js';
 
 /**
  * Margin past the agent's SIGTERM → SIGKILL grace before a Kill is re-sent: time for the
@@ -21,7 +21,7 @@ export function isKillResendDue(sentAt: number, now: number, killGraceMs: number
 
 /** Sends kills of active tasks and re-sends them under the policy above. */
 export class KillSender {
-  constructor(private readonly leader: TaskLeaderContext) {}
+  constructor(private readonly leader: LeaderState) {}
 
   /** Records the kill of an active task and sends it if the task's agent is connected. */
   send(taskId: string, reason: string, now = Date.now()): void {

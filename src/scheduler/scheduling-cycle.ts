@@ -1,6 +1,6 @@
 /**
- * One scheduling cycle, in order: adopt agents' admin changes, load the desired state, drain
- * kill intents, lost agents and stale launches, lift cooldowns, then the pure plan
+ * One scheduling cycle, in order: reconcile connected agents, adopt agents' admin changes,
+ * load the desired state, drain kill intents, lost agents, lift cooldowns, then the pure plan
  * (reconcile-plan.ts) carried out: kills (and decommission evacuations, and re-sends),
  * deploy promotions, request removals, decommissions finished, launches.
  */
@@ -37,13 +37,14 @@ export async function runSchedulingCycle(
 ): Promise<void> {
   const { leader, registrar } = leadership;
   const startedAt = Date.now();
+  // First, and before any ZooKeeper read that could fail the cycle: it needs only memory.
+  await leadership.reconciler.reconcileConnected();
   adoptAgentChanges(leadership, deps.metrics);
   const adoptedAt = Date.now();
   leadership.requests = await deps.desired.load(leader);
   const loadedAt = Date.now();
   await drainKillIntents(leader, deps.intents, leadership.kills);
   await registrar.checkLost();
-  await registrar.relaunchStale();
   await liftCooldowns(leader, deps.requests, leadership.requests, (since) =>
     leadership.crashBackoff.cooldownEnds(leadership.cooldownSince.get(since.rid) ?? since.at),
   );

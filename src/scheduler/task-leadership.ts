@@ -1,7 +1,7 @@
 /**
  * One leadership's parts, built on establishLeadership from ZooKeeper and dropped whole on
- * revokeLeadership: the leader's in-memory state, the status writer, the agent registrar,
- * the launcher, kills, crash back-off, the watched caches that trigger cycles, and the last
+ * revokeLeadership: the leader's in-memory state, the status writer, the agent registrar
+ * and reconciler, the launcher, kills, crash back-off, the watched caches that trigger cycles, and the last
  * cycle's view of the desired state.
  */
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import {
   type TaskStore,
   statePaths,
 } from '../state/index.js';
+import { AgentReconciler } from './agent-reconciler.js';
 import { AgentRegistrar } from './agent-registrar.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { KillSender } from './kill-policy.js';
@@ -38,6 +39,7 @@ export interface TaskLeadership {
   readonly leader: TaskLeaderContext;
   readonly statusWriter: StatusWriter;
   readonly registrar: AgentRegistrar;
+  readonly reconciler: AgentReconciler;
   readonly launcher: TaskLauncher;
   readonly kills: KillSender;
   readonly crashBackoff: CrashBackoff;
@@ -75,9 +77,11 @@ export interface TaskLeadershipDeps {
 export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<TaskLeadership> {
   const leader = new TaskLeaderContext(deps.zk, deps.writer, deps.options, deps.logger);
   const statusWriter = new StatusWriter(leader, deps.onTaskEnded, deps.onTaskChanged);
-  const registrar = new AgentRegistrar(leader, statusWriter, (rid, did) =>
+  const kills = new KillSender(leader);
+  const reconciler = new AgentReconciler(leader, statusWriter, kills, (rid, did) =>
     deployOf(leader, deps.stores.deploys, rid, did),
   );
+  const registrar = new AgentRegistrar(leader, statusWriter, reconciler);
   const [activeTasks, agents] = await Promise.all([
     deps.stores.tasks.allActive(),
     deps.stores.agents.list(),
@@ -103,7 +107,8 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     statusWriter,
     registrar,
     launcher: new TaskLauncher(leader, deps.pool, deps.metrics),
-    kills: new KillSender(leader),
+    kills,
+    reconciler,
     crashBackoff: new CrashBackoff(),
     caches,
     tick: setInterval(deps.requestCycle, deps.options.tickMs),

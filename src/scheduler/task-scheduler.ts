@@ -164,7 +164,13 @@ export class TaskScheduler implements LeaderService {
     const leadership = this.leadership;
     if (!leadership || session.term !== leadership.leader.term) return;
     session.lastHeartbeatAt = Date.now();
-    if (msg.status) leadership.statusWriter.fromAgent(session, msg.status);
+    if (!msg.status) return;
+    session.noteReported(msg.status.taskId, msg.status.state);
+    leadership.statusWriter.fromAgent(session, msg.status);
+    // A task this agent runs but the cluster does not hold active here: reconcile soon.
+    if (leadership.leader.tasks.get(msg.status.taskId)?.agentId !== session.agentId) {
+      this.requestCycle();
+    }
   }
 
   /** An attached stream ended. */

@@ -8,6 +8,12 @@ import { ZkError, type ZkOp } from '../../../src/coordination/index.js';
 import type { LeaderMessage } from '../../../src/gen/thales/v1/LeaderMessage.js';
 import { type AgentCall, AgentSession } from '../../../src/scheduler/agent-session.js';
 import type { StatusWriterHost } from '../../../src/scheduler/status-writer.js';
+import {
+  DEFAULT_TASK_LEADER_OPTIONS,
+  type AgentEntry,
+  type LeaderState,
+  type TaskLeaderOptions,
+} from '../../../src/scheduler/task-leader-context.js';
 import { type Task, makeTaskId, statePaths } from '../../../src/state/index.js';
 
 /** A task in `state` on `agentId`, launched at `launchMs`. */
@@ -35,10 +41,18 @@ export function makeTask(
   };
 }
 
-/** An in-memory StatusWriterHost: `writes` are the multis that committed, `refusals` those refused. */
-export class FakeHost implements StatusWriterHost {
+/**
+ * An in-memory leadership (StatusWriterHost and LeaderState): `writes` are the multis that
+ * committed, `refusals` those refused.
+ */
+export class FakeHost implements StatusWriterHost, LeaderState {
   readonly tasks = new Map<string, Task>();
+  readonly agents = new Map<string, AgentEntry>();
+  readonly killsSent = new Map<string, { at: number; reason: string }>();
+  readonly options: TaskLeaderOptions = { ...DEFAULT_TASK_LEADER_OPTIONS };
+  term = 1;
   revoked = false;
+  paused = false;
   readonly logger = pino({ level: 'silent' });
   readonly writes: ZkOp[][] = [];
   readonly refusals: ZkOp[][] = [];
@@ -51,6 +65,10 @@ export class FakeHost implements StatusWriterHost {
   /** When set, each write waits for this before it commits. */
   gate: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+
+  get active(): boolean {
+    return !this.revoked && !this.paused;
+  }
 
   add(...tasks: Task[]): this {
     for (const t of tasks) this.tasks.set(t.taskId, t);
