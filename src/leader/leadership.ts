@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Coordinator, Fence } from '../coordination/index.js';
+import { Backoff } from '../runtime/index.js';
 import { FencedWriter } from './fenced-writer.js';
 import { LeaderLatch, type LatchIdentity } from './leader-latch.js';
 import { makeLeaderMetrics, type LeaderMetrics } from './leader-metrics.js';
@@ -61,8 +62,8 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
   private lastWriter: FencedWriter | undefined;
   /** Serializes establish/revoke so they never interleave. */
   private transition = Promise.resolve();
-  /** Establish attempts that failed in a row (back-off before rejoining). */
-  private failedEstablishes = 0;
+  /** Back-off before rejoining after establish attempts that failed in a row. */
+  private readonly establishBackoff = new Backoff('establish');
   private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -152,7 +153,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     if (this.current.role !== 'FOLLOWER') return;
     try {
       await this.tryEstablish(fence);
-      this.failedEstablishes = 0;
+      this.establishBackoff.reset();
     } catch (err) {
       await this.abandon(fence, err);
     }
@@ -165,8 +166,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
    * back-off (this replica may be the only one).
    */
   private async abandon(fence: Fence, err: unknown): Promise<void> {
-    this.failedEstablishes += 1;
-    const retryMs = Math.min(10_000, 500 * 2 ** (this.failedEstablishes - 1));
+    const retryMs = this.establishBackoff.next();
     this.logger.error(
       { err, latch: fence.path, retryMs },
       'could not establish leadership: stepping aside and rejoining the election',

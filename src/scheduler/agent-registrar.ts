@@ -12,6 +12,7 @@ import {
   statePaths,
   writeAgentOp,
 } from '../state/index.js';
+import { Backoff } from '../runtime/index.js';
 import type { AgentReconciler } from './agent-reconciler.js';
 import { type AgentCall, AgentSession } from './agent-session.js';
 import type { StatusWriter } from './status-writer.js';
@@ -57,35 +58,27 @@ export class AgentRegistrar {
     }
   }
 
-  /** Writes `/agents/<id>` (fenced compare-and-set), keeping the administrative state. */
+  /**
+   * Writes `/agents/<id>` (fenced compare-and-set), keeping the administrative state. A lost
+   * race with an admin change is read again and retried under the `zookeeper` policy.
+   */
   private async persistRegistration(reg: Register__Output): Promise<AgentRecord | null> {
     const { leader } = this;
     const path = statePaths.agent(reg.agentId);
-    for (let attempt = 0; attempt < 5; attempt++) {
+    const backoff = new Backoff('zookeeper');
+    for (;;) {
       const stored = await readJson(leader.zk, path, agentRecordSchema);
       const now = Date.now();
-      const record: AgentRecord = {
-        agentId: reg.agentId,
-        host: reg.host || reg.agentId,
-        rack: reg.rack || 'default',
-        attributes: reg.attributes,
-        resources: {
-          cpus: reg.resources?.cpus ?? 0,
-          memoryMb: reg.resources?.memoryMb ?? 0,
-          diskMb: reg.resources?.diskMb ?? 0,
-        },
-        portRanges: reg.portRanges.map((r) => ({ begin: r.begin, end: r.end })),
-        httpAddress: reg.httpAddress,
-        state: stored?.value.state ?? 'ACTIVE',
-        registeredAt: now,
-        stateChangedAt: stored?.value.stateChangedAt ?? now,
-        version: reg.version,
-      };
+      const record = toAgentRecord(reg, stored?.value, now);
       try {
         await leader.write([writeAgentOp(record, stored ? stored.version : null)]);
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (code === 'BAD_VERSION' || code === 'NODE_EXISTS') continue;
+        const lostRace = code === 'BAD_VERSION' || code === 'NODE_EXISTS';
+        if (lostRace && !backoff.exhausted) {
+          await new Promise((resolve) => setTimeout(resolve, backoff.next()));
+          continue;
+        }
         leader.logger.warn({ err, agentId: reg.agentId }, 'agent registration not persisted');
         return null;
       }
@@ -95,7 +88,6 @@ export class AgentRegistrar {
       else leader.agents.set(reg.agentId, { record, version, disconnectedAt: now });
       return record;
     }
-    return null;
   }
 
   /** Agents silent past their grace: their tasks become LOST and the agent is marked lost. */
@@ -103,11 +95,11 @@ export class AgentRegistrar {
     const { leader } = this;
     const { options } = leader;
     for (const entry of leader.agents.values()) {
-      const s = entry.session;
-      if (s?.open && now - s.lastHeartbeatAt > options.heartbeatTimeoutMs) {
+      const session = entry.session;
+      if (session?.open && now - session.lastHeartbeatAt > options.heartbeatTimeoutMs) {
         leader.logger.warn({ agentId: entry.record.agentId }, 'agent silent: closing its stream');
-        s.close();
-        this.detach(s);
+        session.close();
+        this.detach(session);
       }
       if (entry.session?.open || entry.record.lostAt) continue;
       const deadline = Math.max(
@@ -173,6 +165,31 @@ export class AgentRegistrar {
       }
     }
   }
+}
+
+/** The record of a registration, keeping the administrative state of the stored one. */
+function toAgentRecord(
+  reg: Register__Output,
+  stored: AgentRecord | undefined,
+  now: number,
+): AgentRecord {
+  return {
+    agentId: reg.agentId,
+    host: reg.host || reg.agentId,
+    rack: reg.rack || 'default',
+    attributes: reg.attributes,
+    resources: {
+      cpus: reg.resources?.cpus ?? 0,
+      memoryMb: reg.resources?.memoryMb ?? 0,
+      diskMb: reg.resources?.diskMb ?? 0,
+    },
+    portRanges: reg.portRanges.map((r) => ({ begin: r.begin, end: r.end })),
+    httpAddress: reg.httpAddress,
+    state: stored?.state ?? 'ACTIVE',
+    registeredAt: now,
+    stateChangedAt: stored?.stateChangedAt ?? now,
+    version: reg.version,
+  };
 }
 
 /** Tasks that must leave their agent because it is being decommissioned. */
