@@ -124,9 +124,9 @@ export class AgentReconciler {
         'reconciliation: active tasks the agent does not run are LOST',
       );
       this.lostSink.fromLeader(
-        plan.lost.map((l) => ({
-          taskId: l.taskId,
-          update: { state: 'TASK_LOST', at: now, message: l.message },
+        plan.lost.map((lost) => ({
+          taskId: lost.taskId,
+          update: { state: 'TASK_LOST', at: now, message: lost.message },
         })),
       );
     }

@@ -39,7 +39,7 @@ export interface ReplicaExtension {
 }
 
 /** Builds an extension once the replica's core exists. */
-export type ReplicaExtensionFactory = (ctx: ReplicaContext) => ReplicaExtension;
+export type ReplicaExtensionFactory = (replica: ReplicaContext) => ReplicaExtension;
 
 /** A running scheduler replica; `stop()` is the graceful shutdown. */
 export interface SchedulerReplica {
@@ -86,8 +86,8 @@ export async function startSchedulerReplica(
     logger,
   );
   const backend = makeBackend(leadership, view, config.debugApi);
-  const ctx: ReplicaContext = { config, zk, leadership, logger, registry };
-  const extensions = extensionFactories.map((make) => make(ctx));
+  const replicaContext: ReplicaContext = { config, zk, leadership, logger, registry };
+  const extensions = extensionFactories.map((make) => make(replicaContext));
   for (const e of extensions) for (const s of e.leaderServices ?? []) leadership.register(s);
 
   const routers = extensions.flatMap((e) => e.routers ?? []);
