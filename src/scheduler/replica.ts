@@ -79,6 +79,7 @@ export async function startSchedulerReplica(
     zk,
     { replicaId: config.replicaId, version: THALES_VERSION },
     () => leadership.status,
+    { logger: logger.child({ component: 'cluster-view' }), registry },
   );
   const registration = new ReplicaRegistration(
     zk,
