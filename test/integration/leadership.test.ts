@@ -88,12 +88,13 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
   it('a replica that cannot establish steps aside: another leads, and it rejoins as follower', async () => {
     const chroot = uniqueChroot();
     const a = await replica(chroot, 'a');
-    // a's services fail to start once (as on a ZooKeeper timeout under load).
-    let failures = 1;
+    // a's services fail to start (as on a ZooKeeper timeout under load) until b leads: a
+    // rejoins after its back-off meanwhile and steps aside again each time, whenever b joins.
+    let failing = true;
     a.leadership.register({
       name: 'flaky',
       establishLeadership() {
-        if (failures-- > 0) throw new Error('OPERATION_TIMEOUT (simulated)');
+        if (failing) throw new Error('OPERATION_TIMEOUT (simulated)');
       },
       revokeLeadership() {},
     });
@@ -108,6 +109,7 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
     const b = await replica(chroot, 'b');
     b.leadership.start();
     await waitFor('b to lead', () => b.leadership.status.role === 'LEADER');
+    failing = false;
     // a comes back after its back-off, behind b: a follower, not a second leader.
     await waitFor(
       'a back in the latch',
