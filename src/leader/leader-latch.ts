@@ -9,6 +9,7 @@ import {
   latchSequence,
   zkPaths,
 } from '../coordination/index.js';
+import { Backoff } from '../runtime/index.js';
 
 /** What a latch znode says about its replica (read by followers and clients). */
 export interface LatchIdentity {
@@ -32,6 +33,10 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private ourPath: string | undefined;
   private active = false;
   private checking = Promise.resolve();
+  /** Back-off of a join whose create may or may not have landed. */
+  private readonly joinBackoff = new Backoff('registration');
+  /** Back-off of a check that failed (the watch on the predecessor must be set again). */
+  private readonly checkBackoff = new Backoff('registration');
   private readonly onSession = (): void => {
     this.ourPath = undefined;
     if (this.active) void this.join();
@@ -82,8 +87,9 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       // After a connection loss the create may have landed: find our znode by its nonce.
       if (!(err instanceof ZkError && err.retryable)) throw err;
       this.ourPath = await this.findByNonce(nonce);
-      if (!this.ourPath) return void setTimeout(() => void this.join(), 100);
+      if (!this.ourPath) return void setTimeout(() => void this.join(), this.joinBackoff.next());
     }
+    this.joinBackoff.reset();
     this.logger.info({ latch: this.ourPath }, 'joined leader latch');
     this.scheduleCheck();
   }
@@ -101,9 +107,11 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private scheduleCheck(): void {
     this.checking = this.checking
       .then(() => this.check())
+      .then(() => this.checkBackoff.reset())
       .catch((err: unknown) => {
-        this.logger.warn({ err }, 'leader latch check failed; retrying');
-        setTimeout(() => this.scheduleCheck(), 200);
+        const retryMs = this.checkBackoff.next();
+        this.logger.warn({ err, retryMs }, 'leader latch check failed; retrying');
+        setTimeout(() => this.scheduleCheck(), retryMs);
       });
   }
 

@@ -7,6 +7,7 @@ import {
   encodeJson,
   zkPaths,
 } from '../coordination/index.js';
+import { Backoff } from '../runtime/index.js';
 
 const termSchema = z.object({ term: z.number().int().nonnegative(), leaderId: z.string() });
 
@@ -22,13 +23,16 @@ export async function readTerm(zk: Coordinator): Promise<TermRecord & { version:
 
 /**
  * Increments the term by compare-and-set, fenced by the new leader's latch znode: a replica
- * that lost its latch meanwhile cannot claim a term. Returns the new term.
+ * that lost its latch meanwhile cannot claim a term. Returns the new term. A lost race with
+ * another writer is retried under the `zookeeper` policy; past it, the error goes to the
+ * caller (whose establish then fails and rejoins the election).
  */
 export async function incrementTerm(
   zk: Coordinator,
   fence: Fence,
   leaderId: string,
 ): Promise<number> {
+  const backoff = new Backoff('zookeeper');
   for (;;) {
     const current = await readTerm(zk);
     const term = current.term + 1;
@@ -43,10 +47,10 @@ export async function incrementTerm(
       return term;
     } catch (err) {
       // Lost a race with another writer of the term: read again and retry.
-      if (err instanceof ZkError && (err.code === 'BAD_VERSION' || err.code === 'NODE_EXISTS')) {
-        continue;
-      }
-      throw err;
+      const lostRace =
+        err instanceof ZkError && (err.code === 'BAD_VERSION' || err.code === 'NODE_EXISTS');
+      if (!lostRace || backoff.exhausted) throw err;
+      await new Promise((resolve) => setTimeout(resolve, backoff.next()));
     }
   }
 }

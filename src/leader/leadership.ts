@@ -2,17 +2,27 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Coordinator, Fence } from '../coordination/index.js';
+import { Backoff } from '../runtime/index.js';
 import { FencedWriter } from './fenced-writer.js';
 import { LeaderLatch, type LatchIdentity } from './leader-latch.js';
 import { makeLeaderMetrics, type LeaderMetrics } from './leader-metrics.js';
 import { incrementTerm } from './leader-term.js';
+
+/**
+ * How long a step-down waits for the revoke before it deletes the latch znode anyway (see
+ * {@link Leadership.stepDown}). Well under the shutdown's own bound for the step-down.
+ */
+export const STEP_DOWN_REVOKE_WITHIN_MS = 300;
 
 /** A leader-only subsystem, switched on and off with all the others. */
 export interface LeaderService {
   readonly name: string;
   /** Start leader work for `term`; every leader write goes through `writer`. */
   establishLeadership(term: number, writer: FencedWriter): Promise<void> | void;
-  /** Stop leader work and drop all leader state. */
+  /**
+   * Stop leader work and drop all leader state. Stops at once: slow teardown (threads,
+   * connections) does not hold the revoke, since the step-down deletes the latch only after it.
+   */
   revokeLeadership(): Promise<void> | void;
   /** The connection dropped: send no new commands until {@link LeaderService.resume}. */
   pause?(): void;
@@ -52,8 +62,8 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
   private lastWriter: FencedWriter | undefined;
   /** Serializes establish/revoke so they never interleave. */
   private transition = Promise.resolve();
-  /** Establish attempts that failed in a row (back-off before rejoining). */
-  private failedEstablishes = 0;
+  /** Back-off before rejoining after establish attempts that failed in a row. */
+  private readonly establishBackoff = new Backoff('establish');
   private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -103,13 +113,33 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
    * Graceful step-down: revoke, delete the latch znode so a follower leads at once. With
    * `rejoin`, this replica joins again as a follower (the step-down API); without, it stays
    * out (process shutdown).
+   *
+   * The latch goes at most `revokeWithinMs` after the call even if the revoke has not
+   * finished (it may be queued behind an establish still reading ZooKeeper, or a service may
+   * be slow to stop): a follower must not wait for the session timeout because this replica
+   * is slow to let go. That is safe: every leader write is fenced by the latch znode, so once
+   * it is gone nothing this leadership still tries lands.
    */
-  async stepDown(rejoin: boolean): Promise<void> {
-    await this.enqueue(() => this.revoke('step-down'));
+  async stepDown(rejoin: boolean, revokeWithinMs = STEP_DOWN_REVOKE_WITHIN_MS): Promise<void> {
+    const revoked = this.enqueue(() => this.revoke('step-down'));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), revokeWithinMs);
+    });
+    const outcome = await Promise.race([revoked, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.logger.warn(
+        { revokeWithinMs },
+        'step-down: revoke still running; leaving the latch now so a follower can lead',
+      );
+    }
     // After the queue: a failed establish queued before this may have just set the timer.
     clearTimeout(this.rejoinTimer);
-    if (rejoin) await this.latch.rejoin();
-    else await this.latch.leave();
+    await this.latch.leave();
+    if (outcome === 'late') await revoked;
+    clearTimeout(this.rejoinTimer);
+    if (rejoin) this.latch.start();
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -123,7 +153,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     if (this.current.role !== 'FOLLOWER') return;
     try {
       await this.tryEstablish(fence);
-      this.failedEstablishes = 0;
+      this.establishBackoff.reset();
     } catch (err) {
       await this.abandon(fence, err);
     }
@@ -136,8 +166,7 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
    * back-off (this replica may be the only one).
    */
   private async abandon(fence: Fence, err: unknown): Promise<void> {
-    this.failedEstablishes += 1;
-    const retryMs = Math.min(10_000, 500 * 2 ** (this.failedEstablishes - 1));
+    const retryMs = this.establishBackoff.next();
     this.logger.error(
       { err, latch: fence.path, retryMs },
       'could not establish leadership: stepping aside and rejoining the election',

@@ -25,7 +25,13 @@ export const RETRY_POLICIES = {
   leaderWrite: { initialMs: 100, maxMs: 2_000, maxAttempts: 20 },
   /** Rejoining the leader latch after an establish that failed. */
   establish: { initialMs: 500, maxMs: 10_000, maxAttempts: Infinity },
-  /** A replica's or agent's registration znode. */
+  /**
+   * A write of task state only this leader makes (a batch of status updates, a LOST
+   * decision): retried with capped delays for as long as the leadership lasts, since no one
+   * else would make it; revoking the leadership ends the loop.
+   */
+  leaderStateWrite: { initialMs: 100, maxMs: 2_000, maxAttempts: Infinity },
+  /** A replica's or agent's registration znode (and a replica's leader latch znode). */
   registration: { initialMs: 100, maxMs: 2_000, maxAttempts: Infinity },
   /** An agent's or lb-agent's stream to the leader. */
   leaderStream: { initialMs: 100, maxMs: 5_000, maxAttempts: Infinity },

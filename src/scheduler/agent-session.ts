@@ -16,13 +16,31 @@ export type LeaderCommand = Omit<LeaderMessage, 'term'>;
 export class AgentSession {
   private closed = false;
   lastHeartbeatAt = Date.now();
+  /**
+   * What the agent runs as it told this stream: taskId → last state, from its registration
+   * and then every status update it sends (gRPC keeps them in order), so reconciliation
+   * knows its running set between registrations without asking.
+   */
+  readonly reported = new Map<string, string>();
+  /** Kills of tasks not active on this agent, taskId → when last sent. */
+  readonly orphanKillsAt = new Map<string, number>();
+  /** Active tasks of this agent it has not reported, taskId → since when. */
+  readonly unreportedSince = new Map<string, number>();
 
   constructor(
     readonly agentId: string,
     readonly registration: Register__Output,
     private readonly call: AgentCall,
     readonly term: number,
-  ) {}
+  ) {
+    for (const t of registration.tasks) this.reported.set(t.taskId, t.state);
+  }
+
+  /** Notes a task state the agent reported on this stream. */
+  noteReported(taskId: string, state: string): void {
+    this.reported.set(taskId, state);
+    this.unreportedSince.delete(taskId);
+  }
 
   /** Whether the stream is still open. */
   get open(): boolean {

@@ -1,7 +1,10 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   type Coordinator,
   TreeCache,
+  type ZNode,
   decodeJson,
   latchSequence,
   zkPaths,
@@ -25,14 +28,25 @@ const termSchema = z.object({ term: z.number(), leaderId: z.string() });
 export class ClusterView {
   private readonly leaderCache: TreeCache;
   private readonly replicaCache: TreeCache;
+  private readonly logger: Logger;
+  private readonly decodeErrors: Counter;
+  /** `path@mtime` of znodes already logged as undecodable (each is logged once). */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly zk: Coordinator,
     private readonly self: { replicaId: string; version: string },
     private readonly leadership: () => LeadershipStatus,
+    observe: { logger: Logger; registry: Registry },
   ) {
     this.leaderCache = new TreeCache(zk, zkPaths.leaderDir, 1);
     this.replicaCache = new TreeCache(zk, zkPaths.replicasDir, 1);
+    this.logger = observe.logger;
+    this.decodeErrors = new Counter({
+      name: 'thales_cluster_view_decode_errors_total',
+      help: 'Reads of /leader and /replicas znodes skipped because they do not decode',
+      registers: [observe.registry],
+    });
   }
 
   /** Starts watching. */
@@ -67,7 +81,7 @@ export class ClusterView {
 
   private latestTerm(): z.infer<typeof termSchema> | undefined {
     const node = this.leaderCache.get(zkPaths.leaderTerm);
-    return node ? safeDecode(node.data, zkPaths.leaderTerm, termSchema) : undefined;
+    return node ? this.decode(node, zkPaths.leaderTerm, termSchema) : undefined;
   }
 
   private currentLeader(term: z.infer<typeof termSchema> | undefined): LeaderView | null {
@@ -77,26 +91,33 @@ export class ClusterView {
       .sort(([a], [b]) => latchSequence(a) - latchSequence(b));
     const lowest = latches[0];
     if (!lowest) return null;
-    const id = safeDecode(lowest[1].data, lowest[0], latchSchema);
+    const id = this.decode(lowest[1], `${zkPaths.leaderDir}/${lowest[0]}`, latchSchema);
     if (!id) return null;
     return { ...id, term: term && term.leaderId === id.replicaId ? term.term : 0 };
+  }
+
+  /** Decodes a cached znode; one that does not decode is counted, logged once, skipped. */
+  private decode<T>(node: ZNode, path: string, schema: z.ZodType<T>): T | undefined {
+    try {
+      return decodeJson(node.data, path, schema);
+    } catch (err) {
+      this.decodeErrors.inc();
+      const key = `${path}@${node.mtime}`;
+      if (!this.reported.has(key)) {
+        this.reported.add(key);
+        this.logger.warn({ err, path }, 'cluster view: znode does not decode; skipped');
+      }
+      return undefined;
+    }
   }
 
   private replicas(leader: LeaderView | null): ReplicaView[] {
     const out: ReplicaView[] = [];
     for (const [name, node] of this.replicaCache.children(zkPaths.replicasDir)) {
-      const r = safeDecode(node.data, `${zkPaths.replicasDir}/${name}`, replicaSchema);
+      const r = this.decode(node, `${zkPaths.replicasDir}/${name}`, replicaSchema);
       if (!r) continue;
       out.push({ ...r, role: leader?.replicaId === r.replicaId ? 'LEADER' : 'FOLLOWER' });
     }
     return out;
-  }
-}
-
-function safeDecode<T>(data: Buffer, path: string, schema: z.ZodType<T>): T | undefined {
-  try {
-    return decodeJson(data, path, schema);
-  } catch {
-    return undefined;
   }
 }

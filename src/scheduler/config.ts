@@ -30,6 +30,8 @@ const configSchema = z
     /** Enables `/api/debug/*` (used by the fault tests; never on in production). */
     debugApi: z.boolean(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    /** Worker threads of the leader's offer matcher pool (and so shards per large cycle). */
+    matcherThreads: z.number().int().min(1).max(256),
   })
   .strict();
 
@@ -48,6 +50,8 @@ const DEFAULTS = {
   advertiseHost: '127.0.0.1',
   debugApi: false,
   logLevel: 'info',
+  // One per core: the matcher is CPU-bound and the leader thread only encodes and settles.
+  matcherThreads: os.availableParallelism(),
 };
 
 /** Flags of `thales scheduler`, each mapped to the config key it sets. */
@@ -63,6 +67,7 @@ const FLAGS = {
   'advertise-host': { type: 'string' },
   'debug-api': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'matcher-threads': { type: 'string' },
 } as const;
 
 /** Environment variables, each mapped to the config key it sets. */
@@ -75,6 +80,7 @@ const ENV: Record<string, string> = {
   THALES_GRPC_PORT: 'grpc.port',
   THALES_ADVERTISE_HOST: 'advertiseHost',
   THALES_LOG_LEVEL: 'logLevel',
+  THALES_MATCHER_THREADS: 'matcherThreads',
 };
 
 const FLAG_KEYS: Record<string, string> = {
@@ -87,9 +93,10 @@ const FLAG_KEYS: Record<string, string> = {
   'advertise-host': 'advertiseHost',
   'debug-api': 'debugApi',
   'log-level': 'logLevel',
+  'matcher-threads': 'matcherThreads',
 };
 
-const NUMERIC = new Set(['zookeeper.sessionTimeoutMs', 'http.port', 'grpc.port']);
+const NUMERIC = new Set(['zookeeper.sessionTimeoutMs', 'http.port', 'grpc.port', 'matcherThreads']);
 
 /**
  * Builds the configuration from defaults, then a file (`--config`, YAML or JSON), then the

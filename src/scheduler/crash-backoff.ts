@@ -30,7 +30,7 @@ export class CrashBackoff {
   private readonly due = new Map<string, number>();
   private readonly crashes = new Map<string, number[]>();
 
-  constructor(private readonly o: CrashBackoffOptions = DEFAULT_CRASH_BACKOFF) {}
+  constructor(private readonly options: CrashBackoffOptions = DEFAULT_CRASH_BACKOFF) {}
 
   /**
    * Records how an instance's task ended. Returns true when this crash puts the request in
@@ -45,11 +45,13 @@ export class CrashBackoff {
     }
     const n = (this.streak.get(key) ?? 0) + 1;
     this.streak.set(key, n);
-    this.due.set(key, now + Math.min(this.o.maxMs, this.o.baseMs * 2 ** (n - 1)));
-    const recent = (this.crashes.get(requestId) ?? []).filter((t) => t > now - this.o.windowMs);
+    this.due.set(key, now + Math.min(this.options.maxMs, this.options.baseMs * 2 ** (n - 1)));
+    const recent = (this.crashes.get(requestId) ?? []).filter(
+      (t) => t > now - this.options.windowMs,
+    );
     recent.push(now);
     this.crashes.set(requestId, recent);
-    return recent.length === this.o.cooldownAfter;
+    return recent.length === this.options.cooldownAfter;
   }
 
   /** A running task proves the instance healthy again. */
@@ -59,7 +61,7 @@ export class CrashBackoff {
 
   /** When the cooldown of a request that entered it at `since` ends. */
   cooldownEnds(since: number): number {
-    return since + this.o.cooldownMs;
+    return since + this.options.cooldownMs;
   }
 
   /** `requestId/instanceNo` → not before (for the plan). */

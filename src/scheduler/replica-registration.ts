@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type Coordinator, ZkError, encodeJson, zkPaths } from '../coordination/index.js';
+import { Backoff } from '../runtime/index.js';
 
 /** What a replica publishes about itself under `/replicas/<replicaId>`. */
 export interface ReplicaRecord {
@@ -16,6 +17,7 @@ export interface ReplicaRecord {
  */
 export class ReplicaRegistration {
   private readonly onSession = (): void => void this.register();
+  private readonly backoff = new Backoff('registration');
 
   constructor(
     private readonly zk: Coordinator,
@@ -35,18 +37,23 @@ export class ReplicaRegistration {
     await this.zk.remove(zkPaths.replica(this.record.replicaId)).catch(() => undefined);
   }
 
-  private async register(attempt = 0): Promise<void> {
+  private async register(): Promise<void> {
     const path = zkPaths.replica(this.record.replicaId);
     try {
       const existing = await this.zk.getOrNull(path);
       if (existing && existing.ephemeralOwner === this.zk.session.sessionId) return;
       if (existing) await this.zk.remove(path, existing.version);
       await this.zk.create(path, encodeJson({ ...this.record }), 'ephemeral');
+      this.backoff.reset();
       this.logger.info({ path }, 'replica registered');
     } catch (err) {
       if (err instanceof ZkError && err.code === 'SESSION_EXPIRED') return;
-      this.logger.warn({ err, attempt }, 'replica registration failed; retrying');
-      setTimeout(() => void this.register(attempt + 1), Math.min(2_000, 100 * 2 ** attempt));
+      const retryMs = this.backoff.next();
+      this.logger.warn(
+        { err, attempt: this.backoff.attempts, retryMs },
+        'replica registration failed; retrying',
+      );
+      setTimeout(() => void this.register(), retryMs);
     }
   }
 }

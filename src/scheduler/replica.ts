@@ -39,7 +39,7 @@ export interface ReplicaExtension {
 }
 
 /** Builds an extension once the replica's core exists. */
-export type ReplicaExtensionFactory = (ctx: ReplicaContext) => ReplicaExtension;
+export type ReplicaExtensionFactory = (replica: ReplicaContext) => ReplicaExtension;
 
 /** A running scheduler replica; `stop()` is the graceful shutdown. */
 export interface SchedulerReplica {
@@ -79,6 +79,7 @@ export async function startSchedulerReplica(
     zk,
     { replicaId: config.replicaId, version: THALES_VERSION },
     () => leadership.status,
+    { logger: logger.child({ component: 'cluster-view' }), registry },
   );
   const registration = new ReplicaRegistration(
     zk,
@@ -86,32 +87,16 @@ export async function startSchedulerReplica(
     logger,
   );
   const backend = makeBackend(leadership, view, config.debugApi);
-  const ctx: ReplicaContext = { config, zk, leadership, logger, registry };
-  const extensions = extensionFactories.map((make) => make(ctx));
+  const replicaContext: ReplicaContext = { config, zk, leadership, logger, registry };
+  const extensions = extensionFactories.map((make) => make(replicaContext));
   for (const e of extensions) for (const s of e.leaderServices ?? []) leadership.register(s);
 
-  const routers = extensions.flatMap((e) => e.routers ?? []);
-  const httpServer = await startHttpServer({ ...config.http, backend, registry, logger, routers });
-  let grpcServer: grpc.Server;
-  try {
-    const addServices = (server: grpc.Server): void => {
-      for (const e of extensions) e.addGrpcServices?.(server);
-    };
-    const schedulerHandlers = Object.assign(
-      {},
-      ...extensions.map((e) => e.schedulerHandlers ?? {}),
-    );
-    grpcServer = await startGrpcServer({
-      ...config.grpc,
-      backend,
-      logger,
-      addServices,
-      schedulerHandlers,
-    });
-  } catch (err) {
-    await closeHttpServer(httpServer);
-    throw err;
-  }
+  const { httpServer, grpcServer } = await startServers(config, {
+    backend,
+    registry,
+    logger,
+    extensions,
+  });
   zk.start();
   view.start();
   registration.start();
@@ -131,6 +116,41 @@ export async function startSchedulerReplica(
       extensions,
     }));
   return { leadership, view, stop };
+}
+
+/** The HTTP and gRPC servers with every extension's routes and services (both or neither). */
+async function startServers(
+  config: SchedulerConfig,
+  parts: {
+    backend: SchedulerBackend;
+    registry: Registry;
+    logger: Logger;
+    extensions: ReplicaExtension[];
+  },
+): Promise<{ httpServer: http.Server; grpcServer: grpc.Server }> {
+  const { backend, registry, logger, extensions } = parts;
+  const routers = extensions.flatMap((e) => e.routers ?? []);
+  const httpServer = await startHttpServer({ ...config.http, backend, registry, logger, routers });
+  try {
+    const addServices = (server: grpc.Server): void => {
+      for (const e of extensions) e.addGrpcServices?.(server);
+    };
+    const schedulerHandlers = Object.assign(
+      {},
+      ...extensions.map((e) => e.schedulerHandlers ?? {}),
+    );
+    const grpcServer = await startGrpcServer({
+      ...config.grpc,
+      backend,
+      logger,
+      addServices,
+      schedulerHandlers,
+    });
+    return { httpServer, grpcServer };
+  } catch (err) {
+    await closeHttpServer(httpServer);
+    throw err;
+  }
 }
 
 function makeBackend(leadership: Leadership, view: ClusterView, debug: boolean): SchedulerBackend {

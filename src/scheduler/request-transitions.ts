@@ -19,15 +19,15 @@ import type { TaskLeaderContext } from './task-leader-context.js';
  * Writes: `/deploys/<rid>/pending|active|history/…`.
  */
 export async function promoteDeploy(
-  ctx: TaskLeaderContext,
+  leader: TaskLeaderContext,
   requests: Map<string, PlanRequest>,
   rid: string,
   did: string,
 ): Promise<void> {
   const r = requests.get(rid);
   if (!r?.pending || r.pending.id !== did) return;
-  await ctx.write(promoteDeployOps(r.pending, r.active));
-  ctx.logger.info({ requestId: rid, deployId: did }, 'deploy active');
+  await leader.write(promoteDeployOps(r.pending, r.active));
+  leader.logger.info({ requestId: rid, deployId: did }, 'deploy active');
   requests.set(rid, { ...r, active: r.pending, pending: null });
 }
 
@@ -36,7 +36,7 @@ export async function promoteDeploy(
  * by compare-and-set (an undelete meanwhile wins). Task history stays.
  */
 export async function removeRequest(
-  ctx: TaskLeaderContext,
+  leader: TaskLeaderContext,
   store: RequestStore,
   deploys: DeployStore,
   requests: Map<string, PlanRequest>,
@@ -51,14 +51,14 @@ export async function removeRequest(
   const current = await store.get(rid).catch(() => null);
   if (!current || current.value.state !== 'DELETING') return;
   ops.push({ op: 'remove', path: statePaths.request(rid), version: current.version });
-  await ctx.write(ops);
+  await leader.write(ops);
   requests.delete(rid);
-  ctx.logger.info({ requestId: rid }, 'request deleted');
+  leader.logger.info({ requestId: rid }, 'request deleted');
 }
 
 /** Requests in SYSTEM_COOLDOWN whose cooldown (`endsAt`) is over go back to ACTIVE. */
 export async function liftCooldowns(
-  ctx: TaskLeaderContext,
+  leader: TaskLeaderContext,
   store: RequestStore,
   requests: Map<string, PlanRequest>,
   endsAt: (since: { rid: string; at: number }) => number,
@@ -67,13 +67,13 @@ export async function liftCooldowns(
     if (r.record.state !== 'SYSTEM_COOLDOWN') continue;
     const rid = r.record.request.id;
     if (Date.now() < endsAt({ rid, at: r.record.timestamp })) continue;
-    await setRequestState(ctx, store, rid, 'ACTIVE', undefined);
+    await setRequestState(leader, store, rid, 'ACTIVE', undefined);
   }
 }
 
 /** Sets a request's state by compare-and-set, fenced. */
 export async function setRequestState(
-  ctx: TaskLeaderContext,
+  leader: TaskLeaderContext,
   store: RequestStore,
   rid: string,
   state: RequestRecord['state'],
@@ -84,5 +84,5 @@ export async function setRequestState(
   if (message) next.stateMessage = message;
   else delete next.stateMessage;
   const path = statePaths.request(rid);
-  await ctx.write([{ op: 'set', path, data: toData(next, path), version: current.version }]);
+  await leader.write([{ op: 'set', path, data: toData(next, path), version: current.version }]);
 }

@@ -7,6 +7,8 @@ export interface SchedulerMetrics {
   matchSeconds: Histogram<'path' | 'phase'>;
   /** Instances placed and left pending by the matcher. */
   matched: Counter<'outcome'>;
+  /** Znodes the leader read and could not decode (skipped), by kind. */
+  decodeErrors: Counter<'kind'>;
 }
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -27,6 +29,12 @@ export function makeSchedulerMetrics(registry: Registry): SchedulerMetrics {
       name: 'thales_offer_match_tasks_total',
       help: 'Pending instances the matcher placed or left pending, by outcome',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    decodeErrors: new Counter({
+      name: 'thales_scheduler_decode_errors_total',
+      help: 'Znodes the leader read and skipped because they do not decode, by kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
   };

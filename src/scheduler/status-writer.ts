@@ -3,27 +3,28 @@
  * written in batches (one fenced multi each); an update is acknowledged on its agent's stream
  * only once its multi has committed, so an agent keeps re-sending it until it is durable.
  */
+import type { Logger } from 'pino';
 import { FenceRejectedError, ZkError, type ZkOp } from '../coordination/index.js';
 import type { StatusUpdate__Output } from '../gen/thales/v1/StatusUpdate.js';
+import { Backoff } from '../runtime/index.js';
 import {
-  type HealthcheckResult,
-  MAX_HISTORY_PER_REQUEST,
   type Task,
   type TaskUpdate,
-  childrenOrEmpty,
   endTaskOps,
   isTaskState,
+  type HealthcheckResult,
   isTerminal,
-  removeHistoryOp,
   setActiveTaskOp,
-  statePaths,
 } from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
 import { applyStatusTransition, toHealthcheckResult } from './task-health-results.js';
-import type { TaskLeaderContext } from './task-leader-context.js';
+import { TaskHistoryIndex } from './task-history.js';
 
-/** A task's state change decided by the leader itself (LOST, or an agent's report). */
-export interface TaskTransition {
+/**
+ * One task's next update, to persist: decided by the leader itself (LOST) or reported by its
+ * agent. (The agent's `TaskTransition` is what its supervisor derives from a process.)
+ */
+export interface TaskStatusChange {
   taskId: string;
   update: TaskUpdate;
   /** Set on an agent's health update (recorded on the task; its state does not change). */
@@ -33,12 +34,33 @@ export interface TaskTransition {
 /** Called after a task ended and its end is persisted. */
 export type OnTaskEnded = (task: Task) => void;
 
+/**
+ * What the status writer needs of the leadership: its TaskLeaderContext in production, a fake
+ * in unit tests.
+ */
+export interface StatusWriterHost {
+  /** Active tasks by id (this leader is their only writer). */
+  readonly tasks: Map<string, Task>;
+  readonly revoked: boolean;
+  readonly logger: Logger;
+  /** Resolves when no launch round is committing (launches go first). */
+  launchesSettled(): Promise<void>;
+  /** Runs `work` after every earlier serialized task-changing write. */
+  serialize<T>(work: () => Promise<T>): Promise<T>;
+  /** A fenced multi. */
+  write(ops: ZkOp[]): Promise<void>;
+  /** The task ids in a request's history in ZooKeeper (making its directory if needed). */
+  historyTaskIds(requestId: string): Promise<string[]>;
+  /** Whether a task's active znode is still in ZooKeeper. */
+  activeInStore(task: Task): Promise<boolean>;
+}
+
 const MAX_UPDATES_PER_BATCH = 100;
 
 interface Queued {
   session: AgentSession | null;
   updateId: string;
-  transition: TaskTransition;
+  change: TaskStatusChange;
 }
 
 /** Persists task transitions in batches and acknowledges them once durable. */
@@ -46,20 +68,22 @@ export class StatusWriter {
   private queue: Queued[] = [];
   private flushing = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** requestId → history task ids, oldest first (loaded on first use). */
-  private readonly history = new Map<string, string[]>();
+  private readonly backoff = new Backoff('leaderStateWrite');
+  private readonly history: TaskHistoryIndex;
 
   constructor(
-    private readonly ctx: TaskLeaderContext,
+    private readonly host: StatusWriterHost,
     private readonly onEnded: OnTaskEnded,
     private readonly onChanged: (task: Task) => void = () => undefined,
-  ) {}
+  ) {
+    this.history = new TaskHistoryIndex((rid) => host.historyTaskIds(rid));
+  }
 
   /** Queues an agent's status update (acknowledged on `session` once persisted). */
   fromAgent(session: AgentSession, s: StatusUpdate__Output): void {
     const state = s.state;
     if (!isTaskState(state)) {
-      this.ctx.logger.warn({ update: s }, 'status update with an unknown state; acknowledged');
+      this.host.logger.warn({ update: s }, 'status update with an unknown state; acknowledged');
       session.send({ ack: { updateIds: [s.updateId] } });
       return;
     }
@@ -67,83 +91,95 @@ export class StatusWriter {
     if (s.message) update.message = s.message;
     if (s.hasExitCode) update.exitCode = s.exitCode;
     const health = toHealthcheckResult(s.healthcheck);
-    const transition: TaskTransition = { taskId: s.taskId, update, ...(health ? { health } : {}) };
-    this.push({ session, updateId: s.updateId, transition });
+    const change: TaskStatusChange = { taskId: s.taskId, update, ...(health ? { health } : {}) };
+    this.push({ session, updateId: s.updateId, change });
   }
 
-  /** Queues a leader-decided transition (e.g. LOST); resolves once persisted. */
-  fromLeader(transitions: TaskTransition[]): void {
-    for (const transition of transitions) this.push({ session: null, updateId: '', transition });
+  /**
+   * Queues leader-decided changes (e.g. LOST). Returns at once: they are persisted in order
+   * with the agents' updates, retried until this leadership ends.
+   */
+  fromLeader(changes: TaskStatusChange[]): void {
+    for (const change of changes) this.push({ session: null, updateId: '', change });
   }
 
   /** Stops retrying (leadership over). */
   stop(): void {
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.queue = [];
   }
 
   private push(q: Queued): void {
     this.queue.push(q);
-    if (!this.flushing) void this.flush();
+    // While a retry waits out its back-off, new updates wait with it.
+    if (!this.flushing && !this.retryTimer) void this.flush();
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
+    this.retryTimer = undefined;
     try {
-      while (this.queue.length > 0 && !this.ctx.revoked) {
+      while (this.queue.length > 0 && !this.host.revoked) {
         // Launch commits go first: a status update only has to be durable before its ack.
-        await this.ctx.launchesSettled();
+        await this.host.launchesSettled();
         const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
-        const ok = await this.ctx.serialize(() => this.writeBatch(batch));
+        const ok = await this.host.serialize(() => this.writeBatch(batch));
         if (!ok) {
           // Not persisted: retry later (nothing was acknowledged).
           this.queue.unshift(...batch);
-          this.retryTimer = setTimeout(() => void this.flush(), 200);
+          if (this.host.revoked) return;
+          this.retryTimer = setTimeout(() => void this.flush(), this.backoff.next());
           return;
         }
+        this.backoff.reset();
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  /** Writes one batch; true when committed (or nothing needed writing). */
-  private async writeBatch(batch: Queued[]): Promise<boolean> {
+  /** The next state of each task the batch changes (stale and repeated updates dropped). */
+  private nextStates(batch: Queued[]): Map<string, Task> {
     const working = new Map<string, Task>();
     for (const q of batch) {
-      const { taskId, update, health } = q.transition;
-      const current = working.get(taskId) ?? this.ctx.tasks.get(taskId);
+      const { taskId, update, health } = q.change;
+      const current = working.get(taskId) ?? this.host.tasks.get(taskId);
       const next = current && applyStatusTransition(current, update, health);
       if (next) working.set(taskId, next);
     }
+    return working;
+  }
+
+  /** Writes one batch; true when committed (or nothing needed writing). */
+  private async writeBatch(batch: Queued[]): Promise<boolean> {
+    const working = this.nextStates(batch);
+    const history = this.history.draft();
     const ops: ZkOp[] = [];
-    const ended: Task[] = [];
     for (const task of working.values()) {
-      if (isTerminal(task.state)) {
-        ops.push(...endTaskOps(task), ...(await this.compactOps(task)));
-        ended.push(task);
-      } else ops.push(setActiveTaskOp(task));
+      if (isTerminal(task.state)) ops.push(...endTaskOps(task), ...(await history.add(task)));
+      else ops.push(setActiveTaskOp(task));
     }
     if (ops.length > 0) {
       try {
-        await this.ctx.write(ops);
+        await this.host.write(ops);
       } catch (err) {
-        for (const t of ended) this.history.get(t.requestId)?.pop();
         if (!isConflict(err)) {
-          this.ctx.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
+          this.host.logger.warn({ err, ops: ops.length }, 'status batch not persisted');
           return false;
         }
         // One op conflicts (e.g. a retry of a multi that did commit): go task by task, so
         // one stale transition cannot hold the others back forever.
-        this.ctx.logger.warn({ err }, 'status batch conflicts; writing task by task');
+        this.host.logger.warn({ err }, 'status batch conflicts; writing task by task');
         const done = await this.writeOneByOne([...working.values()]);
         this.apply([...working.values()].filter((t) => done.has(t.taskId)));
         this.ackAll(
-          batch.filter((q) => done.has(q.transition.taskId) || !working.has(q.transition.taskId)),
+          batch.filter((q) => done.has(q.change.taskId) || !working.has(q.change.taskId)),
         );
         return true;
       }
     }
+    history.commit();
     this.apply([...working.values()]);
     this.ackAll(batch);
     return true;
@@ -152,18 +188,21 @@ export class StatusWriter {
   /** Task by task; returns the ids whose transition is (now, or already) in ZooKeeper. */
   private async writeOneByOne(tasks: Task[]): Promise<Set<string>> {
     const done = new Set<string>();
+    const history = this.history.draft();
     for (const task of tasks) {
       const terminal = isTerminal(task.state);
       try {
-        await this.ctx.write(terminal ? endTaskOps(task) : [setActiveTaskOp(task)]);
+        await this.host.write(terminal ? endTaskOps(task) : [setActiveTaskOp(task)]);
         done.add(task.taskId);
       } catch (err) {
         if (!isConflict(err)) continue;
-        const active = statePaths.taskActive(task.requestId, task.taskId);
         // Its active znode is gone: its end is already recorded (this leader is the only writer).
-        if (!(await this.ctx.zk.exists(active).catch(() => true))) done.add(task.taskId);
+        if (!(await this.host.activeInStore(task).catch(() => true))) done.add(task.taskId);
       }
+      // Written without compaction: its history entry counts from now on.
+      if (terminal && done.has(task.taskId)) await history.record(task);
     }
+    history.commit();
     return done;
   }
 
@@ -171,9 +210,9 @@ export class StatusWriter {
     const ended: Task[] = [];
     for (const task of tasks) {
       if (isTerminal(task.state)) {
-        this.ctx.tasks.delete(task.taskId);
+        this.host.tasks.delete(task.taskId);
         ended.push(task);
-      } else this.ctx.tasks.set(task.taskId, task);
+      } else this.host.tasks.set(task.taskId, task);
       this.onChanged(task);
     }
     for (const t of ended) this.onEnded(t);
@@ -189,34 +228,10 @@ export class StatusWriter {
     }
     for (const [session, updateIds] of bySession) session.send({ ack: { updateIds } });
   }
-
-  /** Keeps each request's history bounded: ops removing the oldest entries. */
-  private async compactOps(task: Task): Promise<ZkOp[]> {
-    let names = this.history.get(task.requestId);
-    if (!names) {
-      await this.ctx.zk.mkdirp(statePaths.tasksHistoryDir(task.requestId));
-      names = await childrenOrEmpty(this.ctx.zk, statePaths.tasksHistoryDir(task.requestId));
-      names.sort((a, b) => launchMs(a) - launchMs(b));
-      this.history.set(task.requestId, names);
-    }
-    names.push(task.taskId);
-    const ops: ZkOp[] = [];
-    while (names.length > MAX_HISTORY_PER_REQUEST) {
-      const oldest = names.shift();
-      if (oldest) ops.push(removeHistoryOp(task.requestId, oldest));
-    }
-    return ops;
-  }
 }
 
 /** A refusal caused by one op of a multi (not by the fence or the connection). */
 function isConflict(err: unknown): boolean {
   if (err instanceof FenceRejectedError || !(err instanceof ZkError)) return false;
   return err.code === 'NO_NODE' || err.code === 'NODE_EXISTS' || err.code === 'BAD_VERSION';
-}
-
-/** The launch time inside a task id (`…-<launchMs>-<instanceNo>-<agentId>`), best effort. */
-function launchMs(taskId: string): number {
-  const m = /-(\d{12,})-\d+-/.exec(taskId);
-  return m ? Number(m[1]) : 0;
 }

@@ -4,7 +4,14 @@
  * committed task, so a deposed leader (whose multi ZooKeeper refuses) launches nothing.
  */
 import { FenceRejectedError, ZK_RETRY_POLICY, ZkError } from '../coordination/index.js';
-import type { MatchResult, OfferMatcherPool, PendingTask } from '../offers/index.js';
+import type {
+  Assignment,
+  MatchInput,
+  MatchResult,
+  OfferMatcherPool,
+  PendingTask,
+} from '../offers/index.js';
+import { Backoff, isRetryableError } from '../runtime/index.js';
 import { matchOffers } from '../offers/index.js';
 import type { TaskSpec } from '../gen/thales/v1/TaskSpec.js';
 import {
@@ -51,6 +58,26 @@ export function toTaskSpec(task: Task, deploy: Deploy): TaskSpec {
   };
 }
 
+/** The matcher's view of the instances to launch (those whose request and deploy are known). */
+function toPendingTasks(intents: LaunchIntent[], launchContext: LaunchContext): PendingTask[] {
+  const pending: PendingTask[] = [];
+  for (const i of intents) {
+    const request = launchContext.request(i.requestId)?.request;
+    const deploy = launchContext.deploy(i.requestId, i.deployId);
+    if (!request || !deploy) continue;
+    pending.push({
+      key: { requestId: i.requestId, deployId: i.deployId, instanceNo: i.instanceNo },
+      resources: deploy.resources,
+      placement: request.agentPlacement,
+      rackSensitive: request.rackSensitive,
+      requiredAttributes: request.requiredAgentAttributes,
+      allowedAttributes: request.allowedAgentAttributes,
+      instances: Math.max(1, request.instances),
+    });
+  }
+  return pending;
+}
+
 /** Places and launches pending instances. */
 export class TaskLauncher {
   private readonly dirs = new Set<string>();
@@ -58,144 +85,130 @@ export class TaskLauncher {
   lastUnplaced = 0;
 
   constructor(
-    private readonly ctx: TaskLeaderContext,
+    private readonly leader: TaskLeaderContext,
     private readonly pool: OfferMatcherPool | undefined,
-    private readonly metrics?: SchedulerMetrics,
+    private readonly metrics: SchedulerMetrics,
   ) {}
 
   /** Places `intents` on the free resources of connected agents and launches them. */
-  async launch(intents: LaunchIntent[], lc: LaunchContext): Promise<number> {
-    const pending: PendingTask[] = [];
-    for (const i of intents) {
-      const r = lc.request(i.requestId)?.request;
-      const d = lc.deploy(i.requestId, i.deployId);
-      if (!r || !d) continue;
-      pending.push({
-        key: { requestId: i.requestId, deployId: i.deployId, instanceNo: i.instanceNo },
-        resources: d.resources,
-        placement: r.agentPlacement,
-        rackSensitive: r.rackSensitive,
-        requiredAttributes: r.requiredAgentAttributes,
-        allowedAttributes: r.allowedAgentAttributes,
-        instances: Math.max(1, r.instances),
-      });
-    }
+  async launch(intents: LaunchIntent[], launchContext: LaunchContext): Promise<number> {
+    const pending = toPendingTasks(intents, launchContext);
     if (pending.length === 0) return 0;
-    const agents = [...this.ctx.agents.values()].map((a) => ({
+    const agents = [...this.leader.agents.values()].map((a) => ({
       record: a.record,
       connected: !!a.session?.open,
     }));
-    const offers = buildOffers(agents, this.ctx.tasks.values());
+    const offers = buildOffers(agents, this.leader.tasks.values());
     if (offers.length === 0) {
       this.lastUnplaced = pending.length;
       return 0;
     }
-    const input = { offers, tasks: pending };
     const matchStart = Date.now();
-    const seed = (Date.now() & 0x7fffffff) | 0;
-    const pooledBefore = this.pool?.lastCycle;
-    const result: MatchResult = this.pool
-      ? await this.pool.match(input, { seed })
-      : matchOffers(input, { seed });
-    this.lastUnplaced = result.unplaced.length;
-    if (this.metrics) {
-      // The pool runs small inputs inline; only a cycle that went to its workers has timings.
-      const pooled = this.pool?.lastCycle;
-      const timings = pooled !== pooledBefore ? pooled : undefined;
-      const placed = result.assignments.length;
-      recordMatch(this.metrics, Date.now() - matchStart, timings, placed, this.lastUnplaced);
-    }
-    if (this.ctx.revoked) return 0;
+    const result = await this.match({ offers, tasks: pending });
+    if (this.leader.revoked) return 0;
     const now = Date.now();
-    const tasks: Task[] = result.assignments.map((a) => {
-      const agent = this.ctx.agents.get(a.agentId)?.record;
-      const task: Task = {
-        taskId: makeTaskId(
-          a.taskKey.requestId,
-          a.taskKey.deployId,
-          now,
-          a.taskKey.instanceNo,
-          a.agentId,
-        ),
-        requestId: a.taskKey.requestId,
-        deployId: a.taskKey.deployId,
-        instanceNo: a.taskKey.instanceNo,
-        agentId: a.agentId,
-        host: a.host,
-        rack: agent?.rack ?? DEFAULT_RACK,
-        startedAt: now,
-        ports: [...a.ports],
-        resources: {
-          cpus: a.resources.cpus,
-          memoryMb: a.resources.memoryMb,
-          diskMb: a.resources.diskMb,
-          numPorts: a.ports.length,
-        },
-        term: this.ctx.term,
-        state: 'TASK_LAUNCHED',
-        updates: [{ state: 'TASK_LAUNCHED', at: now }],
-      };
-      // Reserved at once: the next cycle sees the instance held and the resources taken.
-      this.ctx.tasks.set(task.taskId, task);
-      return task;
-    });
-    const started = Date.now();
-    this.ctx.launchesInFlight++;
+    const tasks = result.assignments.map((a) => this.reserve(a, now));
+    this.leader.launchesInFlight++;
     try {
-      await this.commitAndSend(tasks, lc);
+      await this.commitAndSend(tasks, launchContext);
     } finally {
-      this.ctx.launchesInFlight--;
-      if (this.ctx.launchesInFlight === 0) this.ctx.emitLaunchesDone();
+      this.leader.launchesInFlight--;
+      if (this.leader.launchesInFlight === 0) this.leader.emitLaunchesDone();
     }
-    this.ctx.logger.info(
+    this.leader.logger.info(
       {
         tasks: tasks.length,
         unplaced: this.lastUnplaced,
         matchMs: now - matchStart,
-        commitMs: Date.now() - started,
+        commitMs: Date.now() - now,
       },
       'tasks launched',
     );
     return tasks.length;
   }
 
-  private async commitAndSend(tasks: Task[], lc: LaunchContext): Promise<void> {
+  /** Runs the matcher (on the pool when there is one) and records its metrics. */
+  private async match(input: MatchInput): Promise<MatchResult> {
+    const matchStart = Date.now();
+    const seed = (Date.now() & 0x7fffffff) | 0;
+    const pooledBefore = this.pool?.lastCycle;
+    const result = this.pool
+      ? await this.pool.match(input, { seed })
+      : matchOffers(input, { seed });
+    this.lastUnplaced = result.unplaced.length;
+    // The pool runs small inputs inline; only a cycle that went to its workers has timings.
+    const pooled = this.pool?.lastCycle;
+    const timings = pooled !== pooledBefore ? pooled : undefined;
+    const placed = result.assignments.length;
+    recordMatch(this.metrics, Date.now() - matchStart, timings, placed, this.lastUnplaced);
+    return result;
+  }
+
+  /** The task of an assignment, reserved at once: the next cycle sees it held. */
+  private reserve(a: Assignment, now: number): Task {
+    const agent = this.leader.agents.get(a.agentId)?.record;
+    const { requestId, deployId, instanceNo } = a.taskKey;
+    const task: Task = {
+      taskId: makeTaskId(requestId, deployId, now, instanceNo, a.agentId),
+      requestId,
+      deployId,
+      instanceNo,
+      agentId: a.agentId,
+      host: a.host,
+      rack: agent?.rack ?? DEFAULT_RACK,
+      startedAt: now,
+      ports: [...a.ports],
+      resources: {
+        cpus: a.resources.cpus,
+        memoryMb: a.resources.memoryMb,
+        diskMb: a.resources.diskMb,
+        numPorts: a.ports.length,
+      },
+      term: this.leader.term,
+      state: 'TASK_LAUNCHED',
+      updates: [{ state: 'TASK_LAUNCHED', at: now }],
+    };
+    this.leader.tasks.set(task.taskId, task);
+    return task;
+  }
+
+  private async commitAndSend(tasks: Task[], launchContext: LaunchContext): Promise<void> {
     for (const rid of new Set(tasks.map((t) => t.requestId))) {
       if (this.dirs.has(rid)) continue;
-      await this.ctx.zk.mkdirp(statePaths.tasksActiveDir(rid));
+      await this.leader.zk.mkdirp(statePaths.tasksActiveDir(rid));
       this.dirs.add(rid);
     }
     const batches: Task[][] = [];
-    for (let i = 0; i < tasks.length; i += this.ctx.options.batchSize) {
-      batches.push(tasks.slice(i, i + this.ctx.options.batchSize));
+    for (let i = 0; i < tasks.length; i += this.leader.options.batchSize) {
+      batches.push(tasks.slice(i, i + this.leader.options.batchSize));
     }
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batches.length) {
         const batch = batches[next++] as Task[];
-        await this.commitBatch(batch, lc);
+        await this.commitBatch(batch, launchContext);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
   }
 
-  private async commitBatch(batch: Task[], lc: LaunchContext): Promise<void> {
+  private async commitBatch(batch: Task[], launchContext: LaunchContext): Promise<void> {
     try {
-      await this.ctx.write(batch.map(createActiveTaskOp));
+      await this.leader.write(batch.map(createActiveTaskOp));
     } catch (err) {
       if (!(await this.committedAnyway(err, batch))) {
         // Not committed: release the reservations (a fenced-out leader is being revoked).
-        for (const t of batch) this.ctx.tasks.delete(t.taskId);
-        this.ctx.logger.warn({ err, tasks: batch.length }, 'launch batch not committed');
+        for (const t of batch) this.leader.tasks.delete(t.taskId);
+        this.leader.logger.warn({ err, tasks: batch.length }, 'launch batch not committed');
         return;
       }
     }
     for (const t of batch) {
-      const deploy = lc.deploy(t.requestId, t.deployId);
-      const session = this.ctx.agents.get(t.agentId)?.session;
+      const deploy = launchContext.deploy(t.requestId, t.deployId);
+      const session = this.leader.agents.get(t.agentId)?.session;
       // A task whose agent went away meanwhile is found unreported on re-registration and
       // launched then (it is still TASK_LAUNCHED), or marked LOST if the agent never returns.
-      if (deploy && session && this.ctx.active)
+      if (deploy && session && this.leader.active)
         session.send({ launch: { task: toTaskSpec(t, deploy) } });
     }
   }
@@ -209,11 +222,15 @@ export class TaskLauncher {
     if (!ZK_RETRY_POLICY[err.code].retryable) return false;
     const first = batch[0];
     if (!first) return false;
-    for (let attempt = 0; attempt < 20 && !this.ctx.revoked; attempt++) {
+    const backoff = new Backoff('zookeeper');
+    while (!this.leader.revoked) {
       try {
-        return !!(await this.ctx.zk.exists(statePaths.taskActive(first.requestId, first.taskId)));
-      } catch {
-        await new Promise((r) => setTimeout(r, 200));
+        return !!(await this.leader.zk.exists(
+          statePaths.taskActive(first.requestId, first.taskId),
+        ));
+      } catch (readErr) {
+        if (backoff.exhausted || !isRetryableError(readErr)) break;
+        await new Promise((resolve) => setTimeout(resolve, backoff.next()));
       }
     }
     return false;

@@ -1,7 +1,14 @@
+import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Coordinator, ZkOp } from '../coordination/index.js';
 import type { FencedWriter } from '../leader/index.js';
-import type { AgentRecord, Deploy, Task } from '../state/index.js';
+import {
+  type AgentRecord,
+  type Deploy,
+  type Task,
+  childrenOrEmpty,
+  statePaths,
+} from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
 
 /** Timing of the task leader; defaults suit production, tests shorten them by environment. */
@@ -18,6 +25,12 @@ export interface TaskLeaderOptions {
   batchSize: number;
   /** Grace for SIGTERM → SIGKILL in Kill commands. */
   killGraceMs: number;
+  /** Worker threads of the offer matcher pool (the replica's `matcherThreads`). */
+  matcherThreads: number;
+  /** How long a connected agent may leave an active task unreported before it is LOST. */
+  unreportedGraceMs: number;
+  /** How long after its Launch a task the agent has not acknowledged is launched again. */
+  relaunchAfterMs: number;
 }
 
 /** Production defaults. */
@@ -29,6 +42,10 @@ export const DEFAULT_TASK_LEADER_OPTIONS: TaskLeaderOptions = {
   tickMs: 1_000,
   batchSize: 100,
   killGraceMs: 5_000,
+  matcherThreads: os.availableParallelism(),
+  // Outside a registration an agent's report only lags by status updates in flight.
+  unreportedGraceMs: 10_000,
+  relaunchAfterMs: 10_000,
 };
 
 /** One agent as the leader tracks it. */
@@ -42,11 +59,29 @@ export interface AgentEntry {
 }
 
 /**
+ * The leadership's in-memory state and its command switch, as the drivers use them
+ * (TaskLeaderContext in production; a fake in unit tests).
+ */
+export interface LeaderState {
+  /** Active tasks by id (this leader is their only writer). */
+  readonly tasks: Map<string, Task>;
+  readonly agents: Map<string, AgentEntry>;
+  /** Kill commands sent: taskId → when (re-sent while the task stays active). */
+  readonly killsSent: Map<string, { at: number; reason: string }>;
+  readonly options: TaskLeaderOptions;
+  readonly logger: Logger;
+  /** The term stamped on every command. */
+  readonly term: number;
+  /** Whether commands may be sent now (leading, connected). */
+  readonly active: boolean;
+}
+
+/**
  * Everything one leadership holds in memory, rebuilt from ZooKeeper on establish and dropped
  * on revoke: active tasks (this leader is their only writer), agents and their streams, and
  * the serialization of task-changing writes.
  */
-export class TaskLeaderContext {
+export class TaskLeaderContext implements LeaderState {
   readonly tasks = new Map<string, Task>();
   readonly agents = new Map<string, AgentEntry>();
   /** `requestId/deployId` → deploy (deploys never change once stored). */
@@ -109,6 +144,17 @@ export class TaskLeaderContext {
   /** A fenced multi. */
   write(ops: ZkOp[]): Promise<void> {
     return this.writer.write(ops);
+  }
+
+  /** The task ids in a request's history in ZooKeeper (making its directory if needed). */
+  async historyTaskIds(requestId: string): Promise<string[]> {
+    await this.zk.mkdirp(statePaths.tasksHistoryDir(requestId));
+    return childrenOrEmpty(this.zk, statePaths.tasksHistoryDir(requestId));
+  }
+
+  /** Whether a task's active znode is still in ZooKeeper. */
+  async activeInStore(task: Task): Promise<boolean> {
+    return !!(await this.zk.exists(statePaths.taskActive(task.requestId, task.taskId)));
   }
 
   /** Active tasks on one agent. */

@@ -26,6 +26,7 @@ export function makeTasksExtensionFactory(
       reconnectGraceMs: envMs('THALES_AGENT_RECONNECT_GRACE_MS', d.reconnectGraceMs),
       agentLostMs: envMs('THALES_AGENT_LOST_MS', d.agentLostMs),
       heartbeatTimeoutMs: envMs('THALES_AGENT_HEARTBEAT_TIMEOUT_MS', d.heartbeatTimeoutMs),
+      matcherThreads: ctx.config.matcherThreads,
       ...overrides,
     };
     const scheduler = new TaskScheduler(ctx.zk, options, ctx.logger, ctx.registry);
@@ -48,6 +49,7 @@ export function makeTasksExtensionFactory(
       routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: ctx.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, watch),
+      stop: () => scheduler.close(),
     };
   };
 }

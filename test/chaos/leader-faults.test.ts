@@ -5,14 +5,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import { watchNode } from '../../src/coordination/index.js';
-import { expectNoSplitBrain, startCluster, useZooKeeper, waitFor } from '../harness/index.js';
+import {
+  expectNoSplitBrain,
+  startCluster,
+  useZooKeeper,
+  waitFor,
+  type TestCluster,
+} from '../harness/index.js';
 
 const zookeeper = useZooKeeper(1);
+
+/**
+ * A cluster whose replicas all came up. startCluster waits only for the running ones to
+ * agree; a replica that exited at start (a free port taken by another test in between) would
+ * make a later "agreed by all" wait time out for a reason that has nothing to do with
+ * leadership, so it is reported as what it is.
+ */
+async function startReplicas(options: Parameters<typeof startCluster>[1]): Promise<TestCluster> {
+  const cluster = await startCluster(zookeeper(), options);
+  const exited = cluster.replicas.filter((r) => !r.process.running);
+  expect(exited.map((r) => `${r.id} exited at start: ${cluster.logTail(r, 3)}`)).toEqual([]);
+  return cluster;
+}
 
 describe('leader faults', () => {
   it('SIGTERM on the leader: a follower leads well before the session timeout', async () => {
     const sessionTimeoutMs = 10_000;
-    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs });
+    const cluster = await startReplicas({ replicas: 3, sessionTimeoutMs });
     const before = await cluster.waitForLeader();
     const others = cluster.replicas.filter((r) => r.id !== before.replicaId);
 
@@ -33,7 +52,7 @@ describe('leader faults', () => {
 
   it('SIGKILL on the leader: a follower leads only once the session has expired', async () => {
     const sessionTimeoutMs = 3_000;
-    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs });
+    const cluster = await startReplicas({ replicas: 3, sessionTimeoutMs });
     const before = await cluster.waitForLeader();
     const others = cluster.replicas.filter((r) => r.id !== before.replicaId);
 
@@ -54,7 +73,7 @@ describe('leader faults', () => {
 
   it('SIGSTOP past the session timeout, then SIGCONT: the old leader rejoins as a follower and is fenced', async () => {
     const sessionTimeoutMs = 2_000;
-    const cluster = await startCluster(zookeeper(), {
+    const cluster = await startReplicas({
       replicas: 3,
       sessionTimeoutMs,
       debugApi: true,
@@ -118,7 +137,7 @@ describe('leader faults', () => {
   });
   it('a short SIGSTOP of the leader (well within the session timeout) changes nothing', async () => {
     const sessionTimeoutMs = 6_000;
-    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs });
+    const cluster = await startReplicas({ replicas: 3, sessionTimeoutMs });
     const before = await cluster.waitForLeader();
     before.replica.process.signal('SIGSTOP');
     // Letting time pass is the point here: a pause a sixth of the session timeout long.
@@ -130,7 +149,7 @@ describe('leader faults', () => {
   });
 
   it('a follower paused past its session timeout rejoins; the leader is undisturbed', async () => {
-    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs: 2_000 });
+    const cluster = await startReplicas({ replicas: 3, sessionTimeoutMs: 2_000 });
     const before = await cluster.waitForLeader();
     const follower = cluster.replicas.find((r) => r.id !== before.replicaId);
     if (!follower) throw new Error('no follower');
@@ -158,7 +177,7 @@ describe('leader faults', () => {
     expectNoSplitBrain(cluster);
   });
   it('a crashed leader restarted at once under the same id: one leader, higher term', async () => {
-    const cluster = await startCluster(zookeeper(), { replicas: 3, sessionTimeoutMs: 2_000 });
+    const cluster = await startReplicas({ replicas: 3, sessionTimeoutMs: 2_000 });
     const before = await cluster.waitForLeader();
     before.replica.process.signal('SIGKILL');
     await before.replica.process.waitExit();

@@ -88,12 +88,13 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
   it('a replica that cannot establish steps aside: another leads, and it rejoins as follower', async () => {
     const chroot = uniqueChroot();
     const a = await replica(chroot, 'a');
-    // a's services fail to start once (as on a ZooKeeper timeout under load).
-    let failures = 1;
+    // a's services fail to start (as on a ZooKeeper timeout under load) until b leads: a
+    // rejoins after its back-off meanwhile and steps aside again each time, whenever b joins.
+    let failing = true;
     a.leadership.register({
       name: 'flaky',
       establishLeadership() {
-        if (failures-- > 0) throw new Error('OPERATION_TIMEOUT (simulated)');
+        if (failing) throw new Error('OPERATION_TIMEOUT (simulated)');
       },
       revokeLeadership() {},
     });
@@ -108,6 +109,7 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
     const b = await replica(chroot, 'b');
     b.leadership.start();
     await waitFor('b to lead', () => b.leadership.status.role === 'LEADER');
+    failing = false;
     // a comes back after its back-off, behind b: a follower, not a second leader.
     await waitFor(
       'a back in the latch',
@@ -120,6 +122,34 @@ describe('Leadership (in-process, real ZooKeeper)', () => {
     await b.leadership.stepDown(false);
     await waitFor('a to lead', () => a.leadership.status.role === 'LEADER');
     expect(a.leadership.status.term).toBeGreaterThan(termB);
+  });
+
+  it('a step-down whose revoke hangs still deletes the latch: the follower leads without waiting for the session', async () => {
+    const chroot = uniqueChroot();
+    const a = await replica(chroot, 'a');
+    // A service whose revoke does not finish until released (a slow teardown).
+    let release: () => void = () => undefined;
+    a.leadership.register({
+      name: 'slow-to-stop',
+      establishLeadership() {},
+      revokeLeadership: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    a.leadership.start();
+    await waitFor('a to lead', () => a.leadership.status.role === 'LEADER');
+    const b = await replica(chroot, 'b');
+    b.leadership.start();
+    await waitFor('b in the latch', async () => (await a.zk.children('/leader')).length === 3);
+    const termA = a.leadership.status.term as number;
+
+    const steppingDown = a.leadership.stepDown(false, 200);
+    // b leads while a's revoke is still hanging: the session (4 s) never had to expire.
+    await waitFor('b to lead', () => b.leadership.status.role === 'LEADER', { timeoutMs: 3_000 });
+    expect(b.leadership.status.term).toBe(termA + 1);
+    expect(a.leadership.status.role).toBe('LEADER'); // its revoke has not returned yet
+    release();
+    await steppingDown;
+    expect(a.leadership.status.role).toBe('FOLLOWER');
+    expect((await a.zk.children('/leader')).filter((n) => n.startsWith('latch-'))).toHaveLength(1);
   });
 
   it('a latch that rejoins many times keeps one znode and no extra listeners', async () => {

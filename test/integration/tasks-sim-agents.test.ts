@@ -157,6 +157,12 @@ describe('task lifecycle with simulated agents (real ZooKeeper and replicas)', (
     await createService(cluster, 'rolling', 2);
     const v1 = await waitRunning(cluster, 'rolling', 2);
     const url = anyUrl(cluster);
+    // Its tasks run before the leader promotes d1 (the next cycle does): a second deploy while
+    // d1 is still pending is refused with 409, so wait for the promotion.
+    await waitFor('d1 active', async () => {
+      const r = await callJson(`${url}/api/requests/request/rolling`, 'GET');
+      return r.body.activeDeploy?.id === 'd1' && !r.body.pendingDeploy;
+    });
     const d2 = await callJson(`${url}/api/deploys`, 'POST', {
       deploy: {
         requestId: 'rolling',

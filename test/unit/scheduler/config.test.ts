@@ -25,6 +25,16 @@ describe('loadSchedulerConfig', () => {
     });
   });
 
+  it('sizes the matcher pool from the CPU count unless told otherwise', () => {
+    expect(load([]).matcherThreads).toBeGreaterThanOrEqual(1);
+    expect(load(['--matcher-threads', '3']).matcherThreads).toBe(3);
+    expect(load([], { THALES_MATCHER_THREADS: '5' }).matcherThreads).toBe(5);
+    expect(() => load(['--matcher-threads', '0'])).toThrow(/'matcherThreads'/);
+    expect(() => load([], { THALES_MATCHER_THREADS: 'many' })).toThrow(
+      /THALES_MATCHER_THREADS: 'many' is not a number/,
+    );
+  });
+
   it('derives a replica id from the host name and HTTP port when none is given', () => {
     expect(load(['--http-port', '8123']).replicaId).toMatch(/-8123$/);
   });

@@ -1,0 +1,157 @@
+/**
+ * Carries out agent reconciliation (agent-reconcile-plan.ts) on connected agents: kills
+ * stamped with this leadership's term, LOST through the status writer, launches sent again.
+ *
+ * When it runs: on every registration, against the complete report it carries; and at the
+ * start of every scheduling cycle for every connected agent. Cycles run on the tick and after
+ * every change that can race with a registration's reconcile: a task leaving the active set
+ * (a LOST or an end committing), a status update, a registration, a drained kill intent. So a
+ * task reported at registration while its LOST was still being written is killed by the
+ * first cycle after that LOST commits.
+ */
+import type { Deploy, Task } from '../state/index.js';
+import { type AgentReconcilePlan, planAgentReconcile } from './agent-reconcile-plan.js';
+import type { AgentSession } from './agent-session.js';
+import type { KillSender } from './kill-policy.js';
+import type { TaskStatusChange } from './status-writer.js';
+import { toTaskSpec } from './task-launcher.js';
+import type { LeaderState } from './task-leader-context.js';
+
+/** What the reconciler sends LOST transitions to (the StatusWriter). */
+export interface LostSink {
+  fromLeader(changes: TaskStatusChange[]): void;
+}
+
+/** Reconciles connected agents' running sets with the active tasks. */
+export class AgentReconciler {
+  /** Launches sent again by this leadership, taskId → when. */
+  private readonly launchesSentAt = new Map<string, number>();
+
+  constructor(
+    private readonly leader: LeaderState,
+    private readonly lostSink: LostSink,
+    private readonly kills: KillSender,
+    /** The deploy of a task (cached, or read from ZooKeeper). */
+    private readonly deployOf: (requestId: string, deployId: string) => Promise<Deploy | undefined>,
+  ) {}
+
+  /** Reconciles every connected agent (one pass over the active tasks). */
+  async reconcileConnected(now = Date.now()): Promise<void> {
+    const byAgent = new Map<string, Task[]>();
+    for (const t of this.leader.tasks.values()) {
+      const list = byAgent.get(t.agentId);
+      if (list) list.push(t);
+      else byAgent.set(t.agentId, [t]);
+    }
+    for (const entry of this.leader.agents.values()) {
+      const session = entry.session;
+      if (!session?.open) continue;
+      await this.carryOut(
+        session,
+        this.plan(session, byAgent.get(session.agentId) ?? [], false, now),
+        now,
+      );
+    }
+    for (const taskId of this.launchesSentAt.keys()) {
+      if (this.leader.tasks.get(taskId)?.state !== 'TASK_LAUNCHED')
+        this.launchesSentAt.delete(taskId);
+    }
+  }
+
+  /** Reconciles one agent against the complete report it just registered with. */
+  async reconcileRegistration(session: AgentSession, now = Date.now()): Promise<void> {
+    const here = [...this.leader.tasks.values()].filter((t) => t.agentId === session.agentId);
+    await this.carryOut(session, this.plan(session, here, true, now), now);
+  }
+
+  private plan(
+    session: AgentSession,
+    activeHere: Task[],
+    fullReport: boolean,
+    now: number,
+  ): AgentReconcilePlan {
+    const { leader } = this;
+    const killsSentAt = new Map(session.orphanKillsAt);
+    for (const t of activeHere) {
+      const sent = leader.killsSent.get(t.taskId);
+      if (sent) killsSentAt.set(t.taskId, sent.at);
+    }
+    return planAgentReconcile({
+      agentId: session.agentId,
+      reported: session.reported,
+      fullReport,
+      activeHere,
+      active: leader.tasks,
+      killsSentAt,
+      launchesSentAt: this.launchesSentAt,
+      unreportedSince: session.unreportedSince,
+      now,
+      killGraceMs: leader.options.killGraceMs,
+      unreportedGraceMs: leader.options.unreportedGraceMs,
+      relaunchAfterMs: leader.options.relaunchAfterMs,
+    });
+  }
+
+  private async carryOut(
+    session: AgentSession,
+    plan: AgentReconcilePlan,
+    now: number,
+  ): Promise<void> {
+    const { leader } = this;
+    trackUnreported(session, plan.unreported, now);
+    for (const taskId of plan.forget) {
+      session.reported.delete(taskId);
+      session.orphanKillsAt.delete(taskId);
+    }
+    if (!leader.active) return;
+    for (const k of plan.kill) {
+      leader.logger.info(
+        { agentId: session.agentId, taskId: k.taskId, reason: k.reason, detail: k.message },
+        'reconciliation: kill',
+      );
+      if (leader.tasks.get(k.taskId)?.agentId === session.agentId) {
+        this.kills.send(k.taskId, k.message, now);
+        continue;
+      }
+      session.orphanKillsAt.set(k.taskId, now);
+      session.send({
+        kill: { taskId: k.taskId, graceMs: leader.options.killGraceMs, reason: k.reason },
+      });
+    }
+    if (plan.lost.length > 0) {
+      leader.logger.warn(
+        { agentId: session.agentId, tasks: plan.lost.length },
+        'reconciliation: active tasks the agent does not run are LOST',
+      );
+      this.lostSink.fromLeader(
+        plan.lost.map((lost) => ({
+          taskId: lost.taskId,
+          update: { state: 'TASK_LOST', at: now, message: lost.message },
+        })),
+      );
+    }
+    for (const taskId of plan.relaunch) await this.relaunch(session, taskId, now);
+  }
+
+  /** Sends a committed task's Launch again (idempotent on the agent). */
+  private async relaunch(session: AgentSession, taskId: string, now: number): Promise<void> {
+    const task = this.leader.tasks.get(taskId);
+    if (!task) return;
+    this.launchesSentAt.set(taskId, now);
+    const deploy = await this.deployOf(task.requestId, task.deployId).catch(() => undefined);
+    if (deploy && this.leader.active && session.open) {
+      session.send({ launch: { task: toTaskSpec(task, deploy) } });
+    }
+  }
+}
+
+/** Keeps the `since` of tasks still unreported, forgets those reported again (or gone). */
+function trackUnreported(session: AgentSession, unreported: string[], now: number): void {
+  const still = new Set(unreported);
+  for (const taskId of session.unreportedSince.keys()) {
+    if (!still.has(taskId)) session.unreportedSince.delete(taskId);
+  }
+  for (const taskId of unreported) {
+    if (!session.unreportedSince.has(taskId)) session.unreportedSince.set(taskId, now);
+  }
+}

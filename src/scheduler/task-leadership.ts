@@ -1,0 +1,143 @@
+/**
+ * One leadership's parts, built on establishLeadership from ZooKeeper and dropped whole on
+ * revokeLeadership: the leader's in-memory state, the status writer, the agent registrar
+ * and reconciler, the launcher, kills, crash back-off, the watched caches that trigger cycles, and the last
+ * cycle's view of the desired state.
+ */
+import type { Logger } from 'pino';
+import { type Coordinator, TreeCache } from '../coordination/index.js';
+import type { FencedWriter } from '../leader/index.js';
+import type { OfferMatcherPool } from '../offers/index.js';
+import {
+  type AgentStore,
+  type DeployStore,
+  type Task,
+  type TaskStore,
+  statePaths,
+} from '../state/index.js';
+import { AgentReconciler } from './agent-reconciler.js';
+import { AgentRegistrar } from './agent-registrar.js';
+import { CrashBackoff } from './crash-backoff.js';
+import { KillSender } from './kill-policy.js';
+import type { PlanRequest } from './reconcile-plan.js';
+import type { SchedulerMetrics } from './scheduler-metrics.js';
+import { StatusWriter } from './status-writer.js';
+import { TaskLauncher } from './task-launcher.js';
+import { TaskLeaderContext, type TaskLeaderOptions } from './task-leader-context.js';
+
+/** The watched caches whose changes start a cycle. */
+export interface LeaderCaches {
+  requests: TreeCache;
+  deploys: TreeCache;
+  killIntents: TreeCache;
+  /** `/agents/*`: admin state changes (freeze, decommission) adopted each cycle. */
+  agents: TreeCache;
+}
+
+/** Everything one leadership holds. */
+export interface TaskLeadership {
+  readonly leader: TaskLeaderContext;
+  readonly statusWriter: StatusWriter;
+  readonly registrar: AgentRegistrar;
+  readonly reconciler: AgentReconciler;
+  readonly launcher: TaskLauncher;
+  readonly kills: KillSender;
+  readonly crashBackoff: CrashBackoff;
+  readonly caches: LeaderCaches;
+  readonly tick: NodeJS.Timeout;
+  /** Desired state as the last cycle loaded it. */
+  requests: Map<string, PlanRequest>;
+  /** requestId → when this leader put it in cooldown. */
+  readonly cooldownSince: Map<string, number>;
+  /** `path@version` of znodes already reported undecodable (logged once, counted each time). */
+  readonly undecodable: Set<string>;
+}
+
+/** What building a leadership needs. */
+export interface TaskLeadershipDeps {
+  zk: Coordinator;
+  writer: FencedWriter;
+  options: TaskLeaderOptions;
+  logger: Logger;
+  pool: OfferMatcherPool | undefined;
+  metrics: SchedulerMetrics;
+  stores: { tasks: TaskStore; agents: AgentStore; deploys: DeployStore };
+  /** A task's end was persisted. */
+  onTaskEnded: (task: Task) => void;
+  /** A task's change was persisted. */
+  onTaskChanged: (task: Task) => void;
+  /** Something changed that a cycle should look at. */
+  requestCycle: () => void;
+}
+
+/**
+ * Builds a leadership: actual state (active tasks, agents) straight from ZooKeeper, then the
+ * caches and the tick that start cycles. The caller has made sure the state dirs exist.
+ */
+export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<TaskLeadership> {
+  const leader = new TaskLeaderContext(deps.zk, deps.writer, deps.options, deps.logger);
+  const statusWriter = new StatusWriter(leader, deps.onTaskEnded, deps.onTaskChanged);
+  const kills = new KillSender(leader);
+  const reconciler = new AgentReconciler(leader, statusWriter, kills, (rid, did) =>
+    deployOf(leader, deps.stores.deploys, rid, did),
+  );
+  const registrar = new AgentRegistrar(leader, statusWriter, reconciler);
+  const [activeTasks, agents] = await Promise.all([
+    deps.stores.tasks.allActive(),
+    deps.stores.agents.list(),
+  ]);
+  for (const t of activeTasks) leader.tasks.set(t.taskId, t);
+  const now = Date.now();
+  for (const a of agents) {
+    leader.agents.set(a.value.agentId, {
+      record: a.value,
+      version: a.version,
+      disconnectedAt: now,
+    });
+  }
+  const caches: LeaderCaches = {
+    requests: new TreeCache(deps.zk, statePaths.requestsDir, 1),
+    deploys: new TreeCache(deps.zk, statePaths.deploysRoot, 3),
+    killIntents: new TreeCache(deps.zk, statePaths.intentsDir('kill-task'), 1),
+    agents: new TreeCache(deps.zk, statePaths.agentsDir, 1),
+  };
+  for (const c of Object.values(caches)) c.on('change', deps.requestCycle);
+  const leadership: TaskLeadership = {
+    leader,
+    statusWriter,
+    registrar,
+    launcher: new TaskLauncher(leader, deps.pool, deps.metrics),
+    kills,
+    reconciler,
+    crashBackoff: new CrashBackoff(),
+    caches,
+    tick: setInterval(deps.requestCycle, deps.options.tickMs),
+    requests: new Map(),
+    cooldownSince: new Map(),
+    undecodable: new Set(),
+  };
+  for (const c of Object.values(caches)) c.start();
+  return leadership;
+}
+
+/** Stops a leadership at once: no more cycles, writes, or commands; streams closed. */
+export function stopTaskLeadership(leadership: TaskLeadership): void {
+  leadership.leader.revoked = true;
+  clearInterval(leadership.tick);
+  for (const c of Object.values(leadership.caches)) c.stop();
+  leadership.statusWriter.stop();
+  for (const a of leadership.leader.agents.values()) a.session?.close();
+}
+
+/** The deploy of a task: cached, or read from ZooKeeper (deploys never change once stored). */
+async function deployOf(
+  leader: TaskLeaderContext,
+  deploys: DeployStore,
+  requestId: string,
+  deployId: string,
+) {
+  const key = `${requestId}/${deployId}`;
+  const cached = leader.deploys.get(key) ?? (await deploys.find(requestId, deployId)) ?? undefined;
+  if (cached) leader.deploys.set(key, cached);
+  return cached;
+}

@@ -1,0 +1,96 @@
+/**
+ * Agent reconciliation's driver with the real status writer and kill sender, on a fake
+ * leadership host (in-memory tasks and agents, recorded multis; no ZooKeeper), so the order
+ * of a LOST write and a registration can be forced.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { AgentReconciler } from '../../../src/scheduler/agent-reconciler.js';
+import { KillSender } from '../../../src/scheduler/kill-policy.js';
+import { StatusWriter } from '../../../src/scheduler/status-writer.js';
+import type { AgentRecord } from '../../../src/state/index.js';
+import { FakeHost, fakeSession, makeTask } from './leader-fakes.js';
+
+const record = (agentId: string) => ({ agentId }) as unknown as AgentRecord;
+
+function leadershipOn(host: FakeHost) {
+  const ended: string[] = [];
+  const writer = new StatusWriter(host, (t) => ended.push(t.taskId));
+  const kills = new KillSender(host);
+  const reconciler = new AgentReconciler(host, writer, kills, () => Promise.resolve(undefined));
+  return { writer, reconciler, ended };
+}
+
+describe('AgentReconciler (fake leadership host, no ZooKeeper)', () => {
+  it('kills the tasks of a re-registered agent once their LOST commits after its registration', async () => {
+    const t1 = makeTask('dep', 1, 'TASK_RUNNING', 'sim-b');
+    const t2 = makeTask('dep', 2, 'TASK_RUNNING', 'sim-b');
+    const host = new FakeHost().add(t1, t2);
+    host.term = 7;
+    host.agents.set('sim-b', { record: record('sim-b'), version: 0, disconnectedAt: 0 });
+    const { writer, reconciler, ended } = leadershipOn(host);
+
+    // sim-b is declared lost: the LOST write is in flight...
+    let commit: () => void = () => undefined;
+    host.gate = new Promise((resolve) => (commit = resolve));
+    const at = Date.now();
+    writer.fromLeader(
+      [t1, t2].map((t) => ({ taskId: t.taskId, update: { state: 'TASK_LOST', at } })),
+    );
+    // ...when sim-b registers again, reporting both tasks: its reconcile sees them active.
+    const reported = [t1, t2].map((t) => ({ taskId: t.taskId, state: 'TASK_RUNNING' }));
+    const { session, sent } = fakeSession('sim-b', host.term, reported);
+    host.agents.get('sim-b')!.session = session;
+    await reconciler.reconcileRegistration(session);
+    expect(sent).toEqual([]);
+
+    // The LOST commits after the registration's reconcile: the tasks leave the active set.
+    commit();
+    await vi.waitFor(() => expect(ended).toEqual([t1.taskId, t2.taskId]));
+    expect(host.tasks.size).toBe(0);
+    // The next cycle's reconcile kills what the agent still runs, stamped with the term.
+    await reconciler.reconcileConnected();
+    expect(sent.map((m) => [m.term, m.kill?.taskId, m.kill?.reason])).toEqual([
+      [7, t1.taskId, 'not active on this agent'],
+      [7, t2.taskId, 'not active on this agent'],
+    ]);
+
+    // Not again while the kills are in their grace; forgotten once the agent reports them ended.
+    await reconciler.reconcileConnected();
+    expect(sent).toHaveLength(2);
+    session.noteReported(t1.taskId, 'TASK_KILLED');
+    session.noteReported(t2.taskId, 'TASK_KILLED');
+    await reconciler.reconcileConnected(Date.now() + 60_000);
+    expect(sent).toHaveLength(2);
+    expect(session.reported.size).toBe(0);
+  });
+
+  it('re-sends an orphan kill under the kill policy while the agent keeps reporting the task', async () => {
+    const host = new FakeHost();
+    host.agents.set('a', { record: record('a'), version: 0, disconnectedAt: 0 });
+    const { reconciler } = leadershipOn(host);
+    const { session, sent } = fakeSession('a', 1, [{ taskId: 'ghost', state: 'TASK_RUNNING' }]);
+    host.agents.get('a')!.session = session;
+    const t0 = 1_000_000;
+    await reconciler.reconcileRegistration(session, t0);
+    await reconciler.reconcileConnected(t0 + host.options.killGraceMs);
+    await reconciler.reconcileConnected(t0 + host.options.killGraceMs + 2_001);
+    expect(sent.map((m) => m.kill?.taskId)).toEqual(['ghost', 'ghost']);
+  });
+
+  it('marks LOST an active task a connected agent stopped reporting, only after its grace', async () => {
+    const t = makeTask('r', 1, 'TASK_RUNNING', 'a');
+    const host = new FakeHost().add(t);
+    host.agents.set('a', { record: record('a'), version: 0, disconnectedAt: 0 });
+    const { reconciler, ended } = leadershipOn(host);
+    const { session } = fakeSession('a', 1, [{ taskId: t.taskId, state: 'TASK_RUNNING' }]);
+    host.agents.get('a')!.session = session;
+    session.reported.delete(t.taskId); // as if its report never reached this stream
+    const t0 = 2_000_000;
+    await reconciler.reconcileConnected(t0);
+    await reconciler.reconcileConnected(t0 + host.options.unreportedGraceMs - 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toEqual([]);
+    await reconciler.reconcileConnected(t0 + host.options.unreportedGraceMs);
+    await vi.waitFor(() => expect(ended).toEqual([t.taskId]));
+  });
+});
