@@ -33,7 +33,7 @@ const AUTO_PORTS_PER_AGENT = 10;
  * 31000-31199, gives agent-1 31000-31099 and agent-2 31100-31199), or `auto`: a block of
  * ports free now at a random place in 10000-19999 — below the kernel's ephemeral range, so
  * no free-port pick or outgoing connection of the run takes one before a task binds it, and
- * below the 20000-29999 the test harness gives its agents — for a second cluster beside a
+ * apart from the ports the harness and `thales dev` hand out — for a second cluster beside a
  * developer's, or a test. Throws naming THALES_DEV_TASK_PORTS on a bad value.
  */
 export async function devAgentPortRanges(spec: string, agents: number): Promise<string[]> {

@@ -2,7 +2,7 @@
  * Local clusters for `thales dev`, the test harness and the benchmarks: ZooKeeper and Thales
  * processes, simulated agents, synthetic offer scenarios. No product component imports it.
  */
-export { findFreePort, findFreePorts } from './free-port.js';
+export { findFreePort, findFreePortBlock, findFreePorts, isPortFree } from './free-port.js';
 export { ZooKeeperCluster, ZooKeeperServer, resolveZooKeeperJar } from './zookeeper-process.js';
 export { ThalesProcess, repoRoot, thalesCliPath } from './thales-process.js';
 export {

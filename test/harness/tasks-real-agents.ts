@@ -1,6 +1,6 @@
 /** Real `thales agent` processes attached to a test cluster, for the end-to-end task tests. */
 import path from 'node:path';
-import { repoRoot } from '../../src/dev/index.js';
+import { findFreePortBlock, repoRoot } from '../../src/dev/index.js';
 import {
   type AgentUnderTest,
   makeAgentWorkDir,
@@ -19,17 +19,14 @@ export interface RealAgent extends AgentUnderTest {
   args: string[];
 }
 
-// Below the ephemeral range (32768+), where replicas and agents get their free ports.
-const portBase = 20_000 + Math.floor(Math.random() * 100) * 100;
-let nextRange = 0;
-
 /** Starts a real agent against every replica of `cluster` (stopped, and its tasks killed, at the end). */
 export async function startRealAgent(
   cluster: TestCluster,
   agentId: string,
   workDir = makeAgentWorkDir(),
 ): Promise<RealAgent> {
-  const begin = portBase + (nextRange++ % 100) * 20;
+  // Task ports stay unbound until a task starts: a block no other agent or test holds.
+  const begin = await findFreePortBlock(20);
   const schedulers = cluster.replicas.map((r) => `127.0.0.1:${r.grpcPort}`).join(',');
   const args = ['--agent-id', agentId, '--ports', `${begin}-${begin + 19}`, '--cpus', '2'];
   const agent = await startAgentProcess(workDir, schedulers, args);
