@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AgentRecord, Deploy, Task } from '../state/index.js';
 import type { AgentInfo } from '../gen/thales/v1/AgentInfo.js';
 import type { DeployInfo } from '../gen/thales/v1/DeployInfo.js';
-import type { DeployRequest__Output } from '../gen/thales/v1/DeployRequest.js';
+import type { SubmitDeployRequest__Output } from '../gen/thales/v1/SubmitDeployRequest.js';
 import type { RequestParent as RequestParentMsg } from '../gen/thales/v1/RequestParent.js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityRequest.js';
@@ -56,7 +56,7 @@ function toRequestInput(m: SingularityRequest__Output): Record<string, unknown> 
   return out;
 }
 
-function toDeployInput(m: DeployRequest__Output): Record<string, unknown> {
+function toDeployInput(m: SubmitDeployRequest__Output): Record<string, unknown> {
   const resources: Record<string, number> = {};
   const r = m.resources;
   if (r?._cpus) resources.cpus = r.cpus as number;
@@ -139,7 +139,7 @@ export function makeTasksGrpcHandlers(
     DeleteRequest: unary(async (m) =>
       toParentMsg(await api.action(m.requestId, 'delete', undefined)),
     ),
-    SubmitDeploy: unary(async (m: DeployRequest__Output) =>
+    SubmitDeploy: unary(async (m: SubmitDeployRequest__Output) =>
       toParentMsg(await api.deploy(toDeployInput(m))),
     ),
     ListActiveTasks: unary(async (m) => ({
