@@ -12,7 +12,7 @@ import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityRequest.js';
 import type { TaskInfo } from '../gen/thales/v1/TaskInfo.js';
 import type { WatchTasksRequest__Output } from '../gen/thales/v1/WatchTasksRequest.js';
-import { malformedReason, toGrpcError } from '../runtime/index.js';
+import { toGrpcError } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 import type { RequestParent, TasksApi } from './tasks-api.js';
 
@@ -28,15 +28,12 @@ export interface TaskWatchSource {
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
+/** An async handler answered with its result, or the registry status of its error. */
 function unary<Req, Res>(run: (req: Req) => Promise<Res>): Unary<Req, Res> {
-  return (call, cb) => {
-    const bad = malformedReason(call.request);
-    const work = bad
-      ? Promise.reject(new ApiError('INVALID_ARGUMENT', `request: malformed protobuf (${bad})`))
-      : run(call.request);
-    work.then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(toGrpcError(err)),
+  return (call, callback) => {
+    run(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toGrpcError(err)),
     );
   };
 }
@@ -154,7 +151,7 @@ export function makeTasksGrpcHandlers(
           field: 'action',
         });
       }
-      return toAgentInfo(await api.setAgentState(m.agentId, m.action as 'freeze'));
+      return toAgentInfo(await api.setAgentState(m.agentId, m.action as 'freeze', undefined));
     }),
     WatchTasks: (call) => void serveWatch(call, api, watch),
   };
@@ -167,8 +164,6 @@ async function serveWatch(
 ): Promise<void> {
   const fail = (code: grpc.status, details: string): void =>
     void call.emit('error', { code, details });
-  if (malformedReason(call.request))
-    return fail(grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT: malformed protobuf');
   if (!watch.isLeading()) {
     const leader = await watch.leaderAddress().catch(() => null);
     return fail(grpc.status.UNAVAILABLE, `NOT_LEADER: watch the leader at ${leader ?? 'unknown'}`);
