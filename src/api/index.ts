@@ -2,6 +2,7 @@
 export type { ClusterStateView, LeaderView, ReplicaView } from './cluster-state.js';
 export { ApiError, type ErrorCode } from './errors.js';
 export {
+  makeCoreRouter,
   makeHttpApp,
   startHttpServer,
   type HttpServerOptions,

@@ -13,10 +13,12 @@ import {
   agentIdSchema,
   deployRequestInputSchema,
   isTerminal,
+  parseId,
   parseInput,
   requestIdSchema,
   requestInputSchema,
   scaleInputSchema,
+  taskIdSchema,
   toDeploy,
   toRequest,
 } from '../state/index.js';
@@ -33,7 +35,13 @@ export interface RequestParent {
   timestamp: number;
 }
 
-const taskIdSchema = z.string().min(1).max(400);
+/** Singularity's `SingularityMachineChangeRequest`: the optional body of freeze and friends. */
+const machineChangeInputSchema = z.strictObject({
+  message: z.string().max(1000).optional(),
+  actionId: z.string().max(100).optional(),
+  durationMillis: z.int().min(0).optional(),
+  killTasksOnDecommissionTimeout: z.boolean().optional(),
+});
 const sandboxQuerySchema = z.strictObject({
   path: z.string().min(1).max(1024).default('stdout'),
   offset: z.coerce.number().int().min(0).default(0),
@@ -157,8 +165,13 @@ export class TasksApi {
   }
 
   /** freeze / decommission / activate. */
-  setAgentState(agentId: string, action: 'freeze' | 'decommission' | 'activate') {
+  setAgentState(
+    agentId: string,
+    action: 'freeze' | 'decommission' | 'activate',
+    body: unknown,
+  ): Promise<AgentRecord> {
     const id = parseId(agentIdSchema, agentId, 'agentId');
+    parseInput(machineChangeInputSchema, body ?? {});
     const to =
       action === 'freeze' ? 'FROZEN' : action === 'activate' ? 'ACTIVE' : 'DECOMMISSIONING';
     return this.agents.setAdminState(id, to);
@@ -210,12 +223,4 @@ export class TasksApi {
     if (pending) parent.pendingDeploy = pending;
     return parent;
   }
-}
-
-function parseId<T>(schema: z.ZodType<T>, value: string, field: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new ApiError('INVALID_ARGUMENT', `${field}: ${r.error.issues[0]?.message ?? 'invalid'}`, {
-    field,
-  });
 }
