@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   type AgentRecord,
   AgentStore,
-  type Deploy,
   DeployStore,
   IntentStore,
   type RequestRecord,
@@ -24,16 +23,7 @@ import {
 } from '../state/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import { ApiError } from './errors.js';
-
-/** Singularity's `SingularityRequestParent`. */
-export interface RequestParent {
-  request: RequestRecord['request'] & { slavePlacement: string };
-  state: RequestRecord['state'];
-  stateMessage?: string;
-  activeDeploy?: Deploy;
-  pendingDeploy?: Deploy;
-  timestamp: number;
-}
+import { type RequestParent, toRequestParent } from './request-parent.js';
 
 /** Singularity's `SingularityMachineChangeRequest`: the optional body of freeze and friends. */
 const machineChangeInputSchema = z.strictObject({
@@ -212,15 +202,6 @@ export class TasksApi {
   }
 
   private async toParent(record: RequestRecord): Promise<RequestParent> {
-    const { active, pending } = await this.deploys.forRequest(record.request.id);
-    const parent: RequestParent = {
-      request: { ...record.request, slavePlacement: record.request.agentPlacement },
-      state: record.state,
-      timestamp: record.timestamp,
-    };
-    if (record.stateMessage) parent.stateMessage = record.stateMessage;
-    if (active) parent.activeDeploy = active;
-    if (pending) parent.pendingDeploy = pending;
-    return parent;
+    return toRequestParent(record, await this.deploys.forRequest(record.request.id));
   }
 }

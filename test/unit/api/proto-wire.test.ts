@@ -46,7 +46,12 @@ const WIRE: Record<string, [string, string]> = {
   KillTask: ['1 string taskId', '1 string taskId, 2 string state'],
   ListAgents: ['', '1 repeated AgentInfo agents'],
   SetAgentState: ['1 string agentId, 2 string action', AGENT],
-  WatchTasks: ['1 string requestId', `stream ${TASK}`],
+  // Changed on purpose (docs/api.md, "What changed on the wire"): events, not bare tasks.
+  WatchTasks: ['1 string requestId', 'stream 1 string kind, 2 TaskInfo task'],
+  WatchRequests: [
+    '1 string requestId',
+    'stream 1 string kind, 2 string requestId, 3 RequestParent request',
+  ],
 };
 
 function fields(root: protobuf.Root, typeName: string): string {
