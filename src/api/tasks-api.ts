@@ -21,8 +21,9 @@ import {
   toDeploy,
   toRequest,
 } from '../state/index.js';
-import type { Coordinator } from '../coordination/index.js';
+import { type Coordinator, linearizableBarrier } from '../coordination/index.js';
 import { ApiError } from './errors.js';
+import type { ReadConsistency } from './read-consistency.js';
 import { type RequestParent, toRequestParent } from './request-parent.js';
 
 /** Singularity's `SingularityMachineChangeRequest`: the optional body of freeze and friends. */
@@ -55,7 +56,7 @@ export class TasksApi {
   readonly agents: AgentStore;
   readonly intents: IntentStore;
 
-  constructor(zk: Coordinator) {
+  constructor(private readonly zk: Coordinator) {
     this.requests = new RequestStore(zk);
     this.deploys = new DeployStore(zk, this.requests);
     this.tasks = new TaskStore(zk);
@@ -71,14 +72,19 @@ export class TasksApi {
   }
 
   /** Every request with its deploys. */
-  async listRequests(): Promise<RequestParent[]> {
+  async listRequests(consistency: ReadConsistency = 'sequential'): Promise<RequestParent[]> {
+    await this.readAs(consistency);
     const all = await this.requests.list();
     return Promise.all(all.map((r) => this.toParent(r.value)));
   }
 
   /** One request with its deploys. */
-  async getRequest(requestId: string): Promise<RequestParent> {
+  async getRequest(
+    requestId: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<RequestParent> {
     const id = parseId(requestIdSchema, requestId, 'requestId');
+    await this.readAs(consistency);
     return this.toParent((await this.requests.get(id)).value);
   }
 
@@ -115,21 +121,31 @@ export class TasksApi {
   }
 
   /** Active tasks, optionally of one agent. */
-  async activeTasks(agentId?: string): Promise<Task[]> {
+  async activeTasks(
+    agentId?: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<Task[]> {
+    const id = agentId === undefined ? undefined : parseId(agentIdSchema, agentId, 'agentId');
+    await this.readAs(consistency);
     const all = await this.tasks.allActive();
-    if (agentId === undefined) return all;
-    const id = parseId(agentIdSchema, agentId, 'agentId');
-    return all.filter((t) => t.agentId === id);
+    return id === undefined ? all : all.filter((task) => task.agentId === id);
   }
 
   /** Ended tasks of a request, newest first. */
-  async taskHistory(requestId: string): Promise<Task[]> {
-    return this.tasks.historyOf(parseId(requestIdSchema, requestId, 'requestId'));
+  async taskHistory(
+    requestId: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<Task[]> {
+    const id = parseId(requestIdSchema, requestId, 'requestId');
+    await this.readAs(consistency);
+    return this.tasks.historyOf(id);
   }
 
   /** A task, active or ended. */
-  getTask(taskId: string): Promise<Task> {
-    return this.tasks.get(parseId(taskIdSchema, taskId, 'taskId'));
+  async getTask(taskId: string, consistency: ReadConsistency = 'sequential'): Promise<Task> {
+    const id = parseId(taskIdSchema, taskId, 'taskId');
+    await this.readAs(consistency);
+    return this.tasks.get(id);
   }
 
   /** Asks the leader to kill an active task (a durable intent). */
@@ -150,7 +166,8 @@ export class TasksApi {
   }
 
   /** Every agent. */
-  async listAgents(): Promise<AgentRecord[]> {
+  async listAgents(consistency: ReadConsistency = 'sequential'): Promise<AgentRecord[]> {
+    await this.readAs(consistency);
     return (await this.agents.list()).map((a) => a.value);
   }
 
@@ -199,6 +216,11 @@ export class TasksApi {
         agent: body,
       });
     return body;
+  }
+
+  /** A linearizable read starts after a quorum-ordered barrier on this replica's session. */
+  private async readAs(consistency: ReadConsistency): Promise<void> {
+    if (consistency === 'linearizable') await linearizableBarrier(this.zk);
   }
 
   private async toParent(record: RequestRecord): Promise<RequestParent> {

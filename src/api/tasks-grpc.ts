@@ -9,6 +9,7 @@ import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityReq
 import type { SubmitDeployRequest__Output } from '../gen/thales/v1/SubmitDeployRequest.js';
 import { toGrpcError } from '../runtime/index.js';
 import { ApiError } from './errors.js';
+import { fromProtoConsistency } from './read-consistency.js';
 import type { StateCache } from './state-cache.js';
 import type { TasksApi } from './tasks-api.js';
 import {
@@ -45,8 +46,12 @@ export function makeTasksGrpcHandlers(
     SaveRequest: unary(async (m: SingularityRequest__Output) =>
       parent(await api.saveRequest(toRequestInput(m))),
     ),
-    GetRequest: unary(async (m) => parent(await api.getRequest(m.requestId))),
-    ListRequests: unary(async () => ({ requests: (await api.listRequests()).map(parent) })),
+    GetRequest: unary(async (m) =>
+      parent(await api.getRequest(m.requestId, fromProtoConsistency(m.consistency))),
+    ),
+    ListRequests: unary(async (m) => ({
+      requests: (await api.listRequests(fromProtoConsistency(m.consistency))).map(parent),
+    })),
     ScaleRequest: unary(async (m) => {
       const body = m.message
         ? { instances: m.instances, message: m.message }
@@ -59,12 +64,20 @@ export function makeTasksGrpcHandlers(
     SubmitDeploy: unary(async (m: SubmitDeployRequest__Output) =>
       parent(await api.deploy(toDeployInput(m))),
     ),
-    ListActiveTasks: unary(async (m) => ({
-      tasks: (await api.activeTasks(m.agentId || undefined)).map(toTaskInfo),
-    })),
-    GetTask: unary(async (m) => toTaskInfo(await api.getTask(m.taskId))),
+    ListActiveTasks: unary(async (m) => {
+      const tasks = await api.activeTasks(
+        m.agentId || undefined,
+        fromProtoConsistency(m.consistency),
+      );
+      return { tasks: tasks.map(toTaskInfo) };
+    }),
+    GetTask: unary(async (m) =>
+      toTaskInfo(await api.getTask(m.taskId, fromProtoConsistency(m.consistency))),
+    ),
     KillTask: unary(async (m) => api.killTask(m.taskId, undefined)),
-    ListAgents: unary(async () => ({ agents: (await api.listAgents()).map(toAgentInfo) })),
+    ListAgents: unary(async (m) => ({
+      agents: (await api.listAgents(fromProtoConsistency(m.consistency))).map(toAgentInfo),
+    })),
     SetAgentState: unary(async (m) => {
       if (!['freeze', 'decommission', 'activate'].includes(m.action)) {
         throw new ApiError('INVALID_ARGUMENT', 'action: must be freeze, decommission or activate', {

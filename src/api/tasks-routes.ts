@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { toAgentJson, toTaskJson } from '../state/index.js';
+import { READ_QUERY } from './read-consistency.js';
 import { NO_QUERY, parseQuery, pathParam, readBody } from './route-inputs.js';
 import type { TasksApi } from './tasks-api.js';
 
@@ -22,12 +23,12 @@ export function makeTasksRouter(
     ctx.body = await api.saveRequest(await readBody(ctx));
   });
   router.get('/requests', async (ctx) => {
-    parseQuery(ctx, NO_QUERY);
-    ctx.body = await api.listRequests();
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = await api.listRequests(consistency);
   });
   router.get('/requests/request/:id', async (ctx) => {
-    parseQuery(ctx, NO_QUERY);
-    ctx.body = await api.getRequest(pathParam(ctx, 'id'));
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = await api.getRequest(pathParam(ctx, 'id'), consistency);
   });
   router.put('/requests/request/:id/scale', async (ctx) => {
     parseQuery(ctx, NO_QUERY);
@@ -49,18 +50,19 @@ export function makeTasksRouter(
   });
 
   router.get('/tasks/active', async (ctx) => {
-    parseQuery(ctx, NO_QUERY);
-    ctx.body = (await api.activeTasks()).map(toTaskJson);
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = (await api.activeTasks(undefined, consistency)).map(toTaskJson);
   });
   for (const alias of ['agent', 'slave']) {
     router.get(`/tasks/active/${alias}/:agentId`, async (ctx) => {
-      parseQuery(ctx, NO_QUERY);
-      ctx.body = (await api.activeTasks(pathParam(ctx, 'agentId'))).map(toTaskJson);
+      const { consistency } = parseQuery(ctx, READ_QUERY);
+      const tasks = await api.activeTasks(pathParam(ctx, 'agentId'), consistency);
+      ctx.body = tasks.map(toTaskJson);
     });
   }
   router.get('/tasks/task/:taskId', async (ctx) => {
-    parseQuery(ctx, NO_QUERY);
-    ctx.body = toTaskJson(await api.getTask(pathParam(ctx, 'taskId')));
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = toTaskJson(await api.getTask(pathParam(ctx, 'taskId'), consistency));
   });
   router.delete('/tasks/task/:taskId', async (ctx) => {
     parseQuery(ctx, NO_QUERY);
@@ -69,14 +71,14 @@ export function makeTasksRouter(
     ctx.body = answer;
   });
   router.get('/history/request/:id/tasks', async (ctx) => {
-    parseQuery(ctx, NO_QUERY);
-    ctx.body = (await api.taskHistory(pathParam(ctx, 'id'))).map(toTaskJson);
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = (await api.taskHistory(pathParam(ctx, 'id'), consistency)).map(toTaskJson);
   });
 
   for (const alias of ['agents', 'slaves']) {
     router.get(`/${alias}`, async (ctx) => {
-      parseQuery(ctx, NO_QUERY);
-      const agents = await api.listAgents();
+      const { consistency } = parseQuery(ctx, READ_QUERY);
+      const agents = await api.listAgents(consistency);
       ctx.body = agents.map((agent) => toAgentJson(agent, connectivity(agent.agentId)));
     });
     for (const action of ['freeze', 'decommission', 'activate'] as const) {
