@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { devApiUrlsFile } from '../runtime/index.js';
 import { findFreePorts } from './free-port.js';
 import type { LocalReplica } from './scheduler-cluster.js';
 import { ThalesProcess, repoRoot } from './thales-process.js';
@@ -122,5 +123,5 @@ export async function removeDemoService(base: string, requestId = 'demo'): Promi
 
 /** Writes the replicas' URLs where the client CLI finds them. */
 export function writeApiUrls(dir: string, replicas: LocalReplica[]): void {
-  writeFileSync(path.join(dir, 'api-urls'), replicas.map((r) => r.url).join('\n') + '\n');
+  writeFileSync(devApiUrlsFile(dir), replicas.map((r) => r.url).join('\n') + '\n');
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import type { ClusterStateView } from '../api/index.js';
+import { devClusterDir } from '../runtime/index.js';
 import {
   type DemoService,
   type LocalAgent,
@@ -15,7 +15,6 @@ import {
   startDevLoadBalancer,
 } from './dev-load-balancer.js';
 import { startSchedulerReplicas, type LocalReplica } from './scheduler-cluster.js';
-import { repoRoot } from './thales-process.js';
 import { fetchJson, waitFor } from './wait-for.js';
 import { ZooKeeperCluster } from './zookeeper-process.js';
 
@@ -33,7 +32,7 @@ export interface DevClusterOptions {
  * everything listens, and Ctrl-C to stop it all, in order.
  */
 export async function runDevCluster(options: DevClusterOptions = {}): Promise<void> {
-  const dir = options.dir ?? path.join(repoRoot(), '.thales', 'dev');
+  const dir = options.dir ?? devClusterDir();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const say = (line: string): void => void process.stdout.write(`[thales dev] ${line}\n`);
