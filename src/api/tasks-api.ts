@@ -75,7 +75,7 @@ export class TasksApi {
   async listRequests(consistency: ReadConsistency = 'sequential'): Promise<RequestParent[]> {
     await this.readAs(consistency);
     const all = await this.requests.list();
-    return Promise.all(all.map((r) => this.toParent(r.value)));
+    return Promise.all(all.map((stored) => this.toParent(stored.value)));
   }
 
   /** One request with its deploys. */
@@ -168,7 +168,7 @@ export class TasksApi {
   /** Every agent. */
   async listAgents(consistency: ReadConsistency = 'sequential'): Promise<AgentRecord[]> {
     await this.readAs(consistency);
-    return (await this.agents.list()).map((a) => a.value);
+    return (await this.agents.list()).map((stored) => stored.value);
   }
 
   /** freeze / decommission / activate. */
@@ -186,15 +186,15 @@ export class TasksApi {
 
   /** Reads a file of a task's sandbox from its agent. */
   async readSandbox(taskId: string, query: Record<string, unknown>): Promise<unknown> {
-    const q = parseInput(sandboxQuerySchema, query);
+    const read = parseInput(sandboxQuerySchema, query);
     const task = await this.getTask(taskId);
     const agent = (await this.agents.get(task.agentId)).value;
     if (!agent.httpAddress)
       throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} has no HTTP address`);
     const params = new URLSearchParams({
-      path: q.path,
-      offset: String(q.offset),
-      length: String(q.length),
+      path: read.path,
+      offset: String(read.offset),
+      length: String(read.length),
     });
     const url = `http://${agent.httpAddress}/sandbox/${encodeURIComponent(task.taskId)}/read?${params}`;
     let res: Response;
@@ -210,7 +210,7 @@ export class TasksApi {
     }
     const body = (await res.json().catch(() => null)) as unknown;
     if (res.status === 404)
-      throw new ApiError('NOT_FOUND', `sandbox file ${q.path} of ${taskId} not found`);
+      throw new ApiError('NOT_FOUND', `sandbox file ${read.path} of ${taskId} not found`);
     if (!res.ok)
       throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} answered ${res.status}`, {
         agent: body,

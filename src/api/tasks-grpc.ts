@@ -43,49 +43,55 @@ export function makeTasksGrpcHandlers(
 ): Partial<SchedulerHandlers> {
   const parent = toRequestParentMessage;
   return {
-    SaveRequest: unary(async (m: SingularityRequest__Output) =>
-      parent(await api.saveRequest(toRequestInput(m))),
+    SaveRequest: unary(async (message: SingularityRequest__Output) =>
+      parent(await api.saveRequest(toRequestInput(message))),
     ),
-    GetRequest: unary(async (m) =>
-      parent(await api.getRequest(m.requestId, fromProtoConsistency(m.consistency))),
+    GetRequest: unary(async (message) =>
+      parent(await api.getRequest(message.requestId, fromProtoConsistency(message.consistency))),
     ),
-    ListRequests: unary(async (m) => ({
-      requests: (await api.listRequests(fromProtoConsistency(m.consistency))).map(parent),
+    ListRequests: unary(async (message) => ({
+      requests: (await api.listRequests(fromProtoConsistency(message.consistency))).map(parent),
     })),
-    ScaleRequest: unary(async (m) => {
-      const body = m.message
-        ? { instances: m.instances, message: m.message }
-        : { instances: m.instances };
-      return parent(await api.scale(m.requestId, body));
+    ScaleRequest: unary(async (message) => {
+      const body = message.message
+        ? { instances: message.instances, message: message.message }
+        : { instances: message.instances };
+      return parent(await api.scale(message.requestId, body));
     }),
-    PauseRequest: unary(async (m) => parent(await api.action(m.requestId, 'pause', undefined))),
-    UnpauseRequest: unary(async (m) => parent(await api.action(m.requestId, 'unpause', undefined))),
-    DeleteRequest: unary(async (m) => parent(await api.action(m.requestId, 'delete', undefined))),
-    SubmitDeploy: unary(async (m: SubmitDeployRequest__Output) =>
-      parent(await api.deploy(toDeployInput(m))),
+    PauseRequest: unary(async (message) =>
+      parent(await api.action(message.requestId, 'pause', undefined)),
     ),
-    ListActiveTasks: unary(async (m) => {
+    UnpauseRequest: unary(async (message) =>
+      parent(await api.action(message.requestId, 'unpause', undefined)),
+    ),
+    DeleteRequest: unary(async (message) =>
+      parent(await api.action(message.requestId, 'delete', undefined)),
+    ),
+    SubmitDeploy: unary(async (message: SubmitDeployRequest__Output) =>
+      parent(await api.deploy(toDeployInput(message))),
+    ),
+    ListActiveTasks: unary(async (message) => {
       const tasks = await api.activeTasks(
-        m.agentId || undefined,
-        fromProtoConsistency(m.consistency),
+        message.agentId || undefined,
+        fromProtoConsistency(message.consistency),
       );
       return { tasks: tasks.map(toTaskInfo) };
     }),
-    GetTask: unary(async (m) =>
-      toTaskInfo(await api.getTask(m.taskId, fromProtoConsistency(m.consistency))),
+    GetTask: unary(async (message) =>
+      toTaskInfo(await api.getTask(message.taskId, fromProtoConsistency(message.consistency))),
     ),
-    KillTask: unary(async (m) => api.killTask(m.taskId, undefined)),
-    ListAgents: unary(async (m) => ({
-      agents: (await api.listAgents(fromProtoConsistency(m.consistency))).map(toAgentInfo),
+    KillTask: unary(async (message) => api.killTask(message.taskId, undefined)),
+    ListAgents: unary(async (message) => ({
+      agents: (await api.listAgents(fromProtoConsistency(message.consistency))).map(toAgentInfo),
     })),
-    SetAgentState: unary(async (m) => {
-      if (!['freeze', 'decommission', 'activate'].includes(m.action)) {
+    SetAgentState: unary(async (message) => {
+      if (!['freeze', 'decommission', 'activate'].includes(message.action)) {
         throw new ApiError('INVALID_ARGUMENT', 'action: must be freeze, decommission or activate', {
           field: 'action',
         });
       }
-      const action = m.action as 'freeze' | 'decommission' | 'activate';
-      return toAgentInfo(await api.setAgentState(m.agentId, action, undefined));
+      const action = message.action as 'freeze' | 'decommission' | 'activate';
+      return toAgentInfo(await api.setAgentState(message.agentId, action, undefined));
     }),
     WatchTasks: (call) => serveWatchTasks(call, cache),
     WatchRequests: (call) => serveWatchRequests(call, cache),
