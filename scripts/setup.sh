@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx),
+# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx, protoc),
 # npm dependencies and the compiled build. Idempotent and quick when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,10 @@ command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 # The lb-agent balances upstreams from Lua so that membership changes need no reload.
 [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+# `npm test` compiles the protos with protoc for other languages (scripts/check-protos.sh).
+command -v protoc >/dev/null 2>&1 || need_pkgs+=(protobuf-compiler)
+command -v protoc-gen-go >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go)
+command -v protoc-gen-go-grpc >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go-grpc)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -4,7 +4,8 @@ import type { ProtoGrpcType } from '../gen/scheduler.js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SchedulerBackend } from './http-server.js';
 import { toClusterStateMessage } from './state-message.js';
-import { bindGrpcServer, loadProto, withTolerantDecoding } from '../runtime/index.js';
+import { bindGrpcServer, loadProto } from '../runtime/index.js';
+import { refuseMalformedRequests, tolerantServices } from './grpc-edge.js';
 
 /** Options for {@link startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -21,9 +22,12 @@ export interface GrpcServerOptions {
 /** Starts the gRPC server with the `Scheduler` service; rejects naming the port on failure. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<grpc.Server> {
   const proto = loadProto<ProtoGrpcType>('scheduler.proto');
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
-  });
+  const server = tolerantServices(
+    new grpc.Server({
+      'grpc.max_receive_message_length': 4 * 1024 * 1024,
+      interceptors: [refuseMalformedRequests],
+    }),
+  );
   // RPCs nobody provides answer UNIMPLEMENTED (grpc-js' default handler).
   const handlers = {
     ...options.schedulerHandlers,
@@ -31,7 +35,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<grpc.
       callback(null, toClusterStateMessage(options.backend.state()));
     },
   } as SchedulerHandlers;
-  server.addService(withTolerantDecoding(proto.thales.v1.Scheduler.service), handlers);
+  server.addService(proto.thales.v1.Scheduler.service, handlers);
   options.addServices?.(server);
   await bindGrpcServer(server, options.host, options.port);
   return server;

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { ClusterStateView } from './cluster-state.js';
 import { errorAnswers, listen } from '../runtime/index.js';
 import { ApiError } from './errors.js';
+import { NO_QUERY, parseQuery, readNoBody } from './route-inputs.js';
 
 /** What the HTTP API needs from the replica it runs in. */
 export interface SchedulerBackend {
@@ -27,36 +28,58 @@ export interface HttpServerOptions {
   routers?: Router[];
 }
 
-/** Builds the Koa application (exported for in-process tests of the routes). */
-export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): Koa {
-  const { backend, registry, logger } = options;
-  const app = new Koa();
-  app.use(errorAnswers(logger));
+/**
+ * The replica's own routes: state, health, metrics, step-down (and the debug probe). `/health`
+ * and `/metrics` ignore their query (load balancers and scrapers add their own parameters);
+ * the `/api` routes refuse any they do not read.
+ */
+export function makeCoreRouter(backend: SchedulerBackend, registry: Registry): Router {
   const router = new Router();
   router.get('/api/state', (ctx) => {
+    parseQuery(ctx, NO_QUERY);
     ctx.body = backend.state();
   });
   router.get('/health', (ctx) => {
-    const s = backend.state();
-    const healthy = s.role === 'LEADER' || (s.view === 'FRESH' && s.leader !== null);
+    const state = backend.state();
+    const healthy = state.role === 'LEADER' || (state.view === 'FRESH' && state.leader !== null);
     ctx.status = healthy ? 200 : 503;
-    ctx.body = { healthy, role: s.role, view: s.view, leader: s.leader?.replicaId ?? null };
+    ctx.body = {
+      healthy,
+      role: state.role,
+      view: state.view,
+      leader: state.leader?.replicaId ?? null,
+    };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
   router.post('/api/leader/step-down', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    await readNoBody(ctx);
     ctx.body = await backend.stepDown();
   });
   if (backend.fencedProbe) {
     const probe = backend.fencedProbe.bind(backend);
     router.post('/api/debug/fenced-write', async (ctx) => {
+      parseQuery(ctx, NO_QUERY);
+      await readNoBody(ctx);
       ctx.body = await probe();
     });
   }
-  app.use(router.routes()).use(router.allowedMethods());
-  for (const extra of options.routers ?? []) app.use(extra.routes()).use(extra.allowedMethods());
+  return router;
+}
+
+/** Builds the Koa application (exported for in-process tests of the routes). */
+export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): Koa {
+  const app = new Koa();
+  app.use(errorAnswers(options.logger));
+  for (const router of [
+    makeCoreRouter(options.backend, options.registry),
+    ...(options.routers ?? []),
+  ]) {
+    app.use(router.routes()).use(router.allowedMethods());
+  }
   app.use((ctx) => {
     throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
   });

@@ -2,12 +2,20 @@
 export type { ClusterStateView, LeaderView, ReplicaView } from './cluster-state.js';
 export { ApiError, type ErrorCode } from './errors.js';
 export {
+  makeCoreRouter,
   makeHttpApp,
   startHttpServer,
   type HttpServerOptions,
   type SchedulerBackend,
 } from './http-server.js';
 export { startGrpcServer, type GrpcServerOptions } from './grpc-server.js';
-export { TasksApi, type RequestParent } from './tasks-api.js';
+export { TasksApi } from './tasks-api.js';
+export { toRequestParent, type RequestParent } from './request-parent.js';
 export { makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';
-export { makeTasksGrpcHandlers, toTaskInfo, type TaskWatchSource } from './tasks-grpc.js';
+export { makeTasksGrpcHandlers } from './tasks-grpc.js';
+export {
+  StateCache,
+  type RequestChange,
+  type StateChange,
+  type TaskChange,
+} from './state-cache.js';

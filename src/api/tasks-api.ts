@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   type AgentRecord,
   AgentStore,
-  type Deploy,
   DeployStore,
   IntentStore,
   type RequestRecord,
@@ -14,34 +13,29 @@ import {
   deployRequestInputSchema,
   deployWarnings,
   isTerminal,
+  parseId,
   parseInput,
   requestIdSchema,
   requestInputSchema,
   requestWarnings,
   scaleInputSchema,
+  taskIdSchema,
   toDeploy,
-  toPendingDeployState,
   toRequest,
   type FieldWarning,
 } from '../state/index.js';
-import type { Coordinator } from '../coordination/index.js';
+import { type Coordinator, linearizableBarrier } from '../coordination/index.js';
 import { ApiError } from './errors.js';
+import type { ReadConsistency } from './read-consistency.js';
+import { type RequestParent, toRequestParent } from './request-parent.js';
 
-/** Singularity's `SingularityRequestParent`. */
-export interface RequestParent {
-  request: RequestRecord['request'] & { slavePlacement: string };
-  state: RequestRecord['state'];
-  stateMessage?: string;
-  activeDeploy?: Deploy;
-  pendingDeploy?: Deploy;
-  /** The deploy (or bounce) in progress: its step and instance counts. */
-  pendingDeployState?: Record<string, unknown>;
-  timestamp: number;
-  /** Fields of the write just answered that were accepted but do not take effect yet. */
-  warnings?: FieldWarning[];
-}
-
-const taskIdSchema = z.string().min(1).max(400);
+/** Singularity's `SingularityMachineChangeRequest`: the optional body of freeze and friends. */
+const machineChangeInputSchema = z.strictObject({
+  message: z.string().max(1000).optional(),
+  actionId: z.string().max(100).optional(),
+  durationMillis: z.int().min(0).optional(),
+  killTasksOnDecommissionTimeout: z.boolean().optional(),
+});
 const sandboxQuerySchema = z.strictObject({
   path: z.string().min(1).max(1024).default('stdout'),
   offset: z.coerce.number().int().min(0).default(0),
@@ -65,7 +59,7 @@ export class TasksApi {
   readonly agents: AgentStore;
   readonly intents: IntentStore;
 
-  constructor(zk: Coordinator) {
+  constructor(private readonly zk: Coordinator) {
     this.requests = new RequestStore(zk);
     this.deploys = new DeployStore(zk, this.requests);
     this.tasks = new TaskStore(zk);
@@ -82,14 +76,19 @@ export class TasksApi {
   }
 
   /** Every request with its deploys. */
-  async listRequests(): Promise<RequestParent[]> {
+  async listRequests(consistency: ReadConsistency = 'sequential'): Promise<RequestParent[]> {
+    await this.readAs(consistency);
     const all = await this.requests.list();
-    return Promise.all(all.map((r) => this.toParent(r.value)));
+    return Promise.all(all.map((stored) => this.toParent(stored.value)));
   }
 
   /** One request with its deploys. */
-  async getRequest(requestId: string): Promise<RequestParent> {
+  async getRequest(
+    requestId: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<RequestParent> {
     const id = parseId(requestIdSchema, requestId, 'requestId');
+    await this.readAs(consistency);
     return this.toParent((await this.requests.get(id)).value);
   }
 
@@ -126,21 +125,31 @@ export class TasksApi {
   }
 
   /** Active tasks, optionally of one agent. */
-  async activeTasks(agentId?: string): Promise<Task[]> {
+  async activeTasks(
+    agentId?: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<Task[]> {
+    const id = agentId === undefined ? undefined : parseId(agentIdSchema, agentId, 'agentId');
+    await this.readAs(consistency);
     const all = await this.tasks.allActive();
-    if (agentId === undefined) return all;
-    const id = parseId(agentIdSchema, agentId, 'agentId');
-    return all.filter((t) => t.agentId === id);
+    return id === undefined ? all : all.filter((task) => task.agentId === id);
   }
 
   /** Ended tasks of a request, newest first. */
-  async taskHistory(requestId: string): Promise<Task[]> {
-    return this.tasks.historyOf(parseId(requestIdSchema, requestId, 'requestId'));
+  async taskHistory(
+    requestId: string,
+    consistency: ReadConsistency = 'sequential',
+  ): Promise<Task[]> {
+    const id = parseId(requestIdSchema, requestId, 'requestId');
+    await this.readAs(consistency);
+    return this.tasks.historyOf(id);
   }
 
   /** A task, active or ended. */
-  getTask(taskId: string): Promise<Task> {
-    return this.tasks.get(parseId(taskIdSchema, taskId, 'taskId'));
+  async getTask(taskId: string, consistency: ReadConsistency = 'sequential'): Promise<Task> {
+    const id = parseId(taskIdSchema, taskId, 'taskId');
+    await this.readAs(consistency);
+    return this.tasks.get(id);
   }
 
   /** Asks the leader to kill an active task (a durable intent). */
@@ -161,13 +170,19 @@ export class TasksApi {
   }
 
   /** Every agent. */
-  async listAgents(): Promise<AgentRecord[]> {
-    return (await this.agents.list()).map((a) => a.value);
+  async listAgents(consistency: ReadConsistency = 'sequential'): Promise<AgentRecord[]> {
+    await this.readAs(consistency);
+    return (await this.agents.list()).map((stored) => stored.value);
   }
 
   /** freeze / decommission / activate. */
-  setAgentState(agentId: string, action: 'freeze' | 'decommission' | 'activate') {
+  setAgentState(
+    agentId: string,
+    action: 'freeze' | 'decommission' | 'activate',
+    body: unknown,
+  ): Promise<AgentRecord> {
     const id = parseId(agentIdSchema, agentId, 'agentId');
+    parseInput(machineChangeInputSchema, body ?? {});
     const to =
       action === 'freeze' ? 'FROZEN' : action === 'activate' ? 'ACTIVE' : 'DECOMMISSIONING';
     return this.agents.setAdminState(id, to);
@@ -175,15 +190,15 @@ export class TasksApi {
 
   /** Reads a file of a task's sandbox from its agent. */
   async readSandbox(taskId: string, query: Record<string, unknown>): Promise<unknown> {
-    const q = parseInput(sandboxQuerySchema, query);
+    const read = parseInput(sandboxQuerySchema, query);
     const task = await this.getTask(taskId);
     const agent = (await this.agents.get(task.agentId)).value;
     if (!agent.httpAddress)
       throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} has no HTTP address`);
     const params = new URLSearchParams({
-      path: q.path,
-      offset: String(q.offset),
-      length: String(q.length),
+      path: read.path,
+      offset: String(read.offset),
+      length: String(read.length),
     });
     const url = `http://${agent.httpAddress}/sandbox/${encodeURIComponent(task.taskId)}/read?${params}`;
     let res: Response;
@@ -199,7 +214,7 @@ export class TasksApi {
     }
     const body = (await res.json().catch(() => null)) as unknown;
     if (res.status === 404)
-      throw new ApiError('NOT_FOUND', `sandbox file ${q.path} of ${taskId} not found`);
+      throw new ApiError('NOT_FOUND', `sandbox file ${read.path} of ${taskId} not found`);
     if (!res.ok)
       throw new ApiError('UNAVAILABLE', `agent ${agent.agentId} answered ${res.status}`, {
         agent: body,
@@ -207,34 +222,21 @@ export class TasksApi {
     return body;
   }
 
+  /** A linearizable read starts after a quorum-ordered barrier on this replica's session. */
+  private async readAs(consistency: ReadConsistency): Promise<void> {
+    if (consistency === 'linearizable') await linearizableBarrier(this.zk);
+  }
+
   private async toParent(record: RequestRecord): Promise<RequestParent> {
-    const [{ active, pending }, progress] = await Promise.all([
+    const [deploys, progress] = await Promise.all([
       this.deploys.forRequest(record.request.id),
       this.deploys.progress(record.request.id),
     ]);
-    const parent: RequestParent = {
-      request: { ...record.request, slavePlacement: record.request.agentPlacement },
-      state: record.state,
-      timestamp: record.timestamp,
-    };
-    if (record.stateMessage) parent.stateMessage = record.stateMessage;
-    if (active) parent.activeDeploy = active;
-    if (pending) parent.pendingDeploy = pending;
-    if (progress && progress.phase !== 'DONE')
-      parent.pendingDeployState = toPendingDeployState(progress);
-    return parent;
+    return toRequestParent(record, deploys, progress);
   }
 }
 
 /** The answer with `warnings` when there are any (Singularity clients ignore the field). */
 function withWarnings(parent: RequestParent, warnings: FieldWarning[]): RequestParent {
   return warnings.length > 0 ? { ...parent, warnings } : parent;
-}
-
-function parseId<T>(schema: z.ZodType<T>, value: string, field: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new ApiError('INVALID_ARGUMENT', `${field}: ${r.error.issues[0]?.message ?? 'invalid'}`, {
-    field,
-  });
 }

@@ -1,91 +1,96 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { toAgentJson, toTaskJson } from '../state/index.js';
-import { readJsonBody } from '../runtime/index.js';
+import { READ_QUERY } from './read-consistency.js';
+import { NO_QUERY, parseQuery, pathParam, readBody } from './route-inputs.js';
 import type { TasksApi } from './tasks-api.js';
 
 /** Whether an agent holds a stream to this replica (only the leader knows; else undefined). */
 export type AgentConnectivity = (agentId: string) => boolean | undefined;
 
-function param(ctx: Context, name: string): string {
-  return (ctx.params as Record<string, string>)[name] ?? '';
-}
-
 /**
  * Singularity's REST paths and JSON shapes for requests, deploys, tasks, agents (with the
- * `slave` aliases) and sandbox reads, on every replica.
+ * `slave` aliases) and sandbox reads, on every replica. Path parameters, query and body are
+ * validated by {@link TasksApi} (shared with gRPC) before anything is read or written.
  */
 export function makeTasksRouter(
   api: TasksApi,
   connectivity: AgentConnectivity = () => undefined,
 ): Router {
-  const r = new Router({ prefix: '/api' });
-  const body = async (ctx: Context): Promise<unknown> => {
-    try {
-      return await readJsonBody(ctx.req);
-    } catch (err) {
-      // The rest of an oversized body is never read: the connection closes after the answer.
-      ctx.set('Connection', 'close');
-      throw err;
-    }
-  };
+  const router = new Router({ prefix: '/api' });
 
-  r.post('/requests', async (ctx) => {
-    ctx.body = await api.saveRequest(await body(ctx));
+  router.post('/requests', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    ctx.body = await api.saveRequest(await readBody(ctx));
   });
-  r.get('/requests', async (ctx) => {
-    ctx.body = await api.listRequests();
+  router.get('/requests', async (ctx) => {
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = await api.listRequests(consistency);
   });
-  r.get('/requests/request/:id', async (ctx) => {
-    ctx.body = await api.getRequest(param(ctx, 'id'));
+  router.get('/requests/request/:id', async (ctx) => {
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = await api.getRequest(pathParam(ctx, 'id'), consistency);
   });
-  r.put('/requests/request/:id/scale', async (ctx) => {
-    ctx.body = await api.scale(param(ctx, 'id'), await body(ctx));
+  router.put('/requests/request/:id/scale', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    ctx.body = await api.scale(pathParam(ctx, 'id'), await readBody(ctx));
   });
   for (const action of ['pause', 'unpause'] as const) {
-    r.post(`/requests/request/:id/${action}`, async (ctx) => {
-      ctx.body = await api.action(param(ctx, 'id'), action, await body(ctx));
+    router.post(`/requests/request/:id/${action}`, async (ctx) => {
+      parseQuery(ctx, NO_QUERY);
+      ctx.body = await api.action(pathParam(ctx, 'id'), action, await readBody(ctx));
     });
   }
-  r.delete('/requests/request/:id', async (ctx) => {
-    ctx.body = await api.action(param(ctx, 'id'), 'delete', await body(ctx));
+  router.delete('/requests/request/:id', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    ctx.body = await api.action(pathParam(ctx, 'id'), 'delete', await readBody(ctx));
   });
-  r.post('/deploys', async (ctx) => {
-    ctx.body = await api.deploy(await body(ctx));
+  router.post('/deploys', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    ctx.body = await api.deploy(await readBody(ctx));
   });
 
-  r.get('/tasks/active', async (ctx) => {
-    ctx.body = (await api.activeTasks()).map(toTaskJson);
+  router.get('/tasks/active', async (ctx) => {
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = (await api.activeTasks(undefined, consistency)).map(toTaskJson);
   });
   for (const alias of ['agent', 'slave']) {
-    r.get(`/tasks/active/${alias}/:agentId`, async (ctx) => {
-      ctx.body = (await api.activeTasks(param(ctx, 'agentId'))).map(toTaskJson);
+    router.get(`/tasks/active/${alias}/:agentId`, async (ctx) => {
+      const { consistency } = parseQuery(ctx, READ_QUERY);
+      const tasks = await api.activeTasks(pathParam(ctx, 'agentId'), consistency);
+      ctx.body = tasks.map(toTaskJson);
     });
   }
-  r.get('/tasks/task/:taskId', async (ctx) => {
-    ctx.body = toTaskJson(await api.getTask(param(ctx, 'taskId')));
+  router.get('/tasks/task/:taskId', async (ctx) => {
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = toTaskJson(await api.getTask(pathParam(ctx, 'taskId'), consistency));
   });
-  r.delete('/tasks/task/:taskId', async (ctx) => {
+  router.delete('/tasks/task/:taskId', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    const answer = await api.killTask(pathParam(ctx, 'taskId'), await readBody(ctx));
     ctx.status = 202;
-    ctx.body = await api.killTask(param(ctx, 'taskId'), await body(ctx));
+    ctx.body = answer;
   });
-  r.get('/history/request/:id/tasks', async (ctx) => {
-    ctx.body = (await api.taskHistory(param(ctx, 'id'))).map(toTaskJson);
+  router.get('/history/request/:id/tasks', async (ctx) => {
+    const { consistency } = parseQuery(ctx, READ_QUERY);
+    ctx.body = (await api.taskHistory(pathParam(ctx, 'id'), consistency)).map(toTaskJson);
   });
 
   for (const alias of ['agents', 'slaves']) {
-    r.get(`/${alias}`, async (ctx) => {
-      ctx.body = (await api.listAgents()).map((a) => toAgentJson(a, connectivity(a.agentId)));
+    router.get(`/${alias}`, async (ctx) => {
+      const { consistency } = parseQuery(ctx, READ_QUERY);
+      const agents = await api.listAgents(consistency);
+      ctx.body = agents.map((agent) => toAgentJson(agent, connectivity(agent.agentId)));
     });
     for (const action of ['freeze', 'decommission', 'activate'] as const) {
-      r.post(`/${alias}/${alias.slice(0, -1)}/:id/${action}`, async (ctx) => {
-        const agent = await api.setAgentState(param(ctx, 'id'), action);
+      router.post(`/${alias}/${alias.slice(0, -1)}/:id/${action}`, async (ctx) => {
+        parseQuery(ctx, NO_QUERY);
+        const agent = await api.setAgentState(pathParam(ctx, 'id'), action, await readBody(ctx));
         ctx.body = toAgentJson(agent, connectivity(agent.agentId));
       });
     }
   }
-  r.get('/sandbox/:taskId/read', async (ctx) => {
-    ctx.body = await api.readSandbox(param(ctx, 'taskId'), ctx.query);
+  router.get('/sandbox/:taskId/read', async (ctx) => {
+    ctx.body = await api.readSandbox(pathParam(ctx, 'taskId'), { ...ctx.query });
   });
-  return r;
+  return router;
 }

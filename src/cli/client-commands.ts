@@ -1,152 +1,91 @@
 /**
- * The client CLI over the HTTP API of any replica: `thales request create|list|scale`,
- * `thales deploy`, `thales tasks`, `thales agents`. The replica comes from --api or THALES_API
- * (comma-separated: the first that answers is used), else from the running `thales dev`.
+ * The client commands over the HTTP API of any replica: `thales state`, `thales request …`,
+ * `thales deploy`, `thales tasks`, `thales agents …`. Every one finds the cluster the same way
+ * ({@link discoverApi}), prints json or a table (`--output`), and exits with the codes of
+ * `exit-codes.ts`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { repoRoot } from '../dev/index.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ApiClient, discoverApi } from './api-client.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { type OutputFormat, outputOption, printJson, printList } from './output.js';
 
-/** Usage lines of the client commands. */
-export const CLIENT_USAGE = `request     create --id ID [--type SERVICE|WORKER|…] [--instances N] | list | scale ID N
-  deploy      --request ID --id DEPLOY --command CMD [--arg A]… [--env K=V]… [--cpus C]
-              [--memory-mb M] [--disk-mb D] [--ports N]
-  tasks       list active tasks [--request ID] [--agent ID]
-  agents      list agents, or: agents freeze|decommission|activate ID
-              (client commands take --api http://host:port[,…] or THALES_API)`;
-
-/** Where `thales dev` writes its replicas' URLs (read when no --api is given). */
-export function devApiFile(): string {
-  return path.join(repoRoot(), '.thales', 'dev', 'api-urls');
+/** Options every client command takes. */
+interface ClientOptions {
+  api?: string;
+  output: OutputFormat;
+  json?: boolean;
+  consistency?: string;
 }
 
-function apiUrls(flag: string | undefined): string[] {
-  const given = flag ?? process.env.THALES_API;
-  if (given)
-    return given
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean);
-  const file = devApiFile();
-  if (existsSync(file)) return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  return ['http://127.0.0.1:7070'];
-}
+const API_HELP = 'replica URLs, comma-separated (else THALES_API, else the running thales dev)';
 
-/** Calls the API on the first replica that answers; exits non-zero on an error answer. */
-async function call(urls: string[], method: string, p: string, body?: unknown): Promise<unknown> {
-  let lastErr: unknown;
-  for (const base of urls) {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${p}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (err) {
-      lastErr = err;
-      continue; // that replica is down: try the next
-    }
-    const json = (await res.json().catch(() => ({}))) as {
-      error?: { code: string; message: string };
-    };
-    if (!res.ok) throw new Error(`${json.error?.code ?? res.status}: ${json.error?.message ?? ''}`);
-    return json;
+/** Adds `--api` and `--output` (default `format`), and for reads `--consistency`. */
+function clientCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  format: OutputFormat,
+  read = false,
+): Command {
+  const command = parent
+    .command(name)
+    .description(description)
+    .option('--api <urls>', API_HELP)
+    .addOption(outputOption(format));
+  if (format === 'table') {
+    command.addOption(new Option('--json', 'same as --output json').hideHelp());
   }
-  throw new Error(`no replica answered (${urls.join(', ')}): ${String(lastErr)}`);
+  if (read) {
+    command.addOption(
+      new Option(
+        '--consistency <level>',
+        'sequential, or linearizable (sees every write acknowledged before)',
+      )
+        .choices(['sequential', 'linearizable'])
+        .default('sequential'),
+    );
+  }
+  return command;
 }
 
-const print = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
-const line = (s: string): void => void process.stdout.write(`${s}\n`);
-
-/** `thales request …` */
-export async function runRequestCommand(argv: string[]): Promise<void> {
-  const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: {
-      api: { type: 'string' },
-      id: { type: 'string' },
-      type: { type: 'string', default: 'SERVICE' },
-      instances: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const urls = apiUrls(values.api);
-  if (sub === 'create') {
-    if (!values.id) throw new Error('request create: --id is required');
-    const body: Record<string, unknown> = { id: values.id, requestType: values.type };
-    if (values.instances !== undefined) body.instances = Number(values.instances);
-    print(await call(urls, 'POST', '/api/requests', body));
-  } else if (sub === 'list') {
-    const list = (await call(urls, 'GET', '/api/requests')) as RequestRow[];
-    if (values.json) return print(list);
-    line('ID                    TYPE       STATE            INSTANCES  ACTIVE DEPLOY');
-    for (const r of list) {
-      line(
-        `${r.request.id.padEnd(21)} ${r.request.requestType.padEnd(10)} ${r.state.padEnd(16)} ` +
-          `${String(r.request.instances).padEnd(10)} ${r.activeDeploy?.id ?? '-'}`,
-      );
-    }
-  } else if (sub === 'scale') {
-    const [id, n] = positionals;
-    if (!id || n === undefined) throw new Error('usage: thales request scale ID INSTANCES');
-    print(await call(urls, 'PUT', `/api/requests/request/${id}/scale`, { instances: Number(n) }));
-  } else throw new Error(`usage: thales ${CLIENT_USAGE.split('\n')[0] ?? ''}`);
+function clientOf(options: ClientOptions): ApiClient {
+  return new ApiClient(discoverApi(options.api));
 }
+
+function formatOf(options: ClientOptions): OutputFormat {
+  return options.json ? 'json' : options.output;
+}
+
+function readQuery(options: ClientOptions): string {
+  return options.consistency === 'linearizable' ? '?consistency=linearizable' : '';
+}
+
+/** A non-negative integer argument or flag; anything else is a usage error naming it. */
+function count(what: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${what} must be a whole number`);
+    return Number(value);
+  };
+}
+
+/** A positive number flag (cpus, memory). */
+function amount(what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${what} must be a number ≥ 0`);
+    return n;
+  };
+}
+
+/** Path segments are encoded: an id is data, never part of the path. */
+const seg = encodeURIComponent;
 
 interface RequestRow {
   request: { id: string; requestType: string; instances: number };
   state: string;
   activeDeploy?: { id: string };
-}
-
-/** `thales deploy …` */
-export async function runDeployCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      api: { type: 'string' },
-      request: { type: 'string' },
-      id: { type: 'string' },
-      command: { type: 'string' },
-      arg: { type: 'string', multiple: true, default: [] },
-      env: { type: 'string', multiple: true, default: [] },
-      cpus: { type: 'string' },
-      'memory-mb': { type: 'string' },
-      'disk-mb': { type: 'string' },
-      ports: { type: 'string' },
-    },
-    strict: true,
-  });
-  if (!values.request || !values.id || !values.command) {
-    throw new Error('deploy: --request, --id and --command are required');
-  }
-  const resources: Record<string, number> = {};
-  if (values.cpus) resources.cpus = Number(values.cpus);
-  if (values['memory-mb']) resources.memoryMb = Number(values['memory-mb']);
-  if (values['disk-mb']) resources.diskMb = Number(values['disk-mb']);
-  if (values.ports) resources.numPorts = Number(values.ports);
-  const env = Object.fromEntries(
-    values.env.map((kv) => {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new Error(`deploy: --env ${kv}: expected KEY=VALUE`);
-      return [kv.slice(0, i), kv.slice(i + 1)];
-    }),
-  );
-  const deploy = {
-    requestId: values.request,
-    id: values.id,
-    command: values.command,
-    arguments: values.arg,
-    env,
-    resources,
-  };
-  print(await call(apiUrls(values.api), 'POST', '/api/deploys', { deploy }));
+  pendingDeploy?: { id: string };
 }
 
 interface TaskRow {
@@ -159,57 +98,229 @@ interface TaskRow {
   ports: number[];
 }
 
-/** `thales tasks` */
-export async function runTasksCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      api: { type: 'string' },
-      request: { type: 'string' },
-      agent: { type: 'string' },
-      json: { type: 'boolean', default: false },
+interface AgentRow {
+  id: string;
+  host: string;
+  state: string;
+  lostAt?: number;
+  connected?: boolean;
+  httpAddress: string;
+}
+
+interface StateView {
+  replicaId: string;
+  role: string;
+  term: number;
+  view: string;
+  leader: { replicaId: string } | null;
+  replicas: {
+    replicaId: string;
+    role: string;
+    version: string;
+    httpAddress: string;
+    grpcAddress: string;
+  }[];
+}
+
+/** Registers `state`, `request`, `deploy`, `tasks` and `agents` on `program`. */
+export function addClientCommands(program: Command): void {
+  addStateCommand(program);
+  addRequestCommands(program);
+  addDeployCommand(program);
+  addTasksCommand(program);
+  addAgentsCommand(program);
+}
+
+function addStateCommand(program: Command): void {
+  clientCommand(program, 'state', "print a replica's view of the cluster", 'json').action(
+    async (options: ClientOptions) => {
+      const state = await clientOf(options).call<StateView>('GET', '/api/state');
+      if (options.output === 'json') return printJson(state);
+      process.stdout.write(
+        `replica ${state.replicaId} (${state.role}, view ${state.view}), term ${state.term}, ` +
+          `leader ${state.leader?.replicaId ?? 'none'}\n`,
+      );
+      printList(state.replicas, 'table', {
+        head: ['REPLICA', 'ROLE', 'VERSION', 'HTTP', 'GRPC'],
+        row: (replica) => [
+          replica.replicaId,
+          replica.role,
+          replica.version,
+          replica.httpAddress,
+          replica.grpcAddress,
+        ],
+      });
     },
-    strict: true,
-  });
-  const p = values.agent ? `/api/tasks/active/agent/${values.agent}` : '/api/tasks/active';
-  let tasks = (await call(apiUrls(values.api), 'GET', p)) as TaskRow[];
-  if (values.request) tasks = tasks.filter((t) => t.requestId === values.request);
-  if (values.json) return print(tasks);
-  line('TASK                                              STATE          AGENT         PORTS');
-  for (const t of tasks.sort((a, b) => a.id.localeCompare(b.id))) {
-    line(`${t.id.padEnd(49)} ${t.state.padEnd(14)} ${t.agentId.padEnd(13)} ${t.ports.join(',')}`);
+  );
+}
+
+function addRequestCommands(program: Command): void {
+  const request = program
+    .command('request')
+    .description('create, list, scale, pause and delete requests');
+  clientCommand(request, 'create', 'create or update a request', 'json')
+    .requiredOption('--id <id>', 'request id')
+    .option('--type <type>', 'SERVICE, WORKER, SCHEDULED, ON_DEMAND or RUN_ONCE', 'SERVICE')
+    .option('--instances <n>', 'instances to run', count('--instances'))
+    .action(async (options: ClientOptions & { id: string; type: string; instances?: number }) => {
+      const body: Record<string, unknown> = { id: options.id, requestType: options.type };
+      if (options.instances !== undefined) body.instances = options.instances;
+      printJson(await clientOf(options).call('POST', '/api/requests', body));
+    });
+  clientCommand(request, 'list', 'list requests and their deploys', 'table', true).action(
+    async (options: ClientOptions) => {
+      const rows = await clientOf(options).call<RequestRow[]>(
+        'GET',
+        `/api/requests${readQuery(options)}`,
+      );
+      printList(rows, formatOf(options), {
+        head: ['ID', 'TYPE', 'STATE', 'INSTANCES', 'ACTIVE DEPLOY', 'PENDING DEPLOY'],
+        row: (row) => [
+          row.request.id,
+          row.request.requestType,
+          row.state,
+          row.request.instances,
+          row.activeDeploy?.id ?? '-',
+          row.pendingDeploy?.id ?? '-',
+        ],
+      });
+    },
+  );
+  clientCommand(request, 'get', 'show one request with its deploys', 'json', true)
+    .argument('<id>', 'request id')
+    .action(async (id: string, options: ClientOptions) => {
+      printJson(
+        await clientOf(options).call(
+          'GET',
+          `/api/requests/request/${seg(id)}${readQuery(options)}`,
+        ),
+      );
+    });
+  clientCommand(request, 'scale', 'set the number of instances', 'json')
+    .argument('<id>', 'request id')
+    .argument('<instances>', 'instances to run', count('instances'))
+    .action(async (id: string, instances: number, options: ClientOptions) => {
+      const path = `/api/requests/request/${seg(id)}/scale`;
+      printJson(await clientOf(options).call('PUT', path, { instances }));
+    });
+  for (const [action, description] of [
+    ['pause', 'pause a request (its tasks are killed)'],
+    ['unpause', 'unpause a request'],
+    ['delete', 'delete a request (its tasks are killed first)'],
+  ] as const) {
+    clientCommand(request, action, description, 'json')
+      .argument('<id>', 'request id')
+      .option('--message <text>', 'why, kept with the request')
+      .action(async (id: string, options: ClientOptions & { message?: string }) => {
+        const body = options.message ? { message: options.message } : undefined;
+        const client = clientOf(options);
+        printJson(
+          action === 'delete'
+            ? await client.call('DELETE', `/api/requests/request/${seg(id)}`, body)
+            : await client.call('POST', `/api/requests/request/${seg(id)}/${action}`, body),
+        );
+      });
   }
 }
 
-/** `thales agents [freeze|decommission|activate ID]` */
-export async function runAgentsCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { api: { type: 'string' }, json: { type: 'boolean', default: false } },
-    allowPositionals: true,
-    strict: true,
-  });
-  const urls = apiUrls(values.api);
-  const [action, id] = positionals;
-  if (action) {
-    if (!['freeze', 'decommission', 'activate'].includes(action) || !id) {
-      throw new Error('usage: thales agents [freeze|decommission|activate ID]');
-    }
-    return print(await call(urls, 'POST', `/api/agents/agent/${id}/${action}`));
-  }
-  const agents = (await call(urls, 'GET', '/api/agents')) as {
-    id: string;
-    host: string;
-    state: string;
-    lostAt?: number;
-    connected?: boolean;
-    httpAddress: string;
-  }[];
-  if (values.json) return print(agents);
-  line('AGENT            STATE            LOST   HTTP');
-  for (const a of agents) {
-    line(
-      `${a.id.padEnd(16)} ${a.state.padEnd(16)} ${(a.lostAt ? 'yes' : 'no').padEnd(6)} ${a.httpAddress}`,
+function addDeployCommand(program: Command): void {
+  const collect = (value: string, previous: string[]): string[] => [...previous, value];
+  clientCommand(program, 'deploy', 'deploy a command to a request', 'json')
+    .requiredOption('--request <id>', 'request id')
+    .requiredOption('--id <deployId>', 'deploy id (letters, digits, _ and .)')
+    .requiredOption('--command <cmd>', 'the command to run')
+    .option('--arg <arg>', 'an argument (repeat for more; none: run with sh -c)', collect, [])
+    .option('--env <KEY=VALUE>', 'an environment variable (repeat for more)', collect, [])
+    .option('--cpus <n>', 'cpus per instance', amount('--cpus'))
+    .option('--memory-mb <n>', 'memory per instance', amount('--memory-mb'))
+    .option('--disk-mb <n>', 'disk per instance', amount('--disk-mb'))
+    .option('--ports <n>', 'ports per instance', count('--ports'))
+    .action(async (options: ClientOptions & DeployOptions) => {
+      const deploy = {
+        requestId: options.request,
+        id: options.id,
+        command: options.command,
+        arguments: options.arg,
+        env: Object.fromEntries(options.env.map(toEnvPair)),
+        resources: resourcesOf(options),
+      };
+      printJson(await clientOf(options).call('POST', '/api/deploys', { deploy }));
+    });
+}
+
+interface DeployOptions {
+  request: string;
+  id: string;
+  command: string;
+  arg: string[];
+  env: string[];
+  cpus?: number;
+  memoryMb?: number;
+  diskMb?: number;
+  ports?: number;
+}
+
+function toEnvPair(pair: string): [string, string] {
+  const i = pair.indexOf('=');
+  if (i <= 0) throw new CliError(`--env ${pair}: expected KEY=VALUE`, EXIT.USAGE);
+  return [pair.slice(0, i), pair.slice(i + 1)];
+}
+
+function resourcesOf(options: DeployOptions): Record<string, number> {
+  const resources: Record<string, number> = {};
+  if (options.cpus !== undefined) resources.cpus = options.cpus;
+  if (options.memoryMb !== undefined) resources.memoryMb = options.memoryMb;
+  if (options.diskMb !== undefined) resources.diskMb = options.diskMb;
+  if (options.ports !== undefined) resources.numPorts = options.ports;
+  return resources;
+}
+
+function addTasksCommand(program: Command): void {
+  clientCommand(program, 'tasks', 'list active tasks', 'table', true)
+    .option('--request <id>', 'only the tasks of this request')
+    .option('--agent <id>', 'only the tasks on this agent')
+    .action(async (options: ClientOptions & { request?: string; agent?: string }) => {
+      const path = options.agent
+        ? `/api/tasks/active/agent/${seg(options.agent)}`
+        : '/api/tasks/active';
+      let tasks = await clientOf(options).call<TaskRow[]>('GET', `${path}${readQuery(options)}`);
+      if (options.request) tasks = tasks.filter((task) => task.requestId === options.request);
+      tasks.sort((a, b) => a.id.localeCompare(b.id));
+      printList(tasks, formatOf(options), {
+        head: ['TASK', 'STATE', 'AGENT', 'PORTS'],
+        row: (task) => [task.id, task.state, task.agentId, task.ports.join(',') || '-'],
+      });
+    });
+}
+
+function addAgentsCommand(program: Command): void {
+  const agents = clientCommand(
+    program,
+    'agents',
+    'list agents, or freeze, decommission or activate one',
+    'table',
+    true,
+  ).action(async (options: ClientOptions) => {
+    const rows = await clientOf(options).call<AgentRow[]>(
+      'GET',
+      `/api/agents${readQuery(options)}`,
     );
+    printList(rows, formatOf(options), {
+      head: ['AGENT', 'STATE', 'LOST', 'CONNECTED', 'HTTP'],
+      row: (agent) => [
+        agent.id,
+        agent.state,
+        agent.lostAt ? 'yes' : 'no',
+        agent.connected === undefined ? '?' : agent.connected ? 'yes' : 'no',
+        agent.httpAddress || '-',
+      ],
+    });
+  });
+  for (const action of ['freeze', 'decommission', 'activate'] as const) {
+    clientCommand(agents, action, `${action} an agent`, 'json')
+      .argument('<id>', 'agent id')
+      .action(async (id: string, options: ClientOptions) => {
+        printJson(await clientOf(options).call('POST', `/api/agents/agent/${seg(id)}/${action}`));
+      });
   }
 }

@@ -21,4 +21,5 @@ export {
 } from './json-codec.js';
 export { zkPaths, latchSequence, isValidChroot, PERSISTENT_DIRS } from './zk-paths.js';
 export { watchNode, watchChildren, type Unwatch } from './node-watch.js';
-export { TreeCache } from './tree-cache.js';
+export { TreeCache, type TreeCacheEvents } from './tree-cache.js';
+export { linearizableBarrier } from './read-barrier.js';

@@ -6,16 +6,39 @@ import { watchChildren, watchNode, type Unwatch } from './node-watch.js';
 export interface TreeCacheEvents {
   /** Something under the root changed (or freshness changed). */
   change: [];
+  /**
+   * One znode's content changed: `node` is its new content (with its version), or null once it
+   * is gone; `previous` what the cache held before (undefined when it is new). Emitted after the
+   * cache holds the new state, in the order the cache learnt the changes.
+   */
+  node: [path: string, node: ZNode | null, previous: ZNode | undefined];
+  /** Every znode known at start has been read once (see {@link TreeCache.synced}). */
+  synced: [];
+}
+
+/** What the cache tracks of one path: its watches, and whether it was read yet. */
+interface Tracked {
+  path: string;
+  stops: Unwatch[];
+  /** Reads still owed before this path counts as loaded (its data, its children list). */
+  owed: number;
 }
 
 /**
  * A watched, in-memory copy of a subtree (the root's descendants down to `depth`), used to
- * serve reads without a ZooKeeper round trip. While the connection is down the copy stays
- * readable and {@link TreeCache.fresh} says it may be out of date.
+ * serve reads without a ZooKeeper round trip. One data watch per znode and one children watch
+ * per znode above `depth`, re-armed after every event and every new session; versions are
+ * kept for compare-and-set. While the connection is down the copy stays readable and
+ * {@link TreeCache.fresh} says it may be out of date; after a new session every znode is read
+ * again and only real differences are reported.
  */
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private readonly nodes = new Map<string, ZNode>();
-  private readonly unwatchers = new Map<string, Unwatch[]>();
+  /** parent path → names of its tracked children. */
+  private readonly childIndex = new Map<string, Set<string>>();
+  private readonly tracked = new Map<string, Tracked>();
+  private owedReads = 0;
+  private loaded = false;
   private readonly onConnectivity = (): void => {
     this.emit('change');
   };
@@ -26,6 +49,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     private readonly depth = 1,
   ) {
     super();
+    this.setMaxListeners(1_000);
   }
 
   /** Starts watching. */
@@ -38,8 +62,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** Stops all watches. */
   stop(): void {
-    for (const list of this.unwatchers.values()) for (const u of list) u();
-    this.unwatchers.clear();
+    for (const { stops } of this.tracked.values()) for (const u of stops) u();
+    this.tracked.clear();
     for (const e of ['session', 'reconnected', 'disconnected', 'expired'] as const) {
       this.zk.off(e, this.onConnectivity);
     }
@@ -50,6 +74,20 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     return this.zk.ready;
   }
 
+  /**
+   * Whether the first load is complete: every znode the cache has learnt of (children of
+   * children included) has been read once. Before that, an empty answer may mean "not read yet".
+   */
+  get synced(): boolean {
+    return this.loaded;
+  }
+
+  /** Resolves once {@link synced}. */
+  whenSynced(): Promise<void> {
+    if (this.loaded) return Promise.resolve();
+    return new Promise((resolve) => this.once('synced', resolve));
+  }
+
   /** The cached znode at `path`, if any. */
   get(path: string): ZNode | undefined {
     return this.nodes.get(path);
@@ -57,48 +95,106 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** Cached direct children of `path`: name → znode, sorted by name. */
   children(path: string): [string, ZNode][] {
+    const names = [...(this.childIndex.get(path) ?? [])].sort();
     const prefix = path === '/' ? '/' : `${path}/`;
     const out: [string, ZNode][] = [];
-    for (const [p, node] of this.nodes) {
-      if (p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) {
-        out.push([p.slice(prefix.length), node]);
-      }
+    for (const name of names) {
+      const node = this.nodes.get(prefix + name);
+      if (node) out.push([name, node]);
     }
-    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return out;
+  }
+
+  /** Names of the tracked children of `path` (read or not yet), sorted. */
+  childNames(path: string): string[] {
+    return [...(this.childIndex.get(path) ?? [])].sort();
   }
 
   private track(path: string, level: number): void {
-    const stops: Unwatch[] = [
+    const hasChildren = level < this.depth;
+    const entry: Tracked = { path, stops: [], owed: hasChildren ? 2 : 1 };
+    this.tracked.set(path, entry);
+    this.owedReads += entry.owed;
+    let dataRead = false;
+    let childrenRead = false;
+    entry.stops.push(
       watchNode(this.zk, path, (node) => {
-        if (node) this.nodes.set(path, node);
-        else this.nodes.delete(path);
+        if (!dataRead) {
+          dataRead = true;
+          this.repay(entry);
+        }
+        this.setNode(path, node);
         this.emit('change');
       }),
-    ];
-    if (level < this.depth) {
-      stops.push(watchChildren(this.zk, path, (names) => this.syncChildren(path, level, names)));
+    );
+    if (hasChildren) {
+      entry.stops.push(
+        watchChildren(this.zk, path, (names) => {
+          this.syncChildren(path, level, names);
+          if (!childrenRead) {
+            childrenRead = true;
+            this.repay(entry);
+          }
+          this.emit('change');
+        }),
+      );
     }
-    this.unwatchers.set(path, stops);
+  }
+
+  /** One owed read of `entry` is done; the cache is synced when none is owed anywhere. */
+  private repay(entry: Tracked): void {
+    if (entry.owed <= 0 || this.tracked.get(entry.path) !== entry) return;
+    entry.owed--;
+    this.owedReads--;
+    this.markSyncedIfDone();
+  }
+
+  private setNode(path: string, node: ZNode | null): void {
+    const previous = this.nodes.get(path);
+    if (node) {
+      if (previous && previous.version === node.version && previous.data.equals(node.data)) return;
+      this.nodes.set(path, node);
+    } else {
+      if (!previous) return;
+      this.nodes.delete(path);
+    }
+    this.emit('node', path, node, previous);
   }
 
   private syncChildren(path: string, level: number, names: string[]): void {
     const prefix = path === '/' ? '/' : `${path}/`;
-    const wanted = new Set(names.map((n) => prefix + n));
-    for (const tracked of [...this.unwatchers.keys()]) {
-      const isChild = tracked.startsWith(prefix) && !tracked.slice(prefix.length).includes('/');
-      if (isChild && !wanted.has(tracked)) this.untrack(tracked);
+    const wanted = new Set(names);
+    const current = this.childIndex.get(path) ?? new Set<string>();
+    for (const name of [...current]) if (!wanted.has(name)) this.untrack(prefix + name);
+    for (const name of wanted) {
+      if (current.has(name)) continue;
+      current.add(name);
+      this.track(prefix + name, level + 1);
     }
-    for (const child of wanted) if (!this.unwatchers.has(child)) this.track(child, level + 1);
-    this.emit('change');
+    this.childIndex.set(path, current);
   }
 
+  /** Stops watching `path` and its descendants; reports each cached one as removed (deepest first). */
   private untrack(path: string): void {
-    for (const [p, stops] of [...this.unwatchers]) {
-      if (p === path || p.startsWith(`${path}/`)) {
-        for (const u of stops) u();
-        this.unwatchers.delete(p);
-        this.nodes.delete(p);
-      }
+    for (const name of [...(this.childIndex.get(path) ?? [])]) this.untrack(`${path}/${name}`);
+    const entry = this.tracked.get(path);
+    if (entry) {
+      for (const u of entry.stops) u();
+      this.owedReads -= entry.owed;
+      this.tracked.delete(path);
+    }
+    this.childIndex.delete(path);
+    this.setNode(path, null);
+    const slash = path.lastIndexOf('/');
+    const parent = slash <= 0 ? '/' : path.slice(0, slash);
+    this.childIndex.get(parent)?.delete(path.slice(slash + 1));
+    this.markSyncedIfDone();
+  }
+
+  private markSyncedIfDone(): void {
+    if (this.owedReads === 0 && !this.loaded) {
+      this.loaded = true;
+      this.emit('synced');
     }
   }
 }

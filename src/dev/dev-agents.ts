@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { devApiUrlsFile } from '../runtime/index.js';
 import { findFreePortBlock, findFreePorts } from './free-port.js';
 import type { LocalReplica } from './scheduler-cluster.js';
 import { ThalesProcess, repoRoot } from './thales-process.js';
@@ -140,5 +141,5 @@ export async function deployDemoService(base: string, instances = 3): Promise<De
 
 /** Writes the replicas' URLs where the client CLI finds them. */
 export function writeApiUrls(dir: string, replicas: LocalReplica[]): void {
-  writeFileSync(path.join(dir, 'api-urls'), replicas.map((r) => r.url).join('\n') + '\n');
+  writeFileSync(devApiUrlsFile(dir), replicas.map((r) => r.url).join('\n') + '\n');
 }

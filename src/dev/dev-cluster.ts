@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ClusterStateView } from '../api/index.js';
+import { devClusterDir } from '../runtime/index.js';
 import {
   DEFAULT_DEV_TASK_PORTS,
   type DemoService,
@@ -11,7 +12,7 @@ import {
 } from './dev-agents.js';
 import { routeDemoService, startDevLoadBalancer } from './dev-load-balancer.js';
 import { DEV_RUN_ENV, stopDevProcesses } from './dev-processes.js';
-import { claimDevDir, devClusterDir } from './dev-run-dir.js';
+import { claimDevDir } from './dev-run-dir.js';
 import { type DevRunParts, stopDevRun } from './dev-stop.js';
 import { startSchedulerReplicas, type LocalReplica } from './scheduler-cluster.js';
 import { fetchJson, waitFor } from './wait-for.js';

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { isProcessAlive, readProcStat } from '../agent/index.js';
 import { readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 import { describeProcesses, findDevProcesses, stopDevProcesses } from './dev-processes.js';
-import { repoRoot } from './thales-process.js';
 
 /** `<dir>/thales-dev.json`: the orchestrator of the run using the directory. */
 interface DevRunRecord {
@@ -18,11 +17,6 @@ interface DevRunRecord {
 }
 
 const RECORD = 'thales-dev.json';
-
-/** Where `thales dev` runs: `THALES_DEV_DIR`, else `.thales/dev` in the repository. */
-export function devClusterDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.THALES_DEV_DIR || path.join(repoRoot(), '.thales', 'dev'));
-}
 
 /**
  * Makes `dir` this run's: refuses if another `thales dev` still runs in it; stops whatever an

@@ -11,6 +11,5 @@ export {
   type LocalReplicasOptions,
 } from './scheduler-cluster.js';
 export { runDevCluster, type DevClusterOptions } from './dev-cluster.js';
-export { devClusterDir } from './dev-run-dir.js';
 export { SimAgent, closeSimAgentChannels, type SimAgentOptions } from './sim-agent.js';
 export { makeScenario } from './offer-scenario.js';

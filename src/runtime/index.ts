@@ -19,7 +19,8 @@ export {
   toCodedError,
   toGrpcError,
 } from './error-codes.js';
-export { MAX_BODY_BYTES, readJsonBody } from './body-reader.js';
+export { MAX_BODY_BYTES, MAX_BODY_DEPTH, readJsonBody } from './body-reader.js';
+export { devApiUrlsFile, devClusterDir } from './dev-cluster-file.js';
 export { bindGrpcServer, stopGrpcServer, whenStreamCloses } from './grpc-server.js';
 export { malformedReason, withTolerantDecoding, type MalformedRequest } from './grpc-malformed.js';
 export { closeHttpServer, errorAnswers, listen } from './http-server.js';

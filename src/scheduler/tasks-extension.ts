@@ -1,10 +1,4 @@
-import {
-  type TaskWatchSource,
-  TasksApi,
-  makeTasksGrpcHandlers,
-  makeTasksRouter,
-} from '../api/index.js';
-import { readLeaderGrpcAddress } from '../leader/index.js';
+import { StateCache, TasksApi, makeTasksGrpcHandlers, makeTasksRouter } from '../api/index.js';
 import { addAgentService } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
 import { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';
@@ -12,44 +6,41 @@ import { TaskScheduler } from './task-scheduler.js';
 
 /**
  * Requests, deploys, tasks and agents as a replica extension: the API routes and gRPC
- * services on every replica, the task scheduler as a leader service. Environment overrides
- * (tests): THALES_AGENT_RECONNECT_GRACE_MS, THALES_AGENT_LOST_MS,
- * THALES_AGENT_HEARTBEAT_TIMEOUT_MS.
+ * services on every replica (watches from the replica's own state cache, so followers serve
+ * them too), the task scheduler as a leader service. Environment overrides (tests):
+ * THALES_AGENT_RECONNECT_GRACE_MS, THALES_AGENT_LOST_MS, THALES_AGENT_HEARTBEAT_TIMEOUT_MS.
  */
 export function makeTasksExtensionFactory(
   overrides: Partial<TaskLeaderOptions> = {},
 ): ReplicaExtensionFactory {
-  return (ctx): ReplicaExtension => {
-    const d = DEFAULT_TASK_LEADER_OPTIONS;
+  return (replica): ReplicaExtension => {
+    const defaults = DEFAULT_TASK_LEADER_OPTIONS;
     const options: TaskLeaderOptions = {
-      ...d,
-      reconnectGraceMs: envMs('THALES_AGENT_RECONNECT_GRACE_MS', d.reconnectGraceMs),
-      agentLostMs: envMs('THALES_AGENT_LOST_MS', d.agentLostMs),
-      heartbeatTimeoutMs: envMs('THALES_AGENT_HEARTBEAT_TIMEOUT_MS', d.heartbeatTimeoutMs),
-      matcherThreads: ctx.config.matcherThreads,
+      ...defaults,
+      reconnectGraceMs: envMs('THALES_AGENT_RECONNECT_GRACE_MS', defaults.reconnectGraceMs),
+      agentLostMs: envMs('THALES_AGENT_LOST_MS', defaults.agentLostMs),
+      heartbeatTimeoutMs: envMs('THALES_AGENT_HEARTBEAT_TIMEOUT_MS', defaults.heartbeatTimeoutMs),
+      matcherThreads: replica.config.matcherThreads,
       ...overrides,
     };
-    const scheduler = new TaskScheduler(ctx.zk, options, ctx.logger, ctx.registry);
-    const api = new TasksApi(ctx.zk);
-    const logger = ctx.logger.child({ component: 'agent-endpoint' });
-    const watch: TaskWatchSource = {
-      isLeading: () => scheduler.acceptingTerm !== undefined,
-      leaderAddress: () => readLeaderGrpcAddress(ctx.zk),
-      subscribe(onTask, onEnd) {
-        scheduler.events.on('task', onTask);
-        scheduler.events.once('revoked', onEnd);
-        return () => {
-          scheduler.events.off('task', onTask);
-          scheduler.events.off('revoked', onEnd);
-        };
-      },
-    };
+    const scheduler = new TaskScheduler(replica.zk, options, replica.logger, replica.registry);
+    const api = new TasksApi(replica.zk);
+    const cache = new StateCache(
+      replica.zk,
+      replica.logger.child({ component: 'state-cache' }),
+      replica.registry,
+    );
+    const logger = replica.logger.child({ component: 'agent-endpoint' });
     return {
       leaderServices: [scheduler],
       routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
-      addGrpcServices: (server) => addAgentService(server, { scheduler, zk: ctx.zk, logger }),
-      schedulerHandlers: makeTasksGrpcHandlers(api, watch),
-      stop: () => scheduler.close(),
+      addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
+      schedulerHandlers: makeTasksGrpcHandlers(api, cache),
+      start: () => cache.start(),
+      stop: async () => {
+        cache.stop();
+        await scheduler.close();
+      },
     };
   };
 }

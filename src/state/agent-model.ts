@@ -17,12 +17,15 @@ export type AgentAdminState = (typeof AGENT_ADMIN_STATES)[number];
  */
 export const DEFAULT_RACK = 'DEFAULT';
 
-/** Agent ids: stable names kept in each agent's work dir. */
+/**
+ * Agent ids: stable names kept in each agent's work dir. They become a znode name
+ * (`/agents/<agentId>`), so `.` and `..` (which ZooKeeper refuses as path segments) are not ids.
+ */
 export const agentIdSchema = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _, . or -');
+  .regex(/^(?!\.\.?$)[A-Za-z0-9_.-]+$/, 'must be letters, digits, _, . or - (not . or ..)');
 
 /** `/agents/<agentId>`: what the agent registered with, and its state. */
 export const agentRecordSchema = z.object({

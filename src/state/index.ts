@@ -4,7 +4,7 @@
  * src/scheduler; imports neither.
  */
 export { StateError, type StateErrorCode } from './state-error.js';
-export { parseInput, formatPath } from './validation.js';
+export { parseId, parseInput, formatPath } from './validation.js';
 export {
   REQUEST_STATES,
   REQUEST_TYPES,
@@ -91,6 +91,7 @@ export {
   isTaskState,
   isTerminal,
   makeTaskId,
+  taskIdSchema,
   taskSchema,
   toTaskJson,
   withUpdate,

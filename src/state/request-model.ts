@@ -25,12 +25,15 @@ export const requestIdSchema = z
   .max(100)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -');
 
-/** Deploy ids: no `-`, so task ids (`<request>-<deploy>-…`) stay parseable, as in Singularity. */
+/**
+ * Deploy ids: no `-`, so task ids (`<request>-<deploy>-…`) stay parseable, as in Singularity;
+ * not `.` or `..`, which ZooKeeper refuses as a znode name.
+ */
 export const deployIdSchema = z
   .string()
   .min(1)
   .max(50)
-  .regex(/^[A-Za-z0-9_.]+$/, 'must be letters, digits, _ or .');
+  .regex(/^(?!\.\.?$)[A-Za-z0-9_.]+$/, 'must be letters, digits, _ or . (not . or ..)');
 
 const attributeName = z.string().min(1).max(100);
 const attributeValue = z.string().max(200);

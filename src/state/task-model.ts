@@ -31,6 +31,16 @@ export function isTaskState(s: string): s is TaskState {
   return (TASK_STATES as readonly string[]).includes(s);
 }
 
+/**
+ * Task ids as clients send them back (`<requestId>-<deployId>-<launchMs>-<instanceNo>-<agentId>`):
+ * the characters of those parts, never `.` or `..` (a task id is a znode name).
+ */
+export const taskIdSchema = z
+  .string()
+  .min(1)
+  .max(400)
+  .regex(/^(?!\.\.?$)[A-Za-z0-9_.-]+$/, 'must be letters, digits, _, . or - (not . or ..)');
+
 /** One entry of a task's state history. */
 export const taskUpdateSchema = z.object({
   state: z.enum(TASK_STATES),

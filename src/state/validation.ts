@@ -35,3 +35,15 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, prefix = '')
     field: field || 'body',
   });
 }
+
+/**
+ * Checks an id taken from a URL path, a query or a lookup message against its schema before
+ * anything uses it (as a znode name, say); throws an INVALID_ARGUMENT {@link StateError} naming
+ * `field`. The value itself is not echoed: it may be 5,000 characters of anything.
+ */
+export function parseId<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const message = result.error.issues[0]?.message ?? 'invalid';
+  throw new StateError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+}

@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runThales, startCluster, useZooKeeper } from '../harness/index.js';
+import { findFreePort } from '../../src/dev/index.js';
+import { makeTempDir, runThales, startCluster, useZooKeeper } from '../harness/index.js';
 import { startSimAgents } from '../harness/sim-agent.js';
 import { shortAgentGraces, waitRunning } from '../harness/tasks-cluster.js';
 
@@ -79,5 +82,46 @@ describe('thales client CLI (real replicas, simulated agents)', () => {
     ]);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('requestType');
+  });
+});
+
+describe('thales client CLI: discovery, errors and exit codes', () => {
+  it('every command finds the dev cluster from its file, and says which URL failed and why', async () => {
+    const cluster = await startCluster(zk(), { replicas: 1 });
+    const devDir = makeTempDir();
+    // No --api, no THALES_API: the file `thales dev` writes (a dead replica listed first).
+    writeFileSync(
+      path.join(devDir, 'api-urls'),
+      `http://127.0.0.1:1\n${cluster.replicas[0]!.url}\n`,
+    );
+    const env = { THALES_DEV_DIR: devDir, THALES_API: '' };
+    for (const args of [['state'], ['tasks'], ['agents'], ['request', 'list']]) {
+      const res = await runThales([...args, '--output', 'json'], { env });
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
+      expect(() => JSON.parse(res.stdout) as unknown).not.toThrow();
+    }
+
+    const closed = await findFreePort();
+    const unreachable = await runThales([
+      'state',
+      '--api',
+      `http://127.0.0.1:1,http://127.0.0.1:${closed}`,
+    ]);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('http://127.0.0.1:1/api/state: bad port');
+    expect(unreachable.stderr).toContain(`http://127.0.0.1:${closed}/api/state: ECONNREFUSED`);
+    expect(unreachable.stderr).toContain('from --api');
+
+    const api = cluster.replicas[0]!.url;
+    const refused = await runThales(['request', 'scale', 'ghost', '2', '--api', api]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`PUT ${api}/api/requests/request/ghost/scale answered 404`);
+
+    const usage = await runThales(['request', 'scale', 'x', 'many', '--api', api]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('instances');
+    const help = await runThales(['deploy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--memory-mb');
   });
 });

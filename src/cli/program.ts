@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { addClientCommands } from './client-commands.js';
+import { addDaemonCommands } from './daemon-commands.js';
+
+/** The `thales` command tree (commander): daemons, the client commands, `version`. */
+export function makeProgram(): Command {
+  const program = new Command('thales')
+    .description('a highly available cluster scheduler (docs/api.md, "CLI")')
+    .showHelpAfterError('(thales <command> --help for its flags)')
+    .exitOverride();
+  addDaemonCommands(program);
+  addClientCommands(program);
+  program
+    .command('version')
+    .description('print the version')
+    .action(async () => {
+      const { THALES_VERSION } = await import('../scheduler/index.js');
+      process.stdout.write(`${THALES_VERSION}\n`);
+    });
+  return program;
+}

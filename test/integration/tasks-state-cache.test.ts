@@ -1,0 +1,61 @@
+/**
+ * The TreeCache under the replicas' state cache, against a real ZooKeeper: the first load is
+ * reported once complete, every change arrives as a `node` event with its version after the
+ * cache holds it, and every znode of a removed subtree is reported gone once.
+ */
+import { describe, expect, it } from 'vitest';
+import { type ZNode, TreeCache } from '../../src/coordination/index.js';
+import { connectCoordinator, uniqueChroot, useZooKeeper, waitFor } from '../harness/index.js';
+
+const zk = useZooKeeper();
+
+describe('TreeCache (real ZooKeeper)', () => {
+  it('loads, follows changes with versions, and reports each removal once', async () => {
+    const coordinator = await connectCoordinator(zk().connectString, uniqueChroot());
+    await coordinator.mkdirp('/root/a');
+    await coordinator.create('/root/b', Buffer.from('b0'));
+    await coordinator.create('/root/a/x', Buffer.from('x0'));
+    const cache = new TreeCache(coordinator, '/root', 2);
+    const events: string[] = [];
+    cache.on('node', (path, node: ZNode | null, previous) =>
+      events.push(`${path} ${previous?.version ?? '-'}→${node ? node.version : 'gone'}`),
+    );
+    cache.start();
+    try {
+      await cache.whenSynced();
+      expect(cache.synced).toBe(true);
+      // Synced means every znode below is read, not merely listed.
+      expect(cache.children('/root').map(([name]) => name)).toEqual(['a', 'b']);
+      expect(cache.get('/root/a/x')?.data.toString()).toBe('x0');
+
+      events.length = 0;
+      await coordinator.set('/root/a/x', Buffer.from('x1'), 0);
+      await waitFor('x at version 1', () =>
+        cache.get('/root/a/x')?.version === 1 ? true : undefined,
+      );
+      expect(events).toEqual(['/root/a/x 0→1']);
+      expect(cache.get('/root/a/x')?.data.toString()).toBe('x1');
+
+      events.length = 0;
+      await coordinator.create('/root/a/y', Buffer.from('y0'));
+      await waitFor('y cached', () => (cache.get('/root/a/y') ? true : undefined));
+      await coordinator.multi([
+        { op: 'remove', path: '/root/a/x', version: -1 },
+        { op: 'remove', path: '/root/a/y', version: -1 },
+        { op: 'remove', path: '/root/a', version: -1 },
+      ]);
+      await waitFor('a gone', () => (cache.get('/root/a') ? undefined : true));
+      await waitFor('x and y gone', () =>
+        cache.get('/root/a/x') || cache.get('/root/a/y') ? undefined : true,
+      );
+      expect(events[0]).toBe('/root/a/y -→0');
+      const gone = events.slice(1);
+      expect(gone.sort()).toEqual(
+        ['/root/a 0→gone', '/root/a/x 1→gone', '/root/a/y 0→gone'].sort(),
+      );
+      expect(cache.children('/root').map(([name]) => name)).toEqual(['b']);
+    } finally {
+      cache.stop();
+    }
+  });
+});
