@@ -49,7 +49,8 @@ function servedRoutes(): Route[] {
     sessionTimeoutMs: 1_000,
     logger,
   });
-  const replica = { zk: unstarted, logger, registry } as unknown as ReplicaContext;
+  const config = { matcherThreads: 1 };
+  const replica = { zk: unstarted, logger, registry, config } as unknown as ReplicaContext;
   const backend = {
     state: () => {
       throw new Error('not called');
