@@ -13,6 +13,8 @@ command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 # The lb-agent balances upstreams from Lua so that membership changes need no reload.
 [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+# The chaos run (npm run chaos) cuts a replica's ZooKeeper link with an iptables rule.
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
