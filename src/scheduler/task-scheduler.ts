@@ -232,6 +232,13 @@ export class TaskScheduler implements LeaderService {
     await this.loadDesired(l);
     const t2 = Date.now();
     await this.drainKillIntents(l);
+    // A kill an earlier leadership decided (its reason persisted as its intent was removed)
+    // may never have reached the agent: it is carried out here, or it dies with that leader.
+    for (const t of ctx.tasks.values()) {
+      if (t.killReason !== undefined && !ctx.killsSent.has(t.taskId)) {
+        this.sendKill(l, t.taskId, t.killReason);
+      }
+    }
     await l.registrar.checkLost();
     await l.registrar.relaunchStale();
     await liftCooldowns(l.ctx, this.requests, l.requests, (since) =>
