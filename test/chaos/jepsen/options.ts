@@ -14,7 +14,13 @@ export interface ChaosOptions {
   faultGapMs: [number, number];
   /** How long a killed agent stays down, [min, max] ms. */
   agentDownMs: [number, number];
+  /** How much longer than its session a paused leader sleeps, [min, max] ms. */
+  pauseExtraMs: [number, number];
   sessionTimeoutMs: number;
+  /** The replicas' THALES_AGENT_LOST_MS: how long an agent may be away before its tasks are LOST. */
+  agentLostMs: number;
+  /** The replicas' THALES_AGENT_RECONNECT_GRACE_MS: the agents' grace after a failover. */
+  agentReconnectGraceMs: number;
   /** Where data, logs and the report go (a fresh temp dir when undefined). */
   dir?: string;
   /** How long the agents may run a task the cluster does not hold active, while connected. */
@@ -38,7 +44,10 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   nemesis: [...FAULT_KINDS],
   faultGapMs: [2_000, 6_000],
   agentDownMs: [1_000, 20_000],
+  pauseExtraMs: [500, 3_000],
   sessionTimeoutMs: 4_000,
+  agentLostMs: 6_000,
+  agentReconnectGraceMs: 10_000,
   orphanBoundMs: 20_000,
   convergeMs: 120_000,
   writers: 3,
@@ -48,7 +57,8 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
 };
 
 export const CHAOS_USAGE = `usage: npm run chaos -- [--seed N] [--minutes M] [--nemesis all|none|kind,…]
-  [--fault-gap-ms MIN-MAX] [--agent-down-ms MIN-MAX] [--session-timeout-ms N] [--dir D]
+  [--fault-gap-ms MIN-MAX] [--agent-down-ms MIN-MAX] [--pause-extra-ms MIN-MAX]
+  [--session-timeout-ms N] [--agent-lost-ms N] [--agent-reconnect-grace-ms N] [--dir D]
   [--orphan-bound-ms N] [--converge-s N] [--writers N] [--known-issues include|exclude]
   [--lb-routing explicit|product] [--name NAME]
 faults: ${FAULT_KINDS.join(', ')}`;
@@ -78,7 +88,10 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       nemesis: { type: 'string' },
       'fault-gap-ms': { type: 'string' },
       'agent-down-ms': { type: 'string' },
+      'pause-extra-ms': { type: 'string' },
       'session-timeout-ms': { type: 'string' },
+      'agent-lost-ms': { type: 'string' },
+      'agent-reconnect-grace-ms': { type: 'string' },
       dir: { type: 'string' },
       'orphan-bound-ms': { type: 'string' },
       'converge-s': { type: 'string' },
@@ -94,8 +107,13 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
   if (values.nemesis !== undefined) o.nemesis = parseFaultKinds(values.nemesis);
   if (values['fault-gap-ms']) o.faultGapMs = range(values['fault-gap-ms'], 'fault-gap-ms');
   if (values['agent-down-ms']) o.agentDownMs = range(values['agent-down-ms'], 'agent-down-ms');
+  if (values['pause-extra-ms']) o.pauseExtraMs = range(values['pause-extra-ms'], 'pause-extra-ms');
   if (values['session-timeout-ms'] !== undefined)
     o.sessionTimeoutMs = num(values['session-timeout-ms'], 'session-timeout-ms', 400);
+  if (values['agent-lost-ms'] !== undefined)
+    o.agentLostMs = num(values['agent-lost-ms'], 'agent-lost-ms');
+  if (values['agent-reconnect-grace-ms'] !== undefined)
+    o.agentReconnectGraceMs = num(values['agent-reconnect-grace-ms'], 'agent-reconnect-grace-ms');
   if (values.dir !== undefined) o.dir = values.dir;
   if (values['orphan-bound-ms'] !== undefined)
     o.orphanBoundMs = num(values['orphan-bound-ms'], 'orphan-bound-ms');

@@ -45,6 +45,7 @@ export async function runChaosPhase(
     gapMs: o.faultGapMs,
     sessionTimeoutMs: o.sessionTimeoutMs,
     agentDownMs: o.agentDownMs,
+    pauseExtraMs: o.pauseExtraMs,
   });
   say(
     `nemesis: ${plan.length} faults planned (${[...new Set(plan.map((f) => f.kind))].join(', ') || 'none'})`,

@@ -82,13 +82,23 @@ export function tallyOps(ops: readonly Op[]): Pick<ChaosReport, 'operations' | '
   return { operations, latencyMs };
 }
 
-/** Writes report.json, report.md and history.jsonl into `dir`; returns report.md's path. */
-export function writeReport(dir: string, report: ChaosReport, ops: readonly Op[]): string {
+/**
+ * Writes report.json, report.md, history.jsonl and each of `samples` as `<name>.jsonl` (the
+ * evidence behind a finding) into `dir`; returns report.md's path.
+ */
+export function writeReport(
+  dir: string,
+  report: ChaosReport,
+  ops: readonly Op[],
+  samples: Record<string, readonly unknown[]> = {},
+): string {
+  const jsonl = (rows: readonly unknown[]): string =>
+    rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report, null, 2));
-  writeFileSync(
-    path.join(dir, 'history.jsonl'),
-    ops.map((o) => JSON.stringify(o)).join('\n') + '\n',
-  );
+  writeFileSync(path.join(dir, 'history.jsonl'), jsonl(ops));
+  for (const [name, rows] of Object.entries(samples)) {
+    writeFileSync(path.join(dir, `${name}.jsonl`), jsonl(rows));
+  }
   const md = path.join(dir, 'report.md');
   writeFileSync(md, renderMarkdown(report));
   return md;

@@ -104,7 +104,12 @@ export async function runChaos(
       liveTree,
       lbServiceRequestId: WEB_SERVICE.serviceId,
     });
-    return finish(o, dir, startedAt, phase, convergence, checks, notes, say);
+    const samples = {
+      'agent-samples': obs.agents.samples,
+      'sandbox-tasks': [...obs.agents.tasks.values()],
+      'lb-samples': obs.lb.samples,
+    };
+    return finish(o, dir, startedAt, phase, convergence, checks, notes, say, samples);
   } finally {
     if (observers) stopObservers(observers);
     healLinks();
@@ -127,10 +132,10 @@ function clusterOptions(o: ChaosOptions, dir: string) {
     agentMemoryMb: AGENT.memoryMb,
     lbGroup: WEB_SERVICE.groups[0] as string,
     replicaEnv: {
-      // Short enough that a killed agent's tasks are replaced within a run, long enough that
-      // agents find a new leader first (they notice a paused one by gRPC keepalive).
-      THALES_AGENT_RECONNECT_GRACE_MS: '10000',
-      THALES_AGENT_LOST_MS: '6000',
+      // By default short enough that a killed agent's tasks are replaced within a run, long
+      // enough that agents find a new leader first.
+      THALES_AGENT_RECONNECT_GRACE_MS: String(o.agentReconnectGraceMs),
+      THALES_AGENT_LOST_MS: String(o.agentLostMs),
       THALES_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
     },
   };
@@ -201,6 +206,7 @@ function finish(
   checks: CheckResult,
   notes: string[],
   say: (line: string) => void,
+  samples: Record<string, readonly unknown[]>,
 ): ChaosRunResult {
   const faults = run.nemesis.records.filter((f) => !f.skipped);
   const summary: ChaosSummary = {
@@ -233,7 +239,7 @@ function finish(
     replayMismatches: checks.replayMismatches,
     notes,
   };
-  const reportPath = writeReport(dir, report, run.history.ops);
+  const reportPath = writeReport(dir, report, run.history.ops, samples);
   say(`report: ${reportPath}`);
   return { summary, report, checks, reportPath, dir };
 }

@@ -38,6 +38,8 @@ export interface ScheduleOptions {
   sessionTimeoutMs: number;
   /** How long a killed agent stays down, [min, max] ms (past the lost grace: tasks are replaced). */
   agentDownMs: readonly [number, number];
+  /** How much longer than the session timeout a paused leader sleeps, [min, max] ms. */
+  pauseExtraMs: readonly [number, number];
   /** Relative weight of each kind (default 1 each; leader faults 2). */
   weights?: Partial<Record<FaultKind, number>>;
 }
@@ -63,7 +65,7 @@ function drawDuration(kind: FaultKind, rng: Rng, o: ScheduleOptions): number {
       return rng.int(500, 4_000);
     case 'pause-leader':
       // Past the session timeout: ZooKeeper expires the leader's session while it sleeps.
-      return t + rng.int(500, 3_000);
+      return t + rng.int(o.pauseExtraMs[0], o.pauseExtraMs[1]);
     case 'kill-zk':
       return rng.int(1_000, 6_000);
     case 'kill-agent':

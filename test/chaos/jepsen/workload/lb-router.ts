@@ -24,8 +24,11 @@ export interface LbRouting {
   afterScale(n: number, outcome: 'ok' | 'fail' | 'info'): void;
   /** Takes `tasks` out of the load balancer before they are killed; false if that failed. */
   beforeKill(tasks: readonly ActiveTaskView[]): Promise<boolean>;
-  /** The kill of these tasks did not happen after all: they may be routed again. */
-  killAbandoned(taskIds: readonly string[]): void;
+  /**
+   * The kill prepared by the last {@link beforeKill} certainly did not happen (refused): the
+   * tasks it took out may be routed again — not those an earlier kill or scale-down doomed.
+   */
+  killAbandoned(): void;
   /** Keeps the upstreams in step until the workload stops. */
   run(): Promise<void>;
 }
@@ -66,7 +69,10 @@ interface RoutedTask {
 export class ExplicitLbRouting implements LbRouting {
   /** Tasks whose add request succeeded (and whose remove request has not). */
   readonly routed = new Map<string, RoutedTask>();
+  /** Tasks taken out for a kill or scale-down that happened or may have: never routed again. */
   private readonly draining = new Set<string>();
+  /** What the last beforeKill/beforeScale newly took out (given back if its op was refused). */
+  private lastDrained: string[] = [];
   /** Instance numbers above it are never routed (a scale-down is landing or has landed). */
   private ceiling = Number.POSITIVE_INFINITY;
   private ceilingBeforeScale = Number.POSITIVE_INFINITY;
@@ -82,6 +88,7 @@ export class ExplicitLbRouting implements LbRouting {
   beforeScale(n: number): Promise<boolean> {
     this.ceilingBeforeScale = this.ceiling;
     this.ceiling = Math.min(this.ceiling, n);
+    this.lastDrained = [];
     return this.serialized(() =>
       this.drain([...this.routed.values()].filter((r) => r.instanceNo > n)),
     );
@@ -90,22 +97,24 @@ export class ExplicitLbRouting implements LbRouting {
   afterScale(n: number, outcome: 'ok' | 'fail' | 'info'): void {
     // A refused scale changes nothing; one of unknown outcome may still land: stay low.
     if (outcome === 'ok') this.ceiling = n;
-    else if (outcome === 'fail') this.ceiling = this.ceilingBeforeScale;
-    else this.ceiling = Math.min(this.ceilingBeforeScale, n);
+    else if (outcome === 'fail') {
+      this.ceiling = this.ceilingBeforeScale;
+      this.killAbandoned();
+    } else this.ceiling = Math.min(this.ceilingBeforeScale, n);
   }
 
   beforeKill(tasks: readonly ActiveTaskView[]): Promise<boolean> {
-    for (const t of tasks) this.draining.add(t.id);
+    this.lastDrained = tasks.map((t) => t.id).filter((id) => !this.draining.has(id));
+    for (const id of this.lastDrained) this.draining.add(id);
     const ids = new Set(tasks.map((t) => t.id));
-    return this.serialized(async () => {
-      const ok = await this.drain([...this.routed.values()].filter((r) => ids.has(r.id)));
-      if (!ok) for (const id of ids) this.draining.delete(id);
-      return ok;
-    });
+    return this.serialized(() =>
+      this.drain([...this.routed.values()].filter((r) => ids.has(r.id))),
+    );
   }
 
-  killAbandoned(taskIds: readonly string[]): void {
-    for (const id of taskIds) this.draining.delete(id);
+  killAbandoned(): void {
+    for (const id of this.lastDrained) this.draining.delete(id);
+    this.lastDrained = [];
   }
 
   async run(): Promise<void> {
@@ -115,10 +124,19 @@ export class ExplicitLbRouting implements LbRouting {
     }
   }
 
-  /** Takes routed tasks out; true once every lb-agent has acknowledged (or none was routed). */
+  /**
+   * Takes routed tasks out; true once every lb-agent has acknowledged (or none was routed).
+   * If that fails, the tasks this call newly took out may be routed again.
+   */
   private async drain(remove: readonly RoutedTask[]): Promise<boolean> {
-    for (const r of remove) this.draining.add(r.id);
-    return remove.length === 0 || this.change([], remove);
+    for (const r of remove) {
+      if (this.draining.has(r.id)) continue;
+      this.draining.add(r.id);
+      this.lastDrained.push(r.id);
+    }
+    const ok = remove.length === 0 || (await this.change([], remove));
+    if (!ok) this.killAbandoned();
+    return ok;
   }
 
   /** One pass: route running tasks, unroute tasks that are no longer active. */
@@ -194,8 +212,11 @@ export class ExplicitLbRouting implements LbRouting {
     await this.ctx.history.run(
       { process: this.process, kind: 'lb-result', target: 'any', requestId: 'web', value: id },
       async () => {
-        const deadline = Date.now() + LB_WAIT_MS;
-        while (Date.now() < deadline) {
+        const started = Date.now();
+        const deadline = started + LB_WAIT_MS;
+        // Once the workload stops, nobody waits for the answer (the checker still requires
+        // every acknowledged request to finish).
+        while (Date.now() < deadline && !this.ctx.stopped) {
           const r = this.ctx.replica(this.rng);
           const a = await call(`${r.url}/api/lb/requests/${id}`, 'GET', undefined, 2_000);
           const s = (a.body as { state?: string } | undefined)?.state;
@@ -205,7 +226,7 @@ export class ExplicitLbRouting implements LbRouting {
           }
           await new Promise((res) => setTimeout(res, 150));
         }
-        return { outcome: 'info', error: `not terminal after ${LB_WAIT_MS} ms` };
+        return { outcome: 'info', error: `not terminal after ${Date.now() - started} ms` };
       },
     );
     return state;

@@ -144,14 +144,11 @@ export async function runWebClient(
         { instances: n },
       );
       routing.afterScale(n, op.outcome);
-      if (op.outcome === 'fail') {
-        routing.killAbandoned(tasks.filter((t) => t.instanceNo > n).map((t) => t.id));
-      }
     } else if (tasks.length > spec.minInstances) {
       const victim = rng.pick(tasks);
       if (!(await routing.beforeKill([victim]))) continue;
       if (!(await killTask(ctx, process, rng, spec.id, victim.id))) {
-        routing.killAbandoned([victim.id]);
+        routing.killAbandoned();
       }
     }
   }
