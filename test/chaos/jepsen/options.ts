@@ -56,6 +56,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   keep: true,
 };
 
+/** The usage line of `npm run chaos`. */
 export const CHAOS_USAGE = `usage: npm run chaos -- [--seed N] [--minutes M] [--nemesis all|none|kind,…]
   [--fault-gap-ms MIN-MAX] [--agent-down-ms MIN-MAX] [--pause-extra-ms MIN-MAX]
   [--session-timeout-ms N] [--agent-lost-ms N] [--agent-reconnect-grace-ms N] [--dir D]

@@ -115,53 +115,9 @@ export function renderMarkdown(r: ChaosReport): string {
     `**${s.violations} violations, ${s.lost_acked_writes} lost acknowledged writes**, ` +
       `${s.operations} operations, ${s.faults} faults, ${s.leader_changes} leader changes.`,
     '',
-    '## Violations by invariant',
-    '',
-    ...table(
-      ['invariant', 'count'],
-      Object.entries(r.violationsByInvariant).map(([k, v]) => [k, String(v)]),
-    ),
-    '',
-    ...r.violations
-      .slice(0, 40)
-      .map(
-        (v) =>
-          `- [${v.invariant}] ${v.check}${v.at ? ` @${new Date(v.at).toISOString()}` : ''}: ${v.message}`,
-      ),
-    ...(r.violations.length > 40 ? [`- … ${r.violations.length - 40} more in report.json`] : []),
-    '',
-    '## Operations',
-    '',
-    ...table(
-      ['kind', 'ok', 'fail', 'info', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-      Object.entries(r.operations).map(([k, c]) => {
-        const l = r.latencyMs[k];
-        return [
-          k,
-          String(c.ok),
-          String(c.fail),
-          String(c.info),
-          ...[l?.p50, l?.p90, l?.p99, l?.max].map((x) => String(x ?? '-')),
-        ];
-      }),
-    ),
-    '',
-    '## Faults',
-    '',
-    ...table(
-      ['kind', 'count'],
-      Object.entries(r.faultsByKind).map(([k, v]) => [k, String(v)]),
-    ),
-    '',
-    ...r.faults.map(
-      (f) =>
-        `- ${new Date(f.startMs).toISOString()} ${f.kind} ${f.target}${f.skipped ? ` skipped: ${f.skipped}` : ` for ${f.healMs - f.startMs} ms`}`,
-    ),
-    '',
-    '## Leaders (from /leader/term in the transaction log)',
-    '',
-    ...r.leaders.map((t) => `- term ${t.term}: ${t.leaderId} at ${new Date(t.at).toISOString()}`),
-    '',
+    ...violationLines(r),
+    ...operationLines(r),
+    ...faultLines(r),
     '## Convergence after healing',
     '',
     r.convergence.converged
@@ -170,17 +126,63 @@ export function renderMarkdown(r: ChaosReport): string {
     '',
     '## Coverage (what the checks had to check)',
     '',
-    ...table(
-      ['figure', 'value'],
-      Object.entries(r.coverage).map(([k, v]) => [k, String(v)]),
-    ),
+    ...table(['figure', 'value'], entries(r.coverage)),
     '',
-    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
-    ...(r.replayMismatches.length
-      ? ['## Replay mismatches (checker error)', '', ...r.replayMismatches.map((m) => `- ${m}`), '']
-      : []),
+    ...section('Notes', r.notes),
+    ...section('Replay mismatches (checker error)', r.replayMismatches),
   ];
   return lines.join('\n') + '\n';
+}
+
+function violationLines(r: ChaosReport): string[] {
+  const at = (ms?: number): string => (ms ? ` @${new Date(ms).toISOString()}` : '');
+  return [
+    '## Violations by invariant',
+    '',
+    ...table(['invariant', 'count'], entries(r.violationsByInvariant)),
+    '',
+    ...r.violations
+      .slice(0, 40)
+      .map((v) => `- [${v.invariant}] ${v.check}${at(v.at)}: ${v.message}`),
+    ...(r.violations.length > 40 ? [`- … ${r.violations.length - 40} more in report.json`] : []),
+    '',
+  ];
+}
+
+function operationLines(r: ChaosReport): string[] {
+  const rows = Object.entries(r.operations).map(([k, c]) => {
+    const l = r.latencyMs[k];
+    const figures = [l?.p50, l?.p90, l?.p99, l?.max].map((x) => String(x ?? '-'));
+    return [k, String(c.ok), String(c.fail), String(c.info), ...figures];
+  });
+  const head = ['kind', 'ok', 'fail', 'info', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'];
+  return ['## Operations', '', ...table(head, rows), ''];
+}
+
+function faultLines(r: ChaosReport): string[] {
+  const fault = (f: FaultRecord): string =>
+    `- ${new Date(f.startMs).toISOString()} ${f.kind} ${f.target}` +
+    (f.skipped ? ` skipped: ${f.skipped}` : ` for ${f.healMs - f.startMs} ms`);
+  return [
+    '## Faults',
+    '',
+    ...table(['kind', 'count'], entries(r.faultsByKind)),
+    '',
+    ...r.faults.map(fault),
+    '',
+    '## Leaders (from /leader/term in the transaction log)',
+    '',
+    ...r.leaders.map((t) => `- term ${t.term}: ${t.leaderId} at ${new Date(t.at).toISOString()}`),
+    '',
+  ];
+}
+
+function section(title: string, items: readonly string[]): string[] {
+  return items.length > 0 ? [`## ${title}`, '', ...items.map((i) => `- ${i}`), ''] : [];
+}
+
+function entries(record: Record<string, number>): string[][] {
+  return Object.entries(record).map(([k, v]) => [k, String(v)]);
 }
 
 function table(head: string[], rows: string[][]): string[] {
