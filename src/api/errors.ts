@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ZkError } from '../coordination/index.js';
 import { StateError } from '../state/index.js';
 
 /** Every error code the APIs return. */
@@ -45,10 +46,26 @@ export class ApiError extends Error {
   }
 }
 
-/** Wraps anything thrown into an {@link ApiError} (unknown errors become INTERNAL). */
+/**
+ * Wraps anything thrown into an {@link ApiError}. ZooKeeper being unreachable (connection
+ * loss, timeout, expired session) is UNAVAILABLE — the client may retry, and a write's
+ * outcome is unknown — not a server bug; other unknown errors become INTERNAL.
+ */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StateError)
     return new ApiError(err.code, err.message, err.details, { cause: err });
+  if (err instanceof ZkError && ZK_UNAVAILABLE.has(err.code)) {
+    const message = `ZooKeeper unavailable (${err.code}); a write may or may not have been applied`;
+    return new ApiError('UNAVAILABLE', message, {}, { cause: err });
+  }
   return new ApiError('INTERNAL', 'internal error', {}, { cause: err });
 }
+
+const ZK_UNAVAILABLE: ReadonlySet<string> = new Set([
+  'CONNECTION_LOSS',
+  'OPERATION_TIMEOUT',
+  'NOT_CONNECTED',
+  'SESSION_EXPIRED',
+  'SESSION_MOVED',
+]);
