@@ -6,13 +6,17 @@
  * check (faults, leader changes, routed answers, cleanup runs…). The run stops every process
  * it started, pass or fail; its files are kept when the test fails.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { makeTempDir } from '../harness/index.js';
+import { sweepRunProcesses } from './jepsen/cluster/process-sweep.js';
 import { DEFAULT_OPTIONS } from './jepsen/options.js';
 import { runChaos } from './jepsen/run.js';
 
 describe('a short seeded chaos run', () => {
   it('keeps invariants 1-7 and every acknowledged write through leader, ZooKeeper, agent and lb-agent faults', async () => {
+    const dir = makeTempDir('thales-chaos-');
+    // The run stops what it started; if the test is abandoned (a timeout), this does.
+    onTestFinished(() => void sweepRunProcesses(dir));
     const result = await runChaos(
       {
         ...DEFAULT_OPTIONS,
@@ -28,7 +32,7 @@ describe('a short seeded chaos run', () => {
         agentDownMs: [1_000, 8_000],
         agentLostMs: 20_000,
         agentReconnectGraceMs: 30_000,
-        dir: makeTempDir('thales-chaos-'),
+        dir,
         convergeMs: 60_000,
         // Probes of open issues belong in the long runs, whose reports list them.
         knownIssues: false,

@@ -12,6 +12,7 @@ import { HeartbeatMonitor, SplitBrainPoller } from '../../harness/index.js';
 import { type CheckResult, type Convergence, runChecks } from './check/index.js';
 import { ChaosCluster } from './cluster/chaos-cluster.js';
 import { LinkCutter, linkCutUnavailable } from './cluster/link-cut.js';
+import { sweepRunProcesses } from './cluster/process-sweep.js';
 import { awaitConvergence, unsettled } from './convergence.js';
 import { AgentSampler } from './observe/agent-sampler.js';
 import { LbSampler } from './observe/lb-sampler.js';
@@ -58,20 +59,24 @@ export async function runChaos(
   const notes: string[] = [];
   const cutUnavailable = o.nemesis.includes('partition-replica') ? linkCutUnavailable() : undefined;
   if (cutUnavailable) notes.push(`partition-replica faults skipped: ${cutUnavailable}`);
-  const cluster = await ChaosCluster.start(clusterOptions(o, dir), say);
-  const cutter = cutUnavailable
-    ? undefined
-    : new LinkCutter(cluster.zkClientPorts, `thales-chaos-${process.pid}`);
+  let cutter: LinkCutter | undefined;
   const healLinks = (): void => cutter?.healAll();
   process.once('exit', healLinks);
-  // Ctrl-C: take the cluster down (tasks and nginx included) before exiting.
-  const onSignal = (): void =>
-    void cluster.stop().finally(() => {
-      healLinks();
-      process.exit(130);
-    });
+  // Ctrl-C, even during start-up: every process of the run goes, tasks and nginx included.
+  const onSignal = (): void => {
+    healLinks();
+    sweepRunProcesses(dir);
+    process.exit(130);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const cluster = await ChaosCluster.start(clusterOptions(o, dir), say).catch((err: unknown) => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    throw err;
+  });
+  if (!cutUnavailable)
+    cutter = new LinkCutter(cluster.zkClientPorts, `thales-chaos-${process.pid}`);
   let observers: Observers | undefined;
   try {
     observers = await startObservers(cluster);

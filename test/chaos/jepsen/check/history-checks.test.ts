@@ -232,6 +232,17 @@ describe('invariant 7: bad input changes nothing (synthetic histories)', () => {
     ).toEqual([]);
   });
 
+  it('accepts 503 only for a probe that needs stored state to be judged', () => {
+    const stateful = op('hostile', 100, 110, 'info', {
+      status: 503,
+      value: { probe: 'p', markers: [], path: '/x', needsState: true },
+    });
+    expect(checkHostileInput([stateful], [], CHROOT, 0).violations).toEqual([]);
+    expect(checkHostileInput([probe(503)], [], CHROOT, 0).violations.map((v) => v.check)).toEqual([
+      'bad-input-no-clear-error',
+    ]);
+  });
+
   it('catches a 5xx, an accepted probe, a persisted marker and a changed target', () => {
     const b = new TxnBuilder().create('/requests/hostile_target', request(0));
     const setupEnd = b.time;

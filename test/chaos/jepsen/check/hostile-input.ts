@@ -1,7 +1,8 @@
 /**
  * Invariant 7, "bad input changes nothing", and the API contract around it ("bad input always
  * gets a clear error"): every hostile write must be answered 4xx (a 2xx accepted it, a 5xx is
- * no clear error); none of its marker strings may appear in any committed znode path or data;
+ * no clear error — except 503 for input only stored state shows bad, while ZooKeeper is
+ * unreachable); none of its marker strings may appear in any committed znode path or data;
  * and `hostile_target`, which only hostile writes address, must not change after set-up.
  */
 import type { Op } from '../workload/history.js';
@@ -16,6 +17,7 @@ interface HostileValue {
   markers: string[];
   path: string;
   known?: boolean;
+  needsState?: boolean;
 }
 
 /** The hostile-input checks; `setupEndMs` is when `hostile_target` was last legitimately set. */
@@ -32,6 +34,8 @@ export function checkHostileInput(
     const v = op.value as HostileValue;
     for (const m of v.markers) markers.set(m, op);
     if (op.status === undefined) continue; // no answer (timeout): nothing to judge
+    // Input that only stored state shows bad cannot be judged while ZooKeeper is away.
+    if (op.status === 503 && v.needsState) continue;
     if (op.status < 400 || op.status >= 500) {
       violations.push({
         invariant: '7',

@@ -16,6 +16,7 @@ import {
 } from '../../../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../../../src/dev/wait-for.js';
 import { killWorkDirProcesses } from '../../../harness/agent-process.js';
+import { RUN_MARKER } from './process-sweep.js';
 
 /** What the cluster is made of and how its daemons are tuned. */
 export interface ChaosClusterOptions {
@@ -196,7 +197,8 @@ async function startReplicas(o: ChaosClusterOptions, zkConnect: string): Promise
     ];
     const gid = GID_BASE + i;
     const log = path.join(o.dir, `${id}.log`);
-    const proc = new ThalesProcess(id, args, log, o.replicaEnv, gid);
+    const env = { ...o.replicaEnv, [RUN_MARKER]: o.dir };
+    const proc = new ThalesProcess(id, args, log, env, gid);
     proc.start();
     return { id, httpPort, grpcPort, gid, process: proc, url: `http://127.0.0.1:${httpPort}` };
   });
@@ -221,7 +223,8 @@ async function makeAgents(
       ...['--cpus', String(o.agentCpus), '--memory-mb', String(o.agentMemoryMb)],
       ...['--ports', `${ports.begin}-${ports.end}`],
     ];
-    const proc = new ThalesProcess(id, args, path.join(o.dir, `${id}.log`));
+    const env = { [RUN_MARKER]: o.dir };
+    const proc = new ThalesProcess(id, args, path.join(o.dir, `${id}.log`), env);
     return { id, workDir, httpUrl: `http://127.0.0.1:${httpPorts[i]}`, ports, process: proc };
   });
 }
@@ -236,7 +239,9 @@ async function makeLbAgent(o: ChaosClusterOptions, zkConnect: string): Promise<C
     ...['--nginx-port', String(nginxPort), '--http-port', String(httpPort)],
     ...['--work-dir', workDir, '--drift-check-ms', '2000'],
   ];
-  const proc = new ThalesProcess(id, args, path.join(o.dir, 'lb-agent.log'));
+  const proc = new ThalesProcess(id, args, path.join(o.dir, 'lb-agent.log'), {
+    [RUN_MARKER]: o.dir,
+  });
   return { id, workDir, nginxPort, httpPort, process: proc };
 }
 

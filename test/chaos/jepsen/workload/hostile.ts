@@ -19,6 +19,12 @@ export interface HostileProbe {
   /** Strings that must never show up in any znode path or data. */
   markers: string[];
   /**
+   * Only stored state shows the input is bad (the body itself is well-formed), so a replica
+   * cut off from ZooKeeper may rightly answer 503 UNAVAILABLE; every other probe must be
+   * refused at the edge, before ZooKeeper is asked.
+   */
+  needsState?: true;
+  /**
    * Why this probe is known to get a 5xx today (an open issue), or undefined. Known probes
    * still run and still count: the checker is not lenient; the set of probes is a parameter.
    */
@@ -77,6 +83,7 @@ export const HOSTILE_PROBES: readonly HostileProbe[] = [
     path: '/api/requests',
     body: { id: 'hostile_target', requestType: 'WORKER', instances: 9 },
     markers: [],
+    needsState: true,
   },
   {
     name: 'non-boolean action field',
@@ -112,6 +119,7 @@ export const HOSTILE_PROBES: readonly HostileProbe[] = [
     path: '/api/deploys',
     body: { deploy: { requestId: 'hostile_g{n}', id: 'd1', command: 'sleep' } },
     markers: ['hostile_g{n}'],
+    needsState: true,
   },
   {
     name: 'encoded dot-dot in request path',
@@ -125,6 +133,7 @@ export const HOSTILE_PROBES: readonly HostileProbe[] = [
     method: 'DELETE',
     path: '/api/tasks/task/hostile_h{n}%00',
     markers: ['hostile_h{n}'],
+    needsState: true,
   },
   {
     name: 'bad upstream',
@@ -182,7 +191,13 @@ export async function runHostileClient(
         process: 'hostile',
         kind: 'hostile',
         target: r.id,
-        value: { probe: probe.name, markers, path, ...(probe.knownIssue ? { known: true } : {}) },
+        value: {
+          probe: probe.name,
+          markers,
+          path,
+          ...(probe.knownIssue ? { known: true } : {}),
+          ...(probe.needsState ? { needsState: true } : {}),
+        },
       },
       async () => {
         const a = await rawCall(r.url, path, probe.method, body);
