@@ -32,8 +32,6 @@ export interface ChaosOptions {
   knownIssues: boolean;
   /** Who puts `web`'s tasks in the load balancer: the workload (today) or the scheduler. */
   lbRouting: 'explicit' | 'product';
-  /** Keep the run's directory even when it passed. */
-  keep: boolean;
 }
 
 /** Defaults of a long run. */
@@ -53,7 +51,6 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   writers: 3,
   knownIssues: true,
   lbRouting: 'explicit',
-  keep: true,
 };
 
 /** The usage line of `npm run chaos`. */
