@@ -17,6 +17,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-
 command -v protoc >/dev/null 2>&1 || need_pkgs+=(protobuf-compiler)
 command -v protoc-gen-go >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go)
 command -v protoc-gen-go-grpc >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go-grpc)
+# The chaos run (npm run chaos) cuts a replica's ZooKeeper link with an iptables rule.
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -1,4 +1,5 @@
 import zookeeper from 'node-zookeeper-client';
+import { CodedError, type HasCodedForm } from '../runtime/index.js';
 
 /** ZooKeeper error names this codebase distinguishes (from the server's KeeperException codes). */
 export type ZkErrorCode =
@@ -48,8 +49,20 @@ export const ZK_RETRY_POLICY: Record<ZkErrorCode, { retryable: boolean; backoffM
   OTHER: { retryable: false, backoffMs: 0 },
 };
 
+/**
+ * Codes meaning this replica could not reach ZooKeeper: the APIs answer them 503 UNAVAILABLE
+ * with `retryable: true` (a write's outcome is unknown; retrying it is the client's call).
+ */
+const UNREACHABLE: ReadonlySet<ZkErrorCode> = new Set([
+  'CONNECTION_LOSS',
+  'OPERATION_TIMEOUT',
+  'NOT_CONNECTED',
+  'SESSION_EXPIRED',
+  'SESSION_MOVED',
+]);
+
 /** A ZooKeeper failure with a typed code, the path involved and the original error. */
-export class ZkError extends Error {
+export class ZkError extends Error implements HasCodedForm {
   override readonly name = 'ZkError';
 
   constructor(
@@ -67,6 +80,14 @@ export class ZkError extends Error {
   /** Whether retrying the same call may succeed (see {@link ZK_RETRY_POLICY}). */
   get retryable(): boolean {
     return ZK_RETRY_POLICY[this.code].retryable;
+  }
+
+  /** How an API answers it: UNAVAILABLE when ZooKeeper was out of reach, else INTERNAL. */
+  toCodedError(): CodedError {
+    if (!UNREACHABLE.has(this.code))
+      return new CodedError('INTERNAL', 'internal error', {}, { cause: this });
+    const message = `ZooKeeper ${this.code} on this replica: retry (a write may or may not have been applied)`;
+    return new CodedError('UNAVAILABLE', message, { retryable: true }, { cause: this });
   }
 }
 

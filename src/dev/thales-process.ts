@@ -31,6 +31,8 @@ export class ThalesProcess {
     readonly args: string[],
     readonly logFile: string,
     private readonly env: NodeJS.ProcessEnv = {},
+    /** Run under this group id (the chaos run matches a replica's sockets by it in iptables). */
+    private readonly gid?: number,
   ) {}
 
   /** The OS pid while running. */
@@ -53,6 +55,7 @@ export class ThalesProcess {
       stdio: ['ignore', out, out],
       env: { ...process.env, ...this.env },
       detached: true,
+      ...(this.gid === undefined ? {} : { gid: this.gid }),
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));

@@ -119,6 +119,9 @@ export class LbManager implements LeaderService {
 
   async establishLeadership(_term: number, writer: FencedWriter): Promise<void> {
     this.writer = writer;
+    // A leadership revoked while paused (disconnected, then expired) is never resumed: a new
+    // one starts unpaused (Leadership pauses it again if the connection is down by then).
+    this.paused = false;
     this.establishedAt = Date.now();
     await this.store.ensureDirs();
     this.services = await this.store.listServices();

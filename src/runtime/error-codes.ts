@@ -46,9 +46,29 @@ export class CodedError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-/** Anything thrown as a {@link CodedError}; unknown errors become INTERNAL (cause kept). */
+/**
+ * An error of a lower layer that knows its own answer (a ZooKeeper connection loss is
+ * UNAVAILABLE, not a bug): {@link toCodedError} asks it instead of calling it INTERNAL.
+ */
+export interface HasCodedForm {
+  toCodedError(): CodedError;
+}
+
+function hasCodedForm(err: unknown): err is HasCodedForm {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as Partial<HasCodedForm>).toCodedError === 'function'
+  );
+}
+
+/**
+ * Anything thrown as a {@link CodedError}: coded errors as they are, errors that know their
+ * coded form ({@link HasCodedForm}) as they say; unknown errors become INTERNAL (cause kept).
+ */
 export function toCodedError(err: unknown): CodedError {
   if (err instanceof CodedError) return err;
+  if (hasCodedForm(err)) return err.toCodedError();
   return new CodedError('INTERNAL', 'internal error', {}, { cause: err });
 }
 

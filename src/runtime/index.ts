@@ -16,6 +16,7 @@ export {
   CodedError,
   ERROR_STATUS,
   type ErrorCode,
+  type HasCodedForm,
   toCodedError,
   toGrpcError,
 } from './error-codes.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
-import { readSandbox, WorkDirLayout } from '../../src/agent/index.js';
+import { isProcessAlive, readSandbox, WorkDirLayout } from '../../src/agent/index.js';
 import { ThalesProcess, findFreePort } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
 
@@ -136,13 +136,22 @@ function sweepProcessesIn(dir: string): number {
   return found.length;
 }
 
-/** SIGKILLs every executor and task process group recorded in the work dir's sandboxes. */
+/**
+ * SIGKILLs every executor and task process group recorded in the work dir's sandboxes whose
+ * leader is still the recorded process (pid and start time): pids cycle within minutes on a
+ * busy machine (pid_max is 32768 here), and a stale pgid may by then name another test's group.
+ */
 export function killSandboxProcesses(workDir: string): void {
   const layout = new WorkDirLayout(workDir);
   for (const taskId of layout.listSandboxes()) {
     const e = readSandbox(layout, taskId).executor;
-    for (const pgid of [e?.pgid, e?.executorPid]) {
-      if (!pgid) continue;
+    if (!e) continue;
+    const groups = [
+      { pgid: e.executorPid, leader: e.executorPid, startTime: e.executorStartTime },
+      { pgid: e.pgid, leader: e.taskPid, startTime: e.taskStartTime },
+    ];
+    for (const { pgid, leader, startTime } of groups) {
+      if (!pgid || !leader || !isProcessAlive(leader, startTime ?? undefined)) continue;
       try {
         process.kill(-pgid, 'SIGKILL');
       } catch {
