@@ -58,7 +58,7 @@ export async function runAgent(argv: string[], version: string): Promise<void> {
     portRanges: config.ports,
     httpHost: config['http-host'],
     httpPort: config['http-port'],
-    addresses,
+    discovery: { addresses },
     executorArgv: executorArgv(),
     version,
     logger,

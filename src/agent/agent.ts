@@ -2,7 +2,12 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { closeHttpServer, listen, writeJsonAtomic } from '../runtime/index.js';
+import {
+  type LeaderDiscovery,
+  closeHttpServer,
+  listen,
+  writeJsonAtomic,
+} from '../runtime/index.js';
 import type { LeaderMessage__Output } from '../gen/thales/v1/LeaderMessage.js';
 import type { Register } from '../gen/thales/v1/Register.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
@@ -10,7 +15,7 @@ import { AgentIdentityStore } from './agent-identity.js';
 import { makeAgentHttpApp } from './agent-http.js';
 import { CommandQueue } from './command-queue.js';
 import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
-import { LeaderStream } from './leader-stream.js';
+import { type LeaderStream, makeLeaderStream } from './leader-stream.js';
 import type { AgentResources } from './resources.js';
 import { WorkDirLayout, isSafeTaskId } from './sandbox-layout.js';
 import { type OutboxEntry, StatusOutbox } from './status-outbox.js';
@@ -28,7 +33,8 @@ export interface AgentOptions {
   portRanges: { begin: number; end: number }[];
   httpHost: string;
   httpPort: number;
-  addresses: () => Promise<string[]>;
+  /** Where the leader is: `--scheduler` addresses and/or ZooKeeper's `/leader` latch. */
+  discovery: LeaderDiscovery;
   executorArgv: string[];
   version: string;
   logger: Logger;
@@ -70,11 +76,12 @@ export class Agent {
       logger: this.log,
       highestTerm: () => this.identity.highestTerm,
     });
-    this.stream = new LeaderStream({
-      addresses: o.addresses,
+    this.stream = makeLeaderStream({
+      discovery: o.discovery,
       logger: this.log,
       register: () => this.makeRegister(),
       pending: () => this.pendingToSend(),
+      admitTerm: (term, m) => this.admitTerm(term, m),
       onMessage: (m) => this.onLeaderMessage(m),
       onReconnect: () => this.metrics.reconnects.inc(),
       onConnectedChange: (c) => this.metrics.connected.set(c ? 1 : 0),
@@ -138,18 +145,26 @@ export class Agent {
     };
   }
 
-  private onLeaderMessage(m: LeaderMessage__Output): boolean {
-    const decision = decideTerm(this.identity.highestTerm, m.term);
+  /** Term fencing: an older term is refused; a newer one is persisted before it is acted on. */
+  private admitTerm(term: number, m: LeaderMessage__Output): boolean {
+    const decision = decideTerm(this.identity.highestTerm, term);
     if (decision === 'refuse') {
       this.metrics.refusedTerm.inc();
       this.log.warn(
-        { term: m.term, highestTerm: this.identity.highestTerm, msg: m.msg },
+        { term, highestTerm: this.identity.highestTerm, msg: m.msg },
         'refused a message from an older leader term',
       );
       return false;
     }
-    if (decision === 'raise') this.identity.raiseTerm(m.term);
+    if (decision === 'raise') this.identity.raiseTerm(term);
+    return true;
+  }
+
+  private onLeaderMessage(m: LeaderMessage__Output): void {
     switch (m.msg) {
+      case 'registered':
+        this.log.info({ term: m.term }, 'registered with the leader');
+        break;
       case 'launch': {
         const task = m.launch?.task;
         if (task) {
@@ -177,7 +192,6 @@ export class Agent {
         break;
     }
     this.refreshGauges();
-    return true;
   }
 
   /** Persists a state change in the outbox (and the sandbox's reported.json), then sends it. */
@@ -199,7 +213,7 @@ export class Agent {
       { taskId: r.taskId, state: r.state, updateId, exitCode: r.exitCode },
       'task state',
     );
-    if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    if (this.stream.write({ status: toStatusUpdate(entry) })) this.metrics.updatesSent.inc();
     this.refreshGauges();
     return updateId;
   }

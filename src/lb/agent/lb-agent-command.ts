@@ -67,7 +67,7 @@ export async function runLbAgent(argv: string[]): Promise<void> {
   const agent = new LbAgent({
     group,
     agentId,
-    addresses,
+    discovery: { addresses },
     nginxBin: v['nginx-bin'],
     nginxPort,
     workDir: v['work-dir'],

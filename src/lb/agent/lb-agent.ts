@@ -2,6 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LeaderDiscovery } from '../../runtime/index.js';
 import type { LbAck } from '../../gen/thales/v1/LbAck.js';
 import type { LbGroupUpdate__Output } from '../../gen/thales/v1/LbGroupUpdate.js';
 import type { LbServiceConfig__Output } from '../../gen/thales/v1/LbServiceConfig.js';
@@ -10,7 +11,7 @@ import { lbServiceSchema, lbUpstreamSchema } from '../lb-validation.js';
 import { stageNow } from '../lb-stage-log.js';
 import { BatchApplier, type BatchTimeline, type ServiceChange } from './batch-applier.js';
 import { ConfigWriter } from './config-writer.js';
-import { LbAgentStream } from './lb-agent-stream.js';
+import { type LbAgentStream, makeLbAgentStream } from './lb-agent-stream.js';
 import { NginxProcess } from './nginx-process.js';
 import { DEFAULT_TEMPLATE, type NginxTemplate, renderService } from './nginx-renderer.js';
 
@@ -18,8 +19,8 @@ import { DEFAULT_TEMPLATE, type NginxTemplate, renderService } from './nginx-ren
 export interface LbAgentOptions {
   group: string;
   agentId: string;
-  /** Scheduler gRPC addresses and/or leader discovery. */
-  addresses: () => Promise<string[]>;
+  /** Where the leader is: `--scheduler` addresses and/or ZooKeeper's `/leader` latch. */
+  discovery: LeaderDiscovery;
   nginxBin: string;
   nginxPort: number;
   workDir: string;
@@ -80,10 +81,10 @@ export class LbAgent {
     this.nginx = new NginxProcess({ bin: o.nginxBin, prefix, port: o.nginxPort });
     this.writer = new ConfigWriter(prefix, o.nginxPort, o.dynamicUpstreams ?? true);
     this.applier = new BatchApplier(this.writer, this.nginx, o.logger);
-    this.stream = new LbAgentStream({
+    this.stream = makeLbAgentStream({
       group: o.group,
       agentId: o.agentId,
-      addresses: o.addresses,
+      discovery: o.discovery,
       logger: o.logger,
       onUpdate: (update, answer) => this.enqueue({ update, answer, receivedAt: stageNow() }),
       knownVersions: () =>

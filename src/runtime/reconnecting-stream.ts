@@ -1,0 +1,282 @@
+/**
+ * The one reconnecting client of a daemon's bidirectional stream to the scheduler leader
+ * (the agent's `AgentService.Connect`, the lb-agent's `LoadBalancer.WatchGroup`). The
+ * protocol says what its messages mean; this class does the rest: finding the leader, one
+ * connection per stream, keepalive, redirects, term fencing, heartbeats, and reconnecting for
+ * ever on the runtime's `leaderStream` back-off.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { LeaderDiscovery } from './leader-discovery.js';
+import { Backoff } from './retry-policy.js';
+
+/** gRPC keepalive of a channel to the leader. */
+export interface KeepaliveSettings {
+  /** How often the client pings the server (`grpc.keepalive_time_ms`). */
+  timeMs: number;
+  /** A ping unanswered this long drops the connection (`grpc.keepalive_timeout_ms`). */
+  timeoutMs: number;
+}
+
+/**
+ * The default keepalive: a leader that stops answering (SIGSTOP, a dead host) is noticed
+ * within 20 s even without ZooKeeper. With a `/leader` watch the switch happens at the
+ * election instead (see `watchLeader`); keepalive is the fallback for `--scheduler` lists.
+ */
+export const LEADER_KEEPALIVE: KeepaliveSettings = { timeMs: 10_000, timeoutMs: 10_000 };
+
+/** A stream that was opened but not established (Registered, first update) in this time is
+ * given up on: a paused replica accepts TCP connections and never answers. */
+export const DEFAULT_ESTABLISH_TIMEOUT_MS = 15_000;
+
+/** Redirects followed at once, in a row, before the back-off applies again. */
+const MAX_IMMEDIATE_REDIRECTS = 3;
+
+/** What protocol code may do with the stream a message came on. */
+export interface StreamHandle<Req> {
+  readonly address: string;
+  /** Whether this stream is still open (an answer for an older stream must not be written). */
+  readonly open: boolean;
+  /** Writes `message` if the stream is still open; returns whether it did. */
+  write(message: Req): boolean;
+  /** Ends the stream; the client reconnects, to `redirect` first when given. */
+  end(reason: string, redirect?: string): void;
+}
+
+/** Term fencing: every message but a redirect is checked before it is handled. */
+export interface TermFence<Res> {
+  termOf(message: Res): number;
+  /** Whether a message of `term` may be acted on (persisting a higher term first); a refusal
+   * ends the stream: it comes from a deposed leader. */
+  admit(term: number, message: Res): boolean;
+}
+
+/** The protocol half of a reconnecting stream. */
+export interface StreamProtocol<Req, Res> {
+  /** What logs call the stream ("leader stream", "lb stream"). */
+  name: string;
+  /** Opens the call on a client of its own for `address`, with `channelOptions`. */
+  open(
+    address: string,
+    channelOptions: grpc.ChannelOptions,
+  ): { call: grpc.ClientDuplexStream<Req, Res>; client: { close(): void } };
+  /** The first message of every stream (Register, subscribe), built afresh each time. */
+  hello(): Req;
+  /** The leader a redirect names (`''`: unknown), or undefined if `message` is no redirect.
+   * A redirect is followed whatever its term: it is not a command. */
+  redirectOf?(message: Res): string | undefined;
+  /** The leader a failed call names (e.g. in trailing metadata). */
+  redirectFromError?(err: grpc.ServiceError): string | undefined;
+  fence?: TermFence<Res>;
+  /** Whether `message` establishes the stream (counts as connected, back-off starts over). */
+  establishes(message: Res): boolean;
+  /** Runs when the stream is established, before its first message is handled. */
+  onEstablished?(stream: StreamHandle<Req>): void;
+  /** Every admitted message. */
+  onMessage(message: Res, stream: StreamHandle<Req>): void;
+  /** A message sent every `everyMs` while established. */
+  heartbeat?: { everyMs: number; message(): Req };
+}
+
+/** Options of {@link ReconnectingStream}. */
+export interface ReconnectingStreamOptions<Req, Res> {
+  protocol: StreamProtocol<Req, Res>;
+  discovery: LeaderDiscovery;
+  logger: Logger;
+  keepalive?: KeepaliveSettings;
+  establishTimeoutMs?: number;
+  /** More channel options (e.g. a larger receive limit). */
+  channelOptions?: grpc.ChannelOptions;
+  onConnectedChange?(connected: boolean): void;
+  /** A stream ended (or none could be opened) and another attempt follows. */
+  onReconnect?(): void;
+}
+
+interface Active<Req> {
+  handle: StreamHandle<Req>;
+  established: boolean;
+}
+
+/**
+ * Connects to the leader and keeps doing so until stopped: to the address a redirect or the
+ * latch names, else to the discovery's candidates in turn. A stream to a replica that the
+ * latch no longer names as leader is dropped at once (a paused leader is deposed when its
+ * ZooKeeper session expires; keepalive alone would take up to 20 s more).
+ */
+export class ReconnectingStream<Req, Res> {
+  private stopped = false;
+  private active: Active<Req> | undefined;
+  private hint: string | undefined;
+  private redirectsInARow = 0;
+  private rotation = 0;
+  private readonly backoff = new Backoff('leaderStream');
+  private wake: (() => void) | undefined;
+  private unwatch: (() => void) | undefined;
+
+  constructor(private readonly options: ReconnectingStreamOptions<Req, Res>) {}
+
+  /** Whether the current stream is established. */
+  get connected(): boolean {
+    return this.active?.established ?? false;
+  }
+
+  /** The address of the current stream, established or not. */
+  get address(): string | undefined {
+    return this.active?.handle.address;
+  }
+
+  /** Starts connecting (and reconnecting until {@link ReconnectingStream.stop}). */
+  start(): void {
+    this.unwatch = this.options.discovery.watchLeader?.((a) => this.onElected(a));
+    void this.loop();
+  }
+
+  /** Ends the stream for good. */
+  stop(): void {
+    this.stopped = true;
+    this.unwatch?.();
+    this.active?.handle.end('stopped');
+    this.wake?.();
+  }
+
+  /** Writes on the current stream if it is established; returns whether it did. */
+  write(message: Req): boolean {
+    return this.active?.established ? this.active.handle.write(message) : false;
+  }
+
+  /** The latch names a new leader: leave any other replica now, go there next. */
+  private onElected(address: string | null): void {
+    const current = this.active?.handle;
+    if (current && current.address === address) return;
+    this.hint = address ?? undefined;
+    this.redirectsInARow = 0;
+    if (current) current.end(`the leader latch names ${address ?? 'no leader'}`);
+    else this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const picked = await this.pickAddress().catch((err: unknown) => {
+        this.options.logger.warn({ err }, `${this.options.protocol.name}: no leader address`);
+        return undefined;
+      });
+      // News from the latch while the candidates were read wins over them.
+      const address = this.takeHint() ?? picked;
+      const established = address ? await this.runOnce(address) : false;
+      if (this.stopped) return;
+      this.options.onReconnect?.();
+      if (established) {
+        this.backoff.reset();
+        this.redirectsInARow = 0;
+      }
+      const immediate = this.hint !== undefined && this.redirectsInARow < MAX_IMMEDIATE_REDIRECTS;
+      if (this.hint !== undefined) this.redirectsInARow++;
+      await this.sleep(immediate ? 0 : this.backoff.next());
+    }
+  }
+
+  private takeHint(): string | undefined {
+    const hint = this.hint;
+    this.hint = undefined;
+    return hint;
+  }
+
+  private async pickAddress(): Promise<string | undefined> {
+    const hint = this.takeHint();
+    if (hint) return hint;
+    const all = await this.options.discovery.addresses();
+    return all.length === 0 ? undefined : all[this.rotation++ % all.length];
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private channelOptions(): grpc.ChannelOptions {
+    const keepalive = this.options.keepalive ?? LEADER_KEEPALIVE;
+    return {
+      'grpc.keepalive_time_ms': keepalive.timeMs,
+      'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+      // A connection of its own, closed with the stream: a new stream never rides on the
+      // pooled connection to a replica that stopped answering.
+      'grpc.use_local_subchannel_pool': 1,
+      ...this.options.channelOptions,
+    };
+  }
+
+  /** One stream; resolves (with whether it got established) when it ends. */
+  private runOnce(address: string): Promise<boolean> {
+    const { protocol } = this.options;
+    const log = this.options.logger.child({ scheduler: address });
+    const { call, client } = protocol.open(address, this.channelOptions());
+    const establishMs = this.options.establishTimeoutMs ?? DEFAULT_ESTABLISH_TIMEOUT_MS;
+    return new Promise((resolve) => {
+      let open = true;
+      let heartbeat: NodeJS.Timeout | undefined;
+      const finish = (why: string, redirect?: string): void => {
+        if (!open) return;
+        open = false;
+        clearInterval(heartbeat);
+        clearTimeout(establishTimer);
+        if (redirect && redirect !== address) this.hint = redirect;
+        if (this.active === active) this.active = undefined;
+        if (active.established) this.options.onConnectedChange?.(false);
+        log.info({ why, next: this.hint }, `${protocol.name} ended`);
+        call.cancel();
+        client.close();
+        resolve(active.established);
+      };
+      const establishTimer = setTimeout(
+        () => finish(`no answer within ${establishMs} ms`),
+        establishMs,
+      );
+      const handle: StreamHandle<Req> = {
+        address,
+        get open() {
+          return open;
+        },
+        write: (message) => {
+          if (open) call.write(message);
+          return open;
+        },
+        end: finish,
+      };
+      const active: Active<Req> = { handle, established: false };
+      this.active = active;
+      const establish = (): void => {
+        active.established = true;
+        clearTimeout(establishTimer);
+        log.info(`${protocol.name} established`);
+        this.options.onConnectedChange?.(true);
+        protocol.onEstablished?.(handle);
+        const beat = protocol.heartbeat;
+        if (beat) heartbeat = setInterval(() => handle.write(beat.message()), beat.everyMs);
+      };
+      call.on('data', (message: Res) => {
+        if (!open) return;
+        const redirect = protocol.redirectOf?.(message);
+        if (redirect !== undefined) {
+          return finish(`not the leader (leader: ${redirect || 'unknown'})`, redirect);
+        }
+        const fence = protocol.fence;
+        if (fence && !fence.admit(fence.termOf(message), message)) {
+          return finish(`refused a message of stale term ${fence.termOf(message)}`);
+        }
+        if (!active.established && protocol.establishes(message)) establish();
+        protocol.onMessage(message, handle);
+      });
+      call.on('error', (err: grpc.ServiceError) =>
+        finish(err.details || err.message, protocol.redirectFromError?.(err)),
+      );
+      call.on('end', () => finish('the server ended the stream'));
+      call.write(protocol.hello());
+    });
+  }
+}
