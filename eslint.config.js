@@ -7,10 +7,12 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 /**
  * What each component may not import (docs/architecture.md draws the layers). Runtime
  * plumbing imports no component; the pure matcher nothing; on-host daemons (agent, lb-agent,
- * executor-cleanup) never the API layer, the scheduler or the lb manager; the API layer
+ * executor-cleanup) never the API layer, the scheduler or the lb manager, and share their
+ * bootstrap (daemon: ZooKeeper session, leader discovery, signals) below them; the API layer
  * never the control loops; nothing but the CLI imports dev tooling.
  */
-const ABOVE_STATE = ['api', 'scheduler', 'lb', 'agent', 'executor-cleanup', 'dev', 'cli'];
+const ABOVE_STATE = ['api', 'scheduler', 'lb', 'agent', 'executor-cleanup', 'daemon', 'dev', 'cli'];
+const ABOVE_DAEMON = ['api', 'scheduler', 'lb', 'agent', 'executor-cleanup', 'dev', 'cli'];
 const layer = (target, forbidden, except = []) => ({
   target: `./src/${target}`,
   from: forbidden.map((f) => `./src/${f}`),
@@ -24,6 +26,8 @@ const LAYER_ZONES = [
   layer('coordination', ['leader', 'state', 'offers', ...ABOVE_STATE]),
   layer('leader', ['state', 'offers', ...ABOVE_STATE]),
   layer('state', ['leader', ...ABOVE_STATE]),
+  // The on-host daemons' bootstrap: below agent, lb-agent and executor-cleanup.
+  layer('daemon', ['state', 'offers', ...ABOVE_DAEMON]),
   layer('agent', ['api', 'scheduler', 'lb', 'executor-cleanup', 'dev', 'cli']),
   layer('executor-cleanup', ['api', 'scheduler', 'lb', 'dev', 'cli', 'leader']),
   layer('lb/agent', ['api', 'scheduler', 'agent', 'dev', 'cli']),
