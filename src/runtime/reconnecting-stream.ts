@@ -110,6 +110,7 @@ export class ReconnectingStream<Req, Res> {
   private redirectsInARow = 0;
   private rotation = 0;
   private readonly backoff = new Backoff('leaderStream');
+  private readonly electedWait = new Backoff('electedLeader');
   private wake: (() => void) | undefined;
   private unwatch: (() => void) | undefined;
 
@@ -149,7 +150,11 @@ export class ReconnectingStream<Req, Res> {
     const current = this.active?.handle;
     if (current && current.address === address) return;
     this.hint = address ?? undefined;
+    // A new election: the failures before it say nothing about the new leader, so the
+    // back-off starts over (the retries of a stream to a dead leader may have reached 5 s).
     this.redirectsInARow = 0;
+    this.backoff.reset();
+    this.electedWait.reset();
     if (current) current.end(`the leader latch names ${address ?? 'no leader'}`);
     else this.wake?.();
   }
@@ -167,12 +172,24 @@ export class ReconnectingStream<Req, Res> {
       this.options.onReconnect?.();
       if (established) {
         this.backoff.reset();
+        this.electedWait.reset();
         this.redirectsInARow = 0;
       }
-      const immediate = this.hint !== undefined && this.redirectsInARow < MAX_IMMEDIATE_REDIRECTS;
-      if (this.hint !== undefined) this.redirectsInARow++;
-      await this.sleep(immediate ? 0 : this.backoff.next());
+      await this.sleep(this.nextDelay(address));
     }
+  }
+
+  /** How long to wait before the next attempt, after a stream to `address` ended. */
+  private nextDelay(address: string | undefined): number {
+    if (this.hint !== undefined && this.hint === address) {
+      // The replica named itself: elected, not serving yet. Ask it again soon, not at once.
+      return this.electedWait.exhausted ? this.backoff.next() : this.electedWait.next();
+    }
+    if (this.hint !== undefined && this.redirectsInARow < MAX_IMMEDIATE_REDIRECTS) {
+      this.redirectsInARow++;
+      return 0;
+    }
+    return this.backoff.next();
   }
 
   private takeHint(): string | undefined {
@@ -225,7 +242,7 @@ export class ReconnectingStream<Req, Res> {
         open = false;
         clearInterval(heartbeat);
         clearTimeout(establishTimer);
-        if (redirect && redirect !== address) this.hint = redirect;
+        if (redirect) this.hint = redirect;
         if (this.active === active) this.active = undefined;
         if (active.established) this.options.onConnectedChange?.(false);
         log.info({ why, next: this.hint }, `${protocol.name} ended`);

@@ -193,6 +193,20 @@ describe('ReconnectingStream (test-double replicas on real gRPC)', () => {
     await waitFor('the first stream closed', () => first.openCalls === 0, { timeoutMs: 5_000 });
   });
 
+  it('asks an elected replica that names itself again until it serves', async () => {
+    let refusals = 0;
+    const elected: FakeReplica = await replica((call) => {
+      if (refusals++ < 3) return notLeader(elected.address)(call);
+      registered(7)(call);
+    });
+    const { stream, seen } = client(new ManualLatch(elected.address));
+    stream.start();
+    await waitFor('established once it serves', () => stream.connected);
+    expect(stream.address).toBe(elected.address);
+    expect(seen.highest).toBe(7);
+    expect(elected.received.filter((m) => m.register)).toHaveLength(4);
+  });
+
   it('gives up on a replica that accepts the stream and never answers', async () => {
     const silent = await replica(() => undefined);
     const leader = await replica(registered(1));
