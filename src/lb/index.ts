@@ -40,6 +40,13 @@ export {
 } from './lb-request-state-machine.js';
 export { nextUpstreams } from './lb-upstreams.js';
 export { LEADER_METADATA_KEY } from './lb-grpc-service.js';
+// The stage-timing hook: diagnostics channels a recorder may subscribe to.
+export {
+  LB_BATCH_CHANNEL,
+  LB_STAGE_CHANNEL,
+  type LbBatchEvent,
+  type LbStageEvent,
+} from './lb-stage-events.js';
 export {
   DEFAULT_TEMPLATE,
   renderMainConf,

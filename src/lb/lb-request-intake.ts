@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { LbRequestRecord } from './lb-model.js';
 import type { LbRequestStore, Versioned } from './lb-request-store.js';
-import { lbStageLog } from './lb-stage-log.js';
+import { markLbStage } from './lb-stage-events.js';
 
 /** What the intake tells the manager. */
 export interface LbRequestIntakeHooks {
@@ -50,7 +50,7 @@ export class LbRequestIntake {
     if (!this.hooks.isLeading()) return;
     for (const r of read) {
       if (!r) continue;
-      lbStageLog.mark(r.value.requestId, 'seen');
+      markLbStage(r.value.requestId, 'seen');
       if (r.value.state === 'WAITING') this.enqueue(r);
       else if (r.value.state === 'CANCELING') this.hooks.onCanceling(r);
     }

@@ -8,8 +8,13 @@ import type { LbGroupUpdate__Output } from '../../gen/thales/v1/LbGroupUpdate.js
 import type { LbServiceConfig__Output } from '../../gen/thales/v1/LbServiceConfig.js';
 import { fromProtoService } from '../lb-proto-mapping.js';
 import { lbServiceSchema, lbUpstreamSchema } from '../lb-validation.js';
-import { stageNow } from '../lb-stage-log.js';
-import { BatchApplier, type BatchTimeline, type ServiceChange } from './batch-applier.js';
+import {
+  type LbBatchEvent,
+  batchTimelinesWanted,
+  publishBatch,
+  stageNow,
+} from '../lb-stage-events.js';
+import { BatchApplier, type ServiceChange } from './batch-applier.js';
 import { ConfigWriter } from './config-writer.js';
 import { type LbAgentStream, makeLbAgentStream } from './lb-agent-stream.js';
 import { NginxProcess } from './nginx-process.js';
@@ -44,16 +49,6 @@ interface Pending {
   receivedAt: number;
 }
 
-/** One batch's stages (wall-clock ms), as `/stages` shows them. */
-export interface BatchStages extends BatchTimeline {
-  /** Services of the batch with when each arrived (the latest update naming it). */
-  received: Record<string, number>;
-  start: number;
-  acked?: number;
-}
-
-const STAGE_BATCHES = 2_000;
-
 /**
  * `thales lb-agent`: follows its group over WatchGroup and keeps its own nginx in step.
  * Updates that arrive while a batch is being applied are merged into the next batch, so
@@ -66,7 +61,6 @@ export class LbAgent {
   private readonly applier: BatchApplier;
   private readonly stream: LbAgentStream;
   private readonly queue: Pending[] = [];
-  private readonly stages: BatchStages[] = [];
   private working = false;
   private reloadsSeen = 0;
   private memberUpdatesSeen = 0;
@@ -227,19 +221,19 @@ export class LbAgent {
     // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
     void this.applier.retiring.then(() => {
       for (const p of batch) this.answer(p, results);
-      if (stages) stages.acked = stageNow();
+      if (stages) publishBatch({ ...stages, acked: stageNow() });
     });
   }
 
-  /** Starts the stage record of a delta batch (full states are not recorded). */
-  private recordBatch(batch: Pending[], full: boolean): BatchStages | undefined {
-    if (full) return undefined;
+  /**
+   * Starts the timeline of a delta batch when someone listens (see lb-stage-events.ts; full
+   * states are not timed).
+   */
+  private recordBatch(batch: Pending[], full: boolean): LbBatchEvent | undefined {
+    if (full || !batchTimelinesWanted()) return undefined;
     const received: Record<string, number> = {};
     for (const p of batch) for (const s of p.update.services) received[s.serviceId] = p.receivedAt;
-    const stages: BatchStages = { received, start: stageNow() };
-    this.stages.push(stages);
-    if (this.stages.length > STAGE_BATCHES) this.stages.shift();
-    return stages;
+    return { agentId: this.o.agentId, received, start: stageNow() };
   }
 
   private answer(p: Pending, results: Map<string, { ok: boolean; error?: string }>): void {
@@ -304,9 +298,6 @@ export class LbAgent {
       res.end(
         JSON.stringify({ healthy, connected: this.connected, bootstrapped: this.bootstrapped }),
       );
-    } else if (url === '/stages') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(this.stages));
     } else if (url === '/status') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(this.status()));
