@@ -91,7 +91,7 @@ describe('ackFor (pure)', () => {
 
   it('answers a full state for every service of the batch', () => {
     const ack = ackFor(update([], { full: true }), results, versionOf);
-    expect(ack.results.map((r) => r.serviceId)).toEqual(['a', 'b', 'c']);
+    expect(ack.results?.map((r) => r.serviceId)).toEqual(['a', 'b', 'c']);
   });
 });
 
