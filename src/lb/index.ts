@@ -15,7 +15,6 @@ export {
   type LbServiceRecord,
   type LbUpstream,
   LB_REQUEST_STATES,
-  isTerminalState,
 } from './lb-model.js';
 export {
   MAX_LB_REQUEST_BYTES,
