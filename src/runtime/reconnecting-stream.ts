@@ -9,6 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { LeaderDiscovery } from './leader-discovery.js';
 import { Backoff } from './retry-policy.js';
+import { StreamAttempt } from './stream-attempt.js';
 
 /** gRPC keepalive of a channel to the leader. */
 export interface KeepaliveSettings {
@@ -92,11 +93,6 @@ export interface ReconnectingStreamOptions<Req, Res> {
   onReconnect?(): void;
 }
 
-interface Active<Req> {
-  handle: StreamHandle<Req>;
-  established: boolean;
-}
-
 /**
  * Connects to the leader and keeps doing so until stopped: to the address a redirect or the
  * latch names, else to the discovery's candidates in turn. A stream to a replica that the
@@ -105,7 +101,7 @@ interface Active<Req> {
  */
 export class ReconnectingStream<Req, Res> {
   private stopped = false;
-  private active: Active<Req> | undefined;
+  private active: StreamAttempt<Req, Res> | undefined;
   private hint: string | undefined;
   private redirectsInARow = 0;
   private rotation = 0;
@@ -123,7 +119,7 @@ export class ReconnectingStream<Req, Res> {
 
   /** The address of the current stream, established or not. */
   get address(): string | undefined {
-    return this.active?.handle.address;
+    return this.active?.address;
   }
 
   /** Starts connecting (and reconnecting until {@link ReconnectingStream.stop}). */
@@ -136,18 +132,18 @@ export class ReconnectingStream<Req, Res> {
   stop(): void {
     this.stopped = true;
     this.unwatch?.();
-    this.active?.handle.end('stopped');
+    this.active?.end('stopped');
     this.wake?.();
   }
 
   /** Writes on the current stream if it is established; returns whether it did. */
   write(message: Req): boolean {
-    return this.active?.established ? this.active.handle.write(message) : false;
+    return this.active?.established ? this.active.write(message) : false;
   }
 
   /** The latch names a new leader: leave any other replica now, go there next. */
   private onElected(address: string | null): void {
-    const current = this.active?.handle;
+    const current = this.active;
     if (current && current.address === address) return;
     this.hint = address ?? undefined;
     // A new election: the failures before it say nothing about the new leader, so the
@@ -229,71 +225,19 @@ export class ReconnectingStream<Req, Res> {
   }
 
   /** One stream; resolves (with whether it got established) when it ends. */
-  private runOnce(address: string): Promise<boolean> {
-    const { protocol } = this.options;
-    const log = this.options.logger.child({ scheduler: address });
-    const { call, client } = protocol.open(address, this.channelOptions());
-    const establishMs = this.options.establishTimeoutMs ?? DEFAULT_ESTABLISH_TIMEOUT_MS;
-    return new Promise((resolve) => {
-      let open = true;
-      let heartbeat: NodeJS.Timeout | undefined;
-      const finish = (why: string, redirect?: string): void => {
-        if (!open) return;
-        open = false;
-        clearInterval(heartbeat);
-        clearTimeout(establishTimer);
-        if (redirect) this.hint = redirect;
-        if (this.active === active) this.active = undefined;
-        if (active.established) this.options.onConnectedChange?.(false);
-        log.info({ why, next: this.hint }, `${protocol.name} ended`);
-        call.cancel();
-        client.close();
-        resolve(active.established);
-      };
-      const establishTimer = setTimeout(
-        () => finish(`no answer within ${establishMs} ms`),
-        establishMs,
-      );
-      const handle: StreamHandle<Req> = {
-        address,
-        get open() {
-          return open;
-        },
-        write: (message) => {
-          if (open) call.write(message);
-          return open;
-        },
-        end: finish,
-      };
-      const active: Active<Req> = { handle, established: false };
-      this.active = active;
-      const establish = (): void => {
-        active.established = true;
-        clearTimeout(establishTimer);
-        log.info(`${protocol.name} established`);
-        this.options.onConnectedChange?.(true);
-        protocol.onEstablished?.(handle);
-        const beat = protocol.heartbeat;
-        if (beat) heartbeat = setInterval(() => handle.write(beat.message()), beat.everyMs);
-      };
-      call.on('data', (message: Res) => {
-        if (!open) return;
-        const redirect = protocol.redirectOf?.(message);
-        if (redirect !== undefined) {
-          return finish(`not the leader (leader: ${redirect || 'unknown'})`, redirect);
-        }
-        const fence = protocol.fence;
-        if (fence && !fence.admit(fence.termOf(message), message)) {
-          return finish(`refused a message of stale term ${fence.termOf(message)}`);
-        }
-        if (!active.established && protocol.establishes(message)) establish();
-        protocol.onMessage(message, handle);
-      });
-      call.on('error', (err: grpc.ServiceError) =>
-        finish(err.details || err.message, protocol.redirectFromError?.(err)),
-      );
-      call.on('end', () => finish('the server ended the stream'));
-      call.write(protocol.hello());
-    });
+  private async runOnce(address: string): Promise<boolean> {
+    const attempt = new StreamAttempt(
+      address,
+      this.options.protocol,
+      this.channelOptions(),
+      this.options.establishTimeoutMs ?? DEFAULT_ESTABLISH_TIMEOUT_MS,
+      this.options.logger.child({ scheduler: address }),
+      this.options.onConnectedChange,
+    );
+    this.active = attempt;
+    const { established, redirect } = await attempt.ended;
+    if (this.active === attempt) this.active = undefined;
+    if (redirect) this.hint = redirect;
+    return established;
   }
 }
