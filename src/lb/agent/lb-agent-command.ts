@@ -16,6 +16,35 @@ export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (fl
 
 /** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
 export async function runLbAgent(argv: string[]): Promise<void> {
+  const { v, group, agentId, nginxPort, sessionTimeoutMs, dynamicUpstreams } =
+    parseLbAgentArgs(argv);
+  const daemon = startDaemon({
+    logBindings: { component: 'lb-agent', group, agentId },
+    metrics: { labels: { role: 'lb-agent', agent: agentId } },
+    ...(v.zk ? { zookeeper: { connect: v.zk, chroot: v.chroot, sessionTimeoutMs } } : {}),
+    schedulers: v.scheduler ? v.scheduler.split(',') : [],
+  });
+  const agent = new LbAgent({
+    group,
+    agentId,
+    discovery: daemon.discovery,
+    nginxBin: v['nginx-bin'],
+    nginxPort,
+    workDir: v['work-dir'],
+    httpHost: v['http-host'],
+    httpPort: Number(v['http-port']),
+    ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
+    driftCheckMs: Number(v['drift-check-ms']),
+    dynamicUpstreams,
+    logger: daemon.logger,
+    registry: daemon.registry,
+  });
+  daemon.stopOnSignal(() => agent.stop());
+  await agent.start();
+}
+
+/** The flags of `thales lb-agent`, checked; an error names the flag at fault. */
+function parseLbAgentArgs(argv: string[]) {
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
@@ -57,27 +86,5 @@ export async function runLbAgent(argv: string[]): Promise<void> {
   }
   const nginxPort = Number(v['nginx-port']);
   const agentId = parseLbId(v['agent-id'] ?? `${os.hostname()}-${nginxPort}`, 'agentId');
-  const daemon = startDaemon({
-    logBindings: { component: 'lb-agent', group, agentId },
-    metrics: { labels: { role: 'lb-agent', agent: agentId } },
-    ...(v.zk ? { zookeeper: { connect: v.zk, chroot: v.chroot, sessionTimeoutMs } } : {}),
-    schedulers: v.scheduler ? v.scheduler.split(',') : [],
-  });
-  const agent = new LbAgent({
-    group,
-    agentId,
-    discovery: daemon.discovery,
-    nginxBin: v['nginx-bin'],
-    nginxPort,
-    workDir: v['work-dir'],
-    httpHost: v['http-host'],
-    httpPort: Number(v['http-port']),
-    ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
-    driftCheckMs: Number(v['drift-check-ms']),
-    dynamicUpstreams,
-    logger: daemon.logger,
-    registry: daemon.registry,
-  });
-  daemon.stopOnSignal(() => agent.stop());
-  await agent.start();
+  return { v, group, agentId, nginxPort, sessionTimeoutMs, dynamicUpstreams };
 }
