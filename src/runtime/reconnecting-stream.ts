@@ -103,6 +103,8 @@ export class ReconnectingStream<Req, Res> {
   private stopped = false;
   private active: StreamAttempt<Req, Res> | undefined;
   private hint: string | undefined;
+  /** The leader the latch named last (undefined: no news, or nobody holds it). */
+  private elected: string | undefined;
   private redirectsInARow = 0;
   private rotation = 0;
   private readonly backoff = new Backoff('leaderStream');
@@ -143,14 +145,15 @@ export class ReconnectingStream<Req, Res> {
 
   /** The latch names a new leader: leave any other replica now, go there next. */
   private onElected(address: string | null): void {
-    const current = this.active;
-    if (current && current.address === address) return;
-    this.hint = address ?? undefined;
+    this.elected = address ?? undefined;
     // A new election: the failures before it say nothing about the new leader, so the
     // back-off starts over (the retries of a stream to a dead leader may have reached 5 s).
     this.redirectsInARow = 0;
     this.backoff.reset();
     this.electedWait.reset();
+    const current = this.active;
+    if (current && current.address === address) return;
+    this.hint = address ?? undefined;
     if (current) current.end(`the leader latch names ${address ?? 'no leader'}`);
     else this.wake?.();
   }
@@ -175,15 +178,25 @@ export class ReconnectingStream<Req, Res> {
     }
   }
 
-  /** How long to wait before the next attempt, after a stream to `address` ended. */
+  /**
+   * How long to wait before the next attempt, after a stream to `address` ended (and where
+   * to go, when the latch knows better than the candidate list).
+   */
   private nextDelay(address: string | undefined): number {
-    if (this.hint !== undefined && this.hint === address) {
-      // The replica named itself: elected, not serving yet. Ask it again soon, not at once.
-      return this.electedWait.exhausted ? this.backoff.next() : this.electedWait.next();
-    }
-    if (this.hint !== undefined && this.redirectsInARow < MAX_IMMEDIATE_REDIRECTS) {
+    const soon = (): number =>
+      this.electedWait.exhausted ? this.backoff.next() : this.electedWait.next();
+    // The replica named itself: elected, not serving yet. Ask it again soon, not at once.
+    if (this.hint !== undefined && this.hint === address) return soon();
+    if (this.hint !== undefined) {
+      if (this.redirectsInARow >= MAX_IMMEDIATE_REDIRECTS) return this.backoff.next();
       this.redirectsInARow++;
       return 0;
+    }
+    // Failed elsewhere (a dead leader a follower still named, say) while the latch names a
+    // leader: go there, soon, rather than round the candidates on a growing back-off.
+    if (this.elected !== undefined && address !== this.elected && !this.electedWait.exhausted) {
+      this.hint = this.elected;
+      return this.electedWait.next();
     }
     return this.backoff.next();
   }
