@@ -7,10 +7,22 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 /**
  * What each component may not import (docs/architecture.md draws the layers). Runtime
  * plumbing imports no component; the pure matcher nothing; on-host daemons (agent, lb-agent,
- * executor-cleanup) never the API layer, the scheduler or the lb manager; the API layer
+ * executor-cleanup) never the API layer, the scheduler or the lb manager, and share their
+ * bootstrap (daemon: ZooKeeper session, leader discovery, signals) below them; the API layer
  * never the control loops; nothing but the CLI imports dev tooling.
  */
 const ABOVE_STATE = [
+  'deploys',
+  'api',
+  'scheduler',
+  'lb',
+  'agent',
+  'executor-cleanup',
+  'daemon',
+  'dev',
+  'cli',
+];
+const ABOVE_DAEMON = [
   'deploys',
   'api',
   'scheduler',
@@ -35,6 +47,8 @@ const LAYER_ZONES = [
   layer('state', ['leader', ...ABOVE_STATE]),
   // The pure deploy state machine: the state model below it, nothing with I/O.
   layer('deploys', ['coordination', 'leader', 'runtime', 'offers', ...ABOVE_STATE.slice(1)]),
+  // The on-host daemons' bootstrap: below agent, lb-agent and executor-cleanup.
+  layer('daemon', ['state', 'offers', ...ABOVE_DAEMON]),
   layer('agent', ['deploys', 'api', 'scheduler', 'lb', 'executor-cleanup', 'dev', 'cli']),
   layer('executor-cleanup', ['deploys', 'api', 'scheduler', 'lb', 'dev', 'cli', 'leader']),
   layer('lb/agent', ['deploys', 'api', 'scheduler', 'agent', 'dev', 'cli']),

@@ -1,13 +1,19 @@
 /**
  * Failover benchmark: how long a 3-replica cluster is without an established leader after
- * losing its leader, gracefully (SIGTERM) and by crash (SIGKILL).
+ * losing its leader, gracefully (SIGTERM), by crash (SIGKILL) and by a pause (SIGSTOP, the
+ * process stays but stops answering); and how long until every agent and lb-agent streams to
+ * the new leader (`agent_switch_*`).
  *
  * A sample runs from the signal to the moment the bench's own ZooKeeper watch sees the first
  * fenced `/leader/heartbeat` of the new term: the new leader has claimed its term and its
- * loops are on (the heartbeat is written at once on establishment). The killed replica is
- * restarted after each sample and the next sample waits until all 3 are back in the latch.
+ * loops are on (the heartbeat is written at once on establishment). The agent switch runs
+ * from the signal to the moment the last daemon was seen registered with (written by) the new
+ * leader (bench-agents.ts says how). A killed replica is restarted after its sample, a paused
+ * one resumed (it finds its session expired and follows); the next sample waits until all 3
+ * are back in the latch and every daemon streams to the leader.
  *
  * Usage: npm run bench -- failover [--samples 20] [--session-timeout-ms 2000] [--tick-ms 200]
+ *        [--agents 3] [--lb-agents 1]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,19 +28,36 @@ import {
   type LocalReplica,
 } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import {
+  type BenchDaemon,
+  DaemonWatch,
+  type LeaderMark,
+  startBenchDaemons,
+  stopBenchDaemons,
+} from './bench-agents.js';
 
 const { values } = parseArgs({
   options: {
     samples: { type: 'string', default: '20' },
     'session-timeout-ms': { type: 'string', default: '2000' },
     'tick-ms': { type: 'string', default: '200' },
+    agents: { type: 'string', default: '3' },
+    'lb-agents': { type: 'string', default: '1' },
   },
 });
 const SAMPLES = Number(values.samples);
 const SESSION_TIMEOUT_MS = Number(values['session-timeout-ms']);
 const TICK_MS = Number(values['tick-ms']);
+const AGENTS = Number(values.agents);
+const LB_AGENTS = Number(values['lb-agents']);
 
-type Kind = 'graceful' | 'crash';
+type Kind = 'graceful' | 'crash' | 'pause';
+const KINDS: readonly Kind[] = ['graceful', 'crash', 'pause'];
+const SIGNAL: Record<Kind, NodeJS.Signals> = {
+  graceful: 'SIGTERM',
+  crash: 'SIGKILL',
+  pause: 'SIGSTOP',
+};
 
 interface Sample {
   kind: Kind;
@@ -44,6 +67,10 @@ interface Sample {
   termMs: number;
   /** Signal → the heartbeat znode's server mtime (same host clock; no watch delay). */
   mtimeMs: number;
+  /** Signal → every agent and lb-agent seen streaming to the new leader. */
+  switchMs: number;
+  /** The daemon seen last. */
+  lastSwitched: string;
   from: string;
   to: string;
   term: number;
@@ -81,7 +108,7 @@ async function state(r: LocalReplica): Promise<ClusterStateView | undefined> {
 
 /** All replicas up, in the view, agreeing on one established leader; returns it. */
 async function steadyLeader(replicas: LocalReplica[], heartbeat: TermWatch): Promise<LocalReplica> {
-  return waitFor(
+  return await waitFor(
     'a steady 3-replica cluster',
     async () => {
       const states = await Promise.all(replicas.map(state));
@@ -100,32 +127,59 @@ async function steadyLeader(replicas: LocalReplica[], heartbeat: TermWatch): Pro
   );
 }
 
-async function runSample(
-  kind: Kind,
-  replicas: LocalReplica[],
-  termWatch: TermWatch,
-  heartbeat: TermWatch,
-): Promise<Sample> {
-  const leader = await steadyLeader(replicas, heartbeat);
-  const oldTerm = heartbeat.latest;
+/** The watches a sample reads. */
+interface Watches {
+  term: TermWatch;
+  heartbeat: TermWatch;
+  daemons: DaemonWatch;
+}
+
+/** The leader of `term` as the daemon watch tells it apart. */
+async function leaderMark(w: Watches, term: number): Promise<LeaderMark> {
+  return waitFor(`the latch and term znode of term ${term}`, async () => {
+    const claimed = w.term.seenAt.get(term);
+    const session = await w.daemons.leaderSession();
+    return claimed && session ? { session, termMtime: claimed.mtime } : undefined;
+  });
+}
+
+async function runSample(kind: Kind, replicas: LocalReplica[], w: Watches): Promise<Sample> {
+  const leader = await steadyLeader(replicas, w.heartbeat);
+  const oldTerm = w.heartbeat.latest;
+  const before = await leaderMark(w, oldTerm);
+  await waitFor('every agent streaming to the leader', () => w.daemons.allNowWith(before), {
+    timeoutMs: 60_000,
+    intervalMs: 20,
+  });
   const signalledAt = Date.now();
-  leader.process.signal(kind === 'graceful' ? 'SIGTERM' : 'SIGKILL');
+  leader.process.signal(SIGNAL[kind]);
   const seen = await waitFor(
     'an established new leader',
     () => {
-      const next = [...heartbeat.seenAt].find(([t]) => t > oldTerm);
+      const next = [...w.heartbeat.seenAt].find(([t]) => t > oldTerm);
       return next ? { term: next[0], ...next[1] } : undefined;
     },
     { timeoutMs: SESSION_TIMEOUT_MS * 10, intervalMs: 1 },
   );
-  const claimed = termWatch.seenAt.get(seen.term);
-  await leader.process.waitExit();
-  leader.process.start();
+  const claimed = w.term.seenAt.get(seen.term);
+  const after = await leaderMark(w, seen.term);
+  const switched = await waitFor(
+    'every agent streaming to the new leader',
+    () => w.daemons.allWith(after, signalledAt),
+    { timeoutMs: 60_000, intervalMs: 5 },
+  );
+  if (kind === 'pause') leader.process.signal('SIGCONT');
+  else {
+    await leader.process.waitExit();
+    leader.process.start();
+  }
   return {
     kind,
     establishedMs: seen.at - signalledAt,
     termMs: (claimed?.at ?? Number.NaN) - signalledAt,
     mtimeMs: seen.mtime - signalledAt,
+    switchMs: switched.at - signalledAt,
+    lastSwitched: switched.last,
     from: leader.id,
     to: seen.leaderId,
     term: seen.term,
@@ -145,6 +199,8 @@ function summaryRow(kind: Kind, samples: Sample[]): string {
     col((s) => s.establishedMs, 100),
     col((s) => s.termMs, 50),
     col((s) => s.mtimeMs, 50),
+    col((s) => s.switchMs, 50),
+    col((s) => s.switchMs, 99),
   ].join(' ');
 }
 
@@ -152,7 +208,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-bench-failover-'));
   say(
     `failover bench: 3 replicas, session timeout ${SESSION_TIMEOUT_MS} ms, ZooKeeper tick ${TICK_MS} ms, ` +
-      `${SAMPLES} graceful + ${SAMPLES} crash samples; node ${process.version}, ${os.cpus().length} cores`,
+      `${SAMPLES} graceful + ${SAMPLES} crash + ${SAMPLES} pause samples, ${AGENTS} agents and ` +
+      `${LB_AGENTS} lb-agents; node ${process.version}, ${os.cpus().length} cores`,
   );
   const zkCluster = await ZooKeeperCluster.start(dir, 1, TICK_MS);
   const chroot = '/bench-failover';
@@ -171,41 +228,60 @@ async function main(): Promise<void> {
   });
   zk.start();
   const samples: Sample[] = [];
+  let daemons: BenchDaemon[] = [];
+  let watches: Watches | undefined;
   try {
-    const termWatch = new TermWatch(zk, '/leader/term');
-    const heartbeat = new TermWatch(zk, '/leader/heartbeat');
-    for (const kind of ['graceful', 'crash'] as const) {
+    daemons = await startBenchDaemons({
+      dir,
+      zkConnect: zkCluster.connectString,
+      chroot,
+      agents: AGENTS,
+      lbAgents: LB_AGENTS,
+    });
+    watches = {
+      term: new TermWatch(zk, '/leader/term'),
+      heartbeat: new TermWatch(zk, '/leader/heartbeat'),
+      daemons: new DaemonWatch(zk, daemons),
+    };
+    for (const kind of KINDS) {
       for (let i = 1; i <= SAMPLES; i++) {
-        const s = await runSample(kind, replicas, termWatch, heartbeat);
+        const s = await runSample(kind, replicas, watches);
         samples.push(s);
         say(
           `${kind.padEnd(8)} ${String(i).padStart(2)}/${SAMPLES}  ${s.from} → ${s.to}  term ${s.term}  ` +
-            `established ${s.establishedMs} ms  (term claimed ${s.termMs} ms, heartbeat mtime ${s.mtimeMs} ms)`,
+            `established ${s.establishedMs} ms  (term claimed ${s.termMs} ms, heartbeat mtime ${s.mtimeMs} ms)  ` +
+            `agents switched ${s.switchMs} ms (last: ${s.lastSwitched})`,
         );
       }
     }
   } finally {
+    watches?.daemons.stop();
+    await stopBenchDaemons(daemons);
     await Promise.all(replicas.map((r) => r.process.stop()));
     await zk.close();
     await zkCluster.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.FAILOVER_BENCH_KEEP) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
+  report(samples);
+}
 
-  const ms = (kind: Kind, p: number) =>
-    Math.round(
-      percentile(
-        samples.filter((s) => s.kind === kind).map((s) => s.establishedMs),
-        p,
-      ),
-    );
+/** Prints the table, the goals and the JSON line. */
+function report(samples: Sample[]): void {
+  const ms = (kind: Kind, p: number, f: (s: Sample) => number = (s) => s.establishedMs) =>
+    Math.round(percentile(samples.filter((s) => s.kind === kind).map(f), p));
+  const switchMs = (kind: Kind, p: number) => ms(kind, p, (s) => s.switchMs);
   say('');
-  say('signal → new leader established (ms); term/mtime columns are p50 of the other clocks');
-  say('kind        n     min     p50     p99     max  term50 mtime50');
-  say(summaryRow('graceful', samples));
-  say(summaryRow('crash', samples));
+  say('signal → new leader established (ms); term/mtime columns are p50 of the other clocks;');
+  say(
+    `switch: signal → all ${AGENTS} agents and ${LB_AGENTS} lb-agents streaming to the new leader`,
+  );
+  say('kind        n     min     p50     p99     max  term50 mtime50 switch50 switch99');
+  for (const kind of KINDS) say(summaryRow(kind, samples));
   const goals = {
     graceful: { p99: ms('graceful', 99), goal: 100 },
     crash: { p99: ms('crash', 99), goal: SESSION_TIMEOUT_MS + 300 },
+    'agent switch (pause)': { p99: switchMs('pause', 99), goal: SESSION_TIMEOUT_MS + 1_000 },
   };
   for (const [kind, g] of Object.entries(goals)) {
     say(
@@ -221,6 +297,12 @@ async function main(): Promise<void> {
       graceful_p99_ms: ms('graceful', 99),
       crash_p50_ms: ms('crash', 50),
       crash_p99_ms: ms('crash', 99),
+      pause_p50_ms: ms('pause', 50),
+      pause_p99_ms: ms('pause', 99),
+      agent_switch_p50_ms: switchMs('pause', 50),
+      agent_switch_p99_ms: switchMs('pause', 99),
+      graceful_agent_switch_p99_ms: switchMs('graceful', 99),
+      crash_agent_switch_p99_ms: switchMs('crash', 99),
     }),
   );
 }

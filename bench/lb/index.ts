@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { stageNow } from '../../src/lb/lb-stage-log.js';
+import { stageNow } from '../../src/lb/lb-stage-events.js';
 import { LbBenchCluster } from './lb-bench-cluster.js';
 import { type BenchSample, stageBreakdown } from './lb-stages.js';
 
@@ -161,12 +161,9 @@ async function main(): Promise<void> {
     log(`config changes (side by side): ${CONFIG_REQUESTS} location changes at ${RATE}/s`);
     const conf = await measurePhase(c, 'config', CONFIG_REQUESTS);
     const loadAfter = os.loadavg();
-    const leaderMarks = await c.leaderStages(measureStart);
-    const agentMarks = Object.fromEntries(
-      await Promise.all(c.agents.map(async (a) => [a.id, await a.stages()])),
-    );
-    const upStages = stageBreakdown(up.samples, leaderMarks, agentMarks);
-    const confStages = stageBreakdown(conf.samples, leaderMarks, agentMarks);
+    const stages = c.stages(measureStart);
+    const upStages = stageBreakdown(up.samples, stages.leader, stages.agents);
+    const confStages = stageBreakdown(conf.samples, stages.leader, stages.agents);
     const row = (label: string, f: (p: Phase) => string): void =>
       log(`| ${label} | ${f(up)} | ${f(conf)} |`);
     log('');

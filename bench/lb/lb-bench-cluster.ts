@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +16,8 @@ import {
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
 import type { ProtoGrpcType } from '../../src/gen/lb.js';
 import type { LoadBalancerClient } from '../../src/gen/thales/v1/LoadBalancer.js';
-import type { BatchStages } from '../../src/lb/agent/lb-agent.js';
-import type { StageMark } from '../../src/lb/lb-stage-log.js';
+import type { LbBatchEvent, LbStageEvent } from '../../src/lb/lb-stage-events.js';
+import { type RecordedEvent, STAGE_DIR_ENV } from './stage-recorder.js';
 
 /** An lb-agent of the bench and how to read its counters. */
 export interface BenchAgent {
@@ -26,8 +26,14 @@ export interface BenchAgent {
   process: ThalesProcess;
   prefix: string;
   status(): Promise<{ reloads: number; generation: number; services: Record<string, string> }>;
-  /** The agent's per-batch stage timestamps. */
-  stages(): Promise<BatchStages[]>;
+}
+
+/** What the recorder took in the replica and the lb-agents. */
+export interface RecordedStages {
+  /** The replica's stage marks, keyed by request id. */
+  leader: LbStageEvent[];
+  /** Each lb-agent's delta batches, by agent id. */
+  agents: Record<string, LbBatchEvent[]>;
 }
 
 /** ZooKeeper, one replica, two lb-agents with their nginx, HTTP backends; `stop` ends all. */
@@ -45,9 +51,21 @@ export class LbBenchCluster {
   /** @param agentFlags extra `thales lb-agent` flags (e.g. `--static-upstreams`). */
   constructor(private readonly agentFlags: string[] = []) {}
 
-  /** Starts everything and waits until both agents joined `group`. */
+  /** Where the stage recorder of every child process writes. */
+  readonly stageDir = path.join(this.dir, 'stages');
+  private readonly nodeOptions = process.env.NODE_OPTIONS;
+
+  /**
+   * Starts everything and waits until both agents joined `group`. Every Thales process is
+   * started with the stage recorder preloaded (stage-recorder.ts): the product exposes only
+   * its stage channels, the bench supplies what records them.
+   */
   async start(group: string, backends: number): Promise<void> {
     chmodSync(this.dir, 0o755);
+    mkdirSync(this.stageDir);
+    process.env[STAGE_DIR_ENV] = this.stageDir;
+    const recorder = new URL('./stage-recorder.js', import.meta.url).href;
+    process.env.NODE_OPTIONS = [this.nodeOptions, `--import=${recorder}`].filter(Boolean).join(' ');
     this.zk = await ZooKeeperCluster.start(path.join(this.dir, 'zk'), 1, 200);
     this.replicas = await startSchedulerReplicas({
       count: 1,
@@ -145,18 +163,24 @@ export class LbBenchCluster {
         if (!s) throw new Error(`${id}: no status`);
         return s;
       },
-      stages: async () =>
-        (await fetchJson<BatchStages[]>(`http://127.0.0.1:${httpPort}/stages`, 10_000)) ?? [],
     };
   }
 
-  /** The replica's lb stage marks since `since` (wall-clock ms). */
-  async leaderStages(since: number): Promise<StageMark[]> {
-    const r = this.replicas[0] as LocalReplica;
-    return (
-      (await fetchJson<StageMark[]>(`${r.url}/api/lb/stages?since=${Math.floor(since)}`, 10_000)) ??
-      []
-    );
+  /** The stage events recorded since `since` (wall-clock ms), from every process's file. */
+  stages(since: number): RecordedStages {
+    const out: RecordedStages = { leader: [], agents: {} };
+    for (const file of readdirSync(this.stageDir)) {
+      const lines = readFileSync(path.join(this.stageDir, file), 'utf8').split('\n');
+      for (const line of lines) {
+        if (!line) continue;
+        const e = JSON.parse(line) as RecordedEvent;
+        if (e.channel === 'stage' && e.at >= since) out.leader.push(e);
+        else if (e.channel === 'batch' && e.start >= since) {
+          (out.agents[e.agentId] ??= []).push(e);
+        }
+      }
+    }
+    return out;
   }
 
   /** Calls a unary method. */
@@ -198,6 +222,9 @@ export class LbBenchCluster {
     await Promise.all(this.replicas.map((r) => r.process.stop(3_000)));
     await this.zk?.stop();
     for (const b of this.backends) b.close();
+    if (this.nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = this.nodeOptions;
+    delete process.env[STAGE_DIR_ENV];
     if (!process.env.LB_BENCH_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
 }

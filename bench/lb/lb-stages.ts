@@ -1,10 +1,9 @@
 /**
  * The per-stage breakdown of the lb bench: joins the bench's own timestamps with the stage
- * marks of the replica (`GET /api/lb/stages`) and of each lb-agent (`/stages`). All are
+ * events the recorder took in the replica and in each lb-agent (stage-recorder.ts). All are
  * wall-clock milliseconds of one machine (`performance.timeOrigin + performance.now()`).
  */
-import type { StageMark } from '../../src/lb/lb-stage-log.js';
-import type { BatchStages } from '../../src/lb/agent/lb-agent.js';
+import type { LbBatchEvent, LbStageEvent } from '../../src/lb/lb-stage-events.js';
 
 /** What the bench itself saw of one request. */
 export interface BenchSample {
@@ -44,8 +43,8 @@ function percentile(sorted: number[], p: number): number {
 /** One row per stage: p50 and p99 (ms) over the requests where the stage was seen. */
 export function stageBreakdown(
   samples: readonly BenchSample[],
-  leader: readonly StageMark[],
-  agents: Record<string, readonly BatchStages[]>,
+  leader: readonly LbStageEvent[],
+  agents: Record<string, readonly LbBatchEvent[]>,
 ): { stage: string; n: number; p50: number; p99: number }[] {
   const byRequest = new Map<string, Map<string, number>>();
   for (const m of leader) {

@@ -2,11 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Coordinator } from '../coordination/index.js';
-import { makeLogger, makeRegistry } from '../observability/index.js';
+import { startDaemon } from '../daemon/index.js';
 import { Agent } from './agent.js';
 import { AgentConfigError, parseAgentArgs } from './agent-config.js';
-import { readLeaderGrpcAddress } from '../leader/index.js';
 import { detectResources } from './resources.js';
 
 /** The argv that starts an executor with the same Node as this agent (its light entry point). */
@@ -28,22 +26,20 @@ export async function runAgent(argv: string[], version: string): Promise<void> {
   }
   const workDir = path.resolve(config['work-dir']);
   mkdirSync(workDir, { recursive: true });
-  const logger = makeLogger({});
-  let zk: Coordinator | undefined;
-  if (config.zk) {
-    zk = new Coordinator({
-      connectString: config.zk,
-      chroot: config.chroot,
-      sessionTimeoutMs: 10_000,
-      logger,
-    });
-    zk.start();
-  }
-  const fixed = config.scheduler ?? [];
-  const addresses = async (): Promise<string[]> => {
-    const leader = zk?.ready ? await readLeaderGrpcAddress(zk).catch(() => null) : null;
-    return leader ? [leader, ...fixed.filter((a) => a !== leader)] : fixed;
-  };
+  const daemon = startDaemon({
+    logBindings: {},
+    metrics: { labels: { role: 'agent' } },
+    ...(config.zk
+      ? {
+          zookeeper: {
+            connect: config.zk,
+            chroot: config.chroot,
+            sessionTimeoutMs: config['zk-session-timeout-ms'],
+          },
+        }
+      : {}),
+    schedulers: config.scheduler ?? [],
+  });
   const agent = new Agent({
     workDir,
     ...(config['agent-id'] ? { agentId: config['agent-id'] } : {}),
@@ -58,19 +54,12 @@ export async function runAgent(argv: string[], version: string): Promise<void> {
     portRanges: config.ports,
     httpHost: config['http-host'],
     httpPort: config['http-port'],
-    addresses,
+    discovery: daemon.discovery,
     executorArgv: executorArgv(),
     version,
-    logger,
-    registry: makeRegistry({ role: 'agent' }),
+    logger: daemon.logger,
+    registry: daemon.registry,
   });
+  daemon.stopOnSignal(() => agent.stop());
   await agent.start();
-  const onSignal = (): void => {
-    void agent
-      .stop()
-      .then(() => zk?.close())
-      .then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 }

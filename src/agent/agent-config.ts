@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_DAEMON_SESSION_TIMEOUT_MS } from '../daemon/index.js';
 import { DEFAULT_RACK } from '../state/index.js';
 
 /** Usage of `thales agent`. */
 export const AGENT_USAGE = `agent       run a task agent (flags: --work-dir D, --scheduler host:port[,…] or --zk
-              host:port[,…] [--chroot /thales], [--agent-id ID] [--host H] [--rack R]
+              host:port[,…] [--chroot /thales] [--zk-session-timeout-ms 10000],
+              [--agent-id ID] [--host H] [--rack R]
               [--attribute k=v …] [--cpus N --memory-mb N --disk-mb N] [--ports 31000-31999]
               [--http-port P] [--http-host H])
   executor    run one task in its sandbox (started by the agent: --sandbox D)`;
@@ -33,6 +35,7 @@ export const agentConfigSchema = z
       .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'expected host:port[,host:port…]')
       .optional(),
     chroot: z.string().regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'expected an absolute path like /thales'),
+    'zk-session-timeout-ms': z.coerce.number().int().min(400).max(60_000),
     'agent-id': z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - only')
@@ -67,6 +70,10 @@ export function parseAgentArgs(argv: string[], defaults: { host: string }): Agen
         scheduler: { type: 'string' },
         zk: { type: 'string' },
         chroot: { type: 'string', default: '/thales' },
+        'zk-session-timeout-ms': {
+          type: 'string',
+          default: String(DEFAULT_DAEMON_SESSION_TIMEOUT_MS),
+        },
         'agent-id': { type: 'string' },
         host: { type: 'string', default: defaults.host },
         rack: { type: 'string', default: DEFAULT_RACK },

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { closeHttpServer, listen, readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
+import {
+  type LeaderDiscovery,
+  closeHttpServer,
+  listen,
+  readJsonOrUndefined,
+  writeJsonAtomic,
+} from '../runtime/index.js';
 import type { LeaderMessage__Output } from '../gen/thales/v1/LeaderMessage.js';
 import type { Register } from '../gen/thales/v1/Register.js';
 import type { StatusUpdate } from '../gen/thales/v1/StatusUpdate.js';
@@ -12,7 +18,7 @@ import { CommandQueue } from './command-queue.js';
 import { type AgentMetrics, makeAgentMetrics } from './agent-metrics.js';
 import { HealthChecker } from './health-checker.js';
 import type { HealthReport } from './health-policy.js';
-import { LeaderStream } from './leader-stream.js';
+import { type LeaderStream, makeLeaderStream } from './leader-stream.js';
 import type { AgentResources } from './resources.js';
 import {
   type HealthJson,
@@ -36,7 +42,8 @@ export interface AgentOptions {
   portRanges: { begin: number; end: number }[];
   httpHost: string;
   httpPort: number;
-  addresses: () => Promise<string[]>;
+  /** Where the leader is: `--scheduler` addresses and/or ZooKeeper's `/leader` latch. */
+  discovery: LeaderDiscovery;
   executorArgv: string[];
   version: string;
   logger: Logger;
@@ -89,11 +96,12 @@ export class Agent {
       logger: this.log,
       highestTerm: () => this.identity.highestTerm,
     });
-    this.stream = new LeaderStream({
-      addresses: o.addresses,
+    this.stream = makeLeaderStream({
+      discovery: o.discovery,
       logger: this.log,
       register: () => this.makeRegister(),
       pending: () => this.pendingToSend(),
+      admitTerm: (term, m) => this.admitTerm(term, m),
       onMessage: (m) => this.onLeaderMessage(m),
       onReconnect: () => this.metrics.reconnects.inc(),
       onConnectedChange: (c) => this.metrics.connected.set(c ? 1 : 0),
@@ -161,18 +169,26 @@ export class Agent {
     };
   }
 
-  private onLeaderMessage(m: LeaderMessage__Output): boolean {
-    const decision = decideTerm(this.identity.highestTerm, m.term);
+  /** Term fencing: an older term is refused; a newer one is persisted before it is acted on. */
+  private admitTerm(term: number, m: LeaderMessage__Output): boolean {
+    const decision = decideTerm(this.identity.highestTerm, term);
     if (decision === 'refuse') {
       this.metrics.refusedTerm.inc();
       this.log.warn(
-        { term: m.term, highestTerm: this.identity.highestTerm, msg: m.msg },
+        { term, highestTerm: this.identity.highestTerm, msg: m.msg },
         'refused a message from an older leader term',
       );
       return false;
     }
-    if (decision === 'raise') this.identity.raiseTerm(m.term);
+    if (decision === 'raise') this.identity.raiseTerm(term);
+    return true;
+  }
+
+  private onLeaderMessage(m: LeaderMessage__Output): void {
     switch (m.msg) {
+      case 'registered':
+        this.log.info({ term: m.term }, 'registered with the leader');
+        break;
       case 'launch': {
         const task = m.launch?.task;
         if (task) {
@@ -202,7 +218,6 @@ export class Agent {
         break;
     }
     this.refreshGauges();
-    return true;
   }
 
   /** Persists a state change in the outbox (and the sandbox's reported.json), then sends it. */
@@ -224,7 +239,7 @@ export class Agent {
       { taskId: r.taskId, state: r.state, updateId, exitCode: r.exitCode },
       'task state',
     );
-    if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    if (this.stream.write({ status: toStatusUpdate(entry) })) this.metrics.updatesSent.inc();
     if (r.state === 'TASK_RUNNING') this.startHealthChecks(r.taskId, Date.now());
     else if (isTerminal(r.state)) this.health.untrack(r.taskId);
     this.refreshGauges();
@@ -271,7 +286,7 @@ export class Agent {
       },
     });
     this.metrics.healthReports.inc({ health: r.health });
-    if (this.stream.send(toStatusUpdate(entry))) this.metrics.updatesSent.inc();
+    if (this.stream.write({ status: toStatusUpdate(entry) })) this.metrics.updatesSent.inc();
     this.refreshGauges();
   }
 

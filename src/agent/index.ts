@@ -32,7 +32,6 @@ export {
   type TaskTransition,
 } from './task-state.js';
 export { decideTerm, type TermDecision } from './term-fence.js';
-export { nextBackoffMs, type BackoffOptions } from './backoff.js';
 export { isProcessAlive, isProcessGroupAlive, parseProcStat, readProcStat } from './proc-stat.js';
 export { resolveSandboxPath, readChunk, type FileChunk } from './sandbox-files.js';
 export {

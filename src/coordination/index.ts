@@ -11,7 +11,7 @@ export {
   type ZkOp,
 } from './coordinator.js';
 export { ZkSession, type ConnectionState } from './zk-session.js';
-export { ZkError, ZK_RETRY_POLICY, isZkError, toZkError, type ZkErrorCode } from './zk-errors.js';
+export { ZkError, ZK_RETRY_POLICY, toZkError, type ZkErrorCode } from './zk-errors.js';
 export {
   CodecError,
   MAX_ZNODE_BYTES,

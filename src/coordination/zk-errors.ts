@@ -100,8 +100,3 @@ export function toZkError(err: unknown, path: string, opIndex?: number): ZkError
       : 'OTHER';
   return new ZkError(code, path, { cause: err, ...(opIndex !== undefined ? { opIndex } : {}) });
 }
-
-/** True when `err` is a {@link ZkError} with one of `codes`. */
-export function isZkError(err: unknown, ...codes: ZkErrorCode[]): err is ZkError {
-  return err instanceof ZkError && (codes.length === 0 || codes.includes(err.code));
-}

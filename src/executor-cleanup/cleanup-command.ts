@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { type Daemon, startDaemon } from '../daemon/index.js';
 import { writeFileAtomic } from '../runtime/index.js';
 import { type CleanupConfig, parseCleanupArgs } from './cleanup-config.js';
 import { type CleanupMetrics, makeCleanupMetrics } from './cleanup-metrics.js';
@@ -20,23 +21,20 @@ export const PROM_FILE = 'executor-cleanup.prom';
  */
 export async function runExecutorCleanup(argv: string[]): Promise<void> {
   const config = parseCleanupArgs(argv);
-  const logger = pino(
-    {
-      level: process.env.THALES_LOG_LEVEL ?? 'info',
-      base: { pid: process.pid, component: 'executor-cleanup' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    pino.destination(2),
-  );
   const metrics = makeCleanupMetrics();
+  const daemon = startDaemon({
+    logBindings: { component: 'executor-cleanup' },
+    logDestination: 'stderr',
+    metrics: { registry: metrics.registry },
+  });
   mkdirSync(config.summaryDir, { recursive: true });
   if (config.intervalMs === undefined) {
-    const summary = await runOnce(config, logger, metrics);
+    const summary = await runOnce(config, daemon.logger, metrics);
     writeFileAtomic(path.join(config.summaryDir, PROM_FILE), await metrics.registry.metrics());
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  await runLoop(config, config.intervalMs, logger, metrics);
+  await runLoop(config, config.intervalMs, daemon, metrics);
 }
 
 async function runOnce(
@@ -74,18 +72,21 @@ function printPlan(summary: CleanupSummary): void {
 async function runLoop(
   config: CleanupConfig,
   intervalMs: number,
-  logger: Logger,
+  daemon: Daemon,
   metrics: CleanupMetrics,
 ): Promise<void> {
+  const { logger } = daemon;
   const server = config.metricsPort === undefined ? undefined : await serveMetrics(config, metrics);
   let stopping = false;
   let wake: (() => void) | undefined;
-  const stop = (): void => {
-    stopping = true;
-    wake?.();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // A signal ends the loop after the run in progress; the process then exits by itself.
+  daemon.stopOnSignal(
+    () => {
+      stopping = true;
+      wake?.();
+    },
+    { exit: false },
+  );
   while (!stopping) {
     try {
       await runOnce(config, logger, metrics);

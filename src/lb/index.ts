@@ -15,7 +15,6 @@ export {
   type LbServiceRecord,
   type LbUpstream,
   LB_REQUEST_STATES,
-  isTerminalState,
 } from './lb-model.js';
 export {
   MAX_LB_REQUEST_BYTES,
@@ -40,6 +39,13 @@ export {
 } from './lb-request-state-machine.js';
 export { nextUpstreams } from './lb-upstreams.js';
 export { LEADER_METADATA_KEY } from './lb-grpc-service.js';
+// The stage-timing hook: diagnostics channels a recorder may subscribe to.
+export {
+  LB_BATCH_CHANNEL,
+  LB_STAGE_CHANNEL,
+  type LbBatchEvent,
+  type LbStageEvent,
+} from './lb-stage-events.js';
 export {
   DEFAULT_TEMPLATE,
   renderMainConf,

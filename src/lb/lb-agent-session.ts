@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { LbAck__Output } from '../gen/thales/v1/LbAck.js';
 import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
 
-/** The transport an agent session writes to (the WatchGroup stream; a fake in unit tests). */
+/**
+ * What an agent session writes to: the WatchGroup stream (`lb-grpc-service.ts`); an interface
+ * so the session's nonce bookkeeping does not depend on gRPC.
+ */
 export interface LbAgentTransport {
   send(update: LbGroupUpdate): void;
   /** Ends the stream with an error the agent sees (e.g. leadership lost). */

@@ -1,7 +1,7 @@
 import { LbError } from './lb-error.js';
 import type { LbRequestRecord, LbServiceRecord } from './lb-model.js';
 import type { LbRequestStore } from './lb-request-store.js';
-import { lbStageLog } from './lb-stage-log.js';
+import { markLbStage } from './lb-stage-events.js';
 import { parseLbId, parseLbRequest } from './lb-validation.js';
 
 /** A group as the read views show it. */
@@ -22,7 +22,7 @@ export class LbApi {
   async submit(input: unknown): Promise<LbRequestRecord> {
     const request = parseLbRequest(input);
     const record = await this.store.submit(request, Date.now());
-    lbStageLog.mark(request.requestId, 'persisted');
+    markLbStage(request.requestId, 'persisted');
     return record;
   }
 

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import { readJsonBody } from '../runtime/index.js';
 import type { LbApi } from './lb-api.js';
-import { lbStageLog } from './lb-stage-log.js';
 
 /**
  * HTTP views of the load-balancer state, on every replica, plus submit and cancel (the same
@@ -24,11 +23,6 @@ export function makeLbRouter(api: LbApi): Router {
   });
   router.post('/requests', async (ctx) => {
     ctx.body = await api.submit(await readJsonBody(ctx.req));
-  });
-  // Stage timestamps of this process's lb path (submit, intake, push, acks, commit), for the
-  // bench: ?since=<wall-clock ms>.
-  router.get('/stages', (ctx) => {
-    ctx.body = lbStageLog.since(Number(ctx.query.since ?? 0) || 0);
   });
   router.get('/groups', async (ctx) => {
     ctx.body = await api.listGroups();

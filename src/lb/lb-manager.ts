@@ -18,7 +18,7 @@ import { catchUpPushes, groupPushesByAgent } from './lb-push-batches.js';
 import type { LbAgentAnswer, LbAgentSession } from './lb-agent-session.js';
 import type { LbRequestRecord, LbRequestStateName, LbServiceRecord } from './lb-model.js';
 import { toServiceConfig } from './lb-proto-mapping.js';
-import { lbStageLog } from './lb-stage-log.js';
+import { markLbStage } from './lb-stage-events.js';
 import {
   type LbPlan,
   type LbRound,
@@ -239,7 +239,7 @@ export class LbManager implements LeaderService {
     const { nonce, answer } = session.push(update);
     for (const f of fs) {
       f.nonces.set(agentId, nonce);
-      lbStageLog.mark(f.record.requestId, `pushed:${agentId}`);
+      markLbStage(f.record.requestId, `pushed:${agentId}`);
     }
     void answer.then((ack) => this.onAck(agentId, nonce, ack, fs));
   }
@@ -247,7 +247,7 @@ export class LbManager implements LeaderService {
   private onAck(agentId: string, nonce: string, ack: LbAgentAnswer, fs: InFlight[]): void {
     for (const f of fs) {
       if (f.nonces.get(agentId) !== nonce || this.inFlight.get(f.serviceId) !== f) continue;
-      lbStageLog.mark(f.record.requestId, `acked:${agentId}`);
+      markLbStage(f.record.requestId, `acked:${agentId}`);
       const result = ack.results.find((r) => r.serviceId === f.serviceId);
       const ok = result ? result.ok : ack.ok;
       this.answer(f, agentId, ok, (result?.error || ack.error) ?? '');
@@ -310,7 +310,7 @@ export class LbManager implements LeaderService {
       await this.revert(f);
       return;
     }
-    lbStageLog.mark(f.record.requestId, 'committed');
+    markLbStage(f.record.requestId, 'committed');
     if (f.plan.next) {
       this.services.set(f.serviceId, {
         value: f.plan.next,
@@ -352,9 +352,9 @@ export class LbManager implements LeaderService {
 
   private async markApplySent(f: InFlight): Promise<InFlight | null> {
     try {
-      lbStageLog.mark(f.record.requestId, 'planned');
+      markLbStage(f.record.requestId, 'planned');
       await this.writeRecord(f);
-      lbStageLog.mark(f.record.requestId, 'applySent');
+      markLbStage(f.record.requestId, 'applySent');
       return f;
     } catch (err) {
       const now = await this.store.getRequest(f.record.requestId).catch(() => null);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { LbRequestRecord } from './lb-model.js';
+import { Backoff, isRetryableError } from '../runtime/index.js';
+import { type LbRequestRecord, isTerminalState } from './lb-model.js';
 import type { LbRequestStore, Versioned } from './lb-request-store.js';
-import { lbStageLog } from './lb-stage-log.js';
+import { markLbStage } from './lb-stage-events.js';
 
 /** What the intake tells the manager. */
 export interface LbRequestIntakeHooks {
@@ -15,12 +16,14 @@ export interface LbRequestIntakeHooks {
 /**
  * The leader's intake of stored requests: reads each new name under `/lb/requests` once,
  * queues the unfinished ones per service in submission order (`submittedAt`, then id), and
- * re-reads a request whose transition failed so it is tried again.
+ * re-reads a request whose read or transition failed so it is tried again.
  */
 export class LbRequestIntake {
   /** Waiting requests by service id, in the order they are applied. */
   readonly queues = new Map<string, Versioned<LbRequestRecord>[]>();
   private readonly seen = new Set<string>();
+  /** Requests being re-read, with the timer of the next attempt. */
+  private readonly retrying = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly store: LbRequestStore,
@@ -32,6 +35,8 @@ export class LbRequestIntake {
   clear(): void {
     this.queues.clear();
     this.seen.clear();
+    for (const timer of this.retrying.values()) clearTimeout(timer);
+    this.retrying.clear();
   }
 
   /** Reads requests not seen yet; queues the unfinished ones (also those of a dead leader). */
@@ -50,7 +55,7 @@ export class LbRequestIntake {
     if (!this.hooks.isLeading()) return;
     for (const r of read) {
       if (!r) continue;
-      lbStageLog.mark(r.value.requestId, 'seen');
+      markLbStage(r.value.requestId, 'seen');
       if (r.value.state === 'WAITING') this.enqueue(r);
       else if (r.value.state === 'CANCELING') this.hooks.onCanceling(r);
     }
@@ -72,23 +77,42 @@ export class LbRequestIntake {
 
   /**
    * After a failed read or write (ZooKeeper unreachable; a fenced-out write is followed by
-   * revocation anyway), reads the request again in a second and queues it if it is still
+   * revocation anyway), reads the request again on the runtime's `lbIntake` policy (200 ms
+   * doubling to 10 s, jittered, 12 attempts: about a minute) and queues it if it is still
    * unfinished: it is then planned and pushed again from the stored state, which agents apply
    * idempotently; a CANCELING one is applied and reverted.
+   *
+   * Giving up loses nothing: the request stays in ZooKeeper as it was, and the intake forgets
+   * it has seen it, so the next change of `/lb/requests` (any submission) reads it again, as
+   * does the next leader. A read that fails for a reason retrying cannot fix (a znode that
+   * does not decode) gives up at once.
    */
   retryLater(requestId: string): void {
-    const timer = setTimeout(() => {
-      if (!this.hooks.isLeading()) return;
-      this.store
-        .getRequest(requestId)
-        .then((r) => {
-          if (!r || !this.hooks.isLeading()) return;
-          if (r.value.state !== 'WAITING' && r.value.state !== 'CANCELING') return;
-          this.enqueue(r);
-          this.hooks.onQueued();
-        })
-        .catch(() => this.retryLater(requestId));
-    }, 1_000);
-    timer.unref();
+    if (this.retrying.has(requestId)) return;
+    const backoff = new Backoff('lbIntake');
+    const attempt = (): void => {
+      this.retrying.set(requestId, setTimeout(() => void reread(), backoff.next()).unref());
+    };
+    const reread = async (): Promise<void> => {
+      if (!this.hooks.isLeading()) return void this.retrying.delete(requestId);
+      try {
+        const r = await this.store.getRequest(requestId);
+        this.retrying.delete(requestId);
+        if (!r || !this.hooks.isLeading()) return;
+        if (isTerminalState(r.value.state)) return;
+        this.enqueue(r);
+        this.hooks.onQueued();
+      } catch (err) {
+        if (!this.retrying.has(requestId)) return; // leadership lost meanwhile
+        if (isRetryableError(err) && !backoff.exhausted) return attempt();
+        this.retrying.delete(requestId);
+        this.seen.delete(requestId);
+        this.log.warn(
+          { err, requestId, attempts: backoff.attempts },
+          'lb request left in ZooKeeper for a later read (the next change of /lb/requests or leader)',
+        );
+      }
+    };
+    attempt();
   }
 }

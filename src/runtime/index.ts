@@ -1,7 +1,7 @@
 /**
  * Runtime plumbing shared by every daemon (scheduler replicas, agents, lb-agents, the cleaner):
- * proto loading, gRPC and HTTP server basics, the error-code registry, retry policies and
- * atomic files. It imports no other Thales component, so on-host daemons can use it without
+ * proto loading, gRPC and HTTP server basics, the reconnecting stream client to the leader,
+ * the error-code registry, retry policies and atomic files. It imports no other Thales component, so on-host daemons can use it without
  * pulling in the API layer.
  */
 export {
@@ -26,6 +26,17 @@ export { bindGrpcServer, stopGrpcServer, whenStreamCloses } from './grpc-server.
 export { malformedReason, withTolerantDecoding, type MalformedRequest } from './grpc-malformed.js';
 export { closeHttpServer, errorAnswers, listen } from './http-server.js';
 export { loadProto, protoDir, PROTO_LOADER_OPTIONS } from './proto-loader.js';
+export { fixedLeaderDiscovery, type LeaderDiscovery } from './leader-discovery.js';
+export {
+  DEFAULT_ESTABLISH_TIMEOUT_MS,
+  LEADER_KEEPALIVE,
+  type KeepaliveSettings,
+  ReconnectingStream,
+  type ReconnectingStreamOptions,
+  type StreamHandle,
+  type StreamProtocol,
+  type TermFence,
+} from './reconnecting-stream.js';
 export {
   Backoff,
   RETRY_POLICIES,

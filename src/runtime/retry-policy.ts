@@ -35,6 +35,12 @@ export const RETRY_POLICIES = {
   registration: { initialMs: 100, maxMs: 2_000, maxAttempts: Infinity },
   /** An agent's or lb-agent's stream to the leader. */
   leaderStream: { initialMs: 100, maxMs: 5_000, maxAttempts: Infinity },
+  /**
+   * The same stream while the elected replica answers "not the leader" about itself: it is
+   * establishing (claiming its term, rebuilding its state), which takes well under a second,
+   * so it is asked again soon; after ~10 s of that, `leaderStream` takes over.
+   */
+  electedLeader: { initialMs: 50, maxMs: 250, maxAttempts: 40 },
   /** A load-balancer request the leader could not take in yet. */
   lbIntake: { initialMs: 200, maxMs: 10_000, maxAttempts: 12 },
 } as const satisfies Record<string, RetryPolicySpec>;

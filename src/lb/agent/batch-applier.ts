@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { stageNow } from '../lb-stage-log.js';
+import { type BatchTimeline, stageNow } from '../lb-stage-events.js';
 import type { ConfigWriter } from './config-writer.js';
 import type { NginxProcess } from './nginx-process.js';
 import type { RenderedService } from './nginx-renderer.js';
@@ -41,21 +41,8 @@ export interface ServiceOutcome {
 export interface BatchFlags {
   validate: boolean;
   reload: boolean;
-  /** Filled with the wall-clock time of each stage (see `stageNow`), for the bench. */
+  /** Filled with the wall-clock time of each stage (see `stageNow`) when someone listens. */
   timeline?: BatchTimeline;
-}
-
-/** When each stage of a batch happened (wall-clock ms); absent stages did not happen. */
-export interface BatchTimeline {
-  written?: number;
-  /** New members of unchanged services were handed to nginx (no reload for those). */
-  membersPosted?: number;
-  tested?: number;
-  /** The reload began (aggregates and version are written, then SIGHUP). */
-  reloadStart?: number;
-  signalled?: number;
-  served?: number;
-  retired?: number;
 }
 
 /** What an agent has applied and acked for a service. */

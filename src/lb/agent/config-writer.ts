@@ -160,12 +160,6 @@ export class ConfigWriter {
       .map((f) => f.slice(0, -'.conf'.length));
   }
 
-  /** The service a path in nginx's error output belongs to, if any. */
-  serviceOfFile(file: string): string | undefined {
-    const m = /conf\/(?:upstreams|locations)\/([^/]+)\.conf$/.exec(file);
-    return m?.[1];
-  }
-
   private upstreamFile(id: string): string {
     return path.join(this.prefix, 'conf', 'upstreams', `${id}.conf`);
   }

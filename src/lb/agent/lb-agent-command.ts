@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Coordinator } from '../../coordination/index.js';
-import { makeLogger, makeRegistry } from '../../observability/index.js';
-import { readLeaderGrpcAddress } from '../../leader/index.js';
+import { DEFAULT_DAEMON_SESSION_TIMEOUT_MS, startDaemon } from '../../daemon/index.js';
 import { parseLbId } from '../lb-validation.js';
 import { LbAgent } from './lb-agent.js';
 import { NGINX_MODULES_DIR } from './nginx-lua.js';
@@ -12,11 +10,41 @@ import { loadTemplates } from './template-loader.js';
 
 /** Usage of `thales lb-agent`. */
 export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (flags: --group G, --scheduler host:port[,…]
-              or --zk host:port[,…] [--chroot /thales], --nginx-port, --work-dir, --nginx-bin,
-              --http-port, --agent-id, --template-dir, --static-upstreams)`;
+              or --zk host:port[,…] [--chroot /thales] [--zk-session-timeout-ms 10000],
+              --nginx-port, --work-dir, --nginx-bin, --http-port, --agent-id, --template-dir,
+              --static-upstreams)`;
 
 /** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
 export async function runLbAgent(argv: string[]): Promise<void> {
+  const { v, group, agentId, nginxPort, sessionTimeoutMs, dynamicUpstreams } =
+    parseLbAgentArgs(argv);
+  const daemon = startDaemon({
+    logBindings: { component: 'lb-agent', group, agentId },
+    metrics: { labels: { role: 'lb-agent', agent: agentId } },
+    ...(v.zk ? { zookeeper: { connect: v.zk, chroot: v.chroot, sessionTimeoutMs } } : {}),
+    schedulers: v.scheduler ? v.scheduler.split(',') : [],
+  });
+  const agent = new LbAgent({
+    group,
+    agentId,
+    discovery: daemon.discovery,
+    nginxBin: v['nginx-bin'],
+    nginxPort,
+    workDir: v['work-dir'],
+    httpHost: v['http-host'],
+    httpPort: Number(v['http-port']),
+    ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
+    driftCheckMs: Number(v['drift-check-ms']),
+    dynamicUpstreams,
+    logger: daemon.logger,
+    registry: daemon.registry,
+  });
+  daemon.stopOnSignal(() => agent.stop());
+  await agent.start();
+}
+
+/** The flags of `thales lb-agent`, checked; an error names the flag at fault. */
+function parseLbAgentArgs(argv: string[]) {
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
@@ -26,6 +54,10 @@ export async function runLbAgent(argv: string[]): Promise<void> {
       scheduler: { type: 'string' },
       zk: { type: 'string' },
       chroot: { type: 'string', default: '/thales' },
+      'zk-session-timeout-ms': {
+        type: 'string',
+        default: String(DEFAULT_DAEMON_SESSION_TIMEOUT_MS),
+      },
       'nginx-port': { type: 'string', default: '8080' },
       'nginx-bin': { type: 'string', default: '/usr/sbin/nginx' },
       'work-dir': { type: 'string', default: '/var/lib/thales/lb-agent' },
@@ -39,6 +71,12 @@ export async function runLbAgent(argv: string[]): Promise<void> {
   if (!v.group) throw new Error('lb-agent: --group is required');
   if (!v.scheduler && !v.zk) throw new Error('lb-agent: --scheduler or --zk is required');
   const group = parseLbId(v.group, 'group');
+  const sessionTimeoutMs = Number(v['zk-session-timeout-ms']);
+  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 400 || sessionTimeoutMs > 60_000) {
+    throw new Error(
+      `lb-agent: invalid flag --zk-session-timeout-ms: expected 400-60000 ms, got '${v['zk-session-timeout-ms']}'`,
+    );
+  }
   const dynamicUpstreams = !v['static-upstreams'];
   const luaModule = path.join(NGINX_MODULES_DIR, 'ngx_http_lua_module.so');
   if (dynamicUpstreams && !existsSync(luaModule)) {
@@ -48,44 +86,5 @@ export async function runLbAgent(argv: string[]): Promise<void> {
   }
   const nginxPort = Number(v['nginx-port']);
   const agentId = parseLbId(v['agent-id'] ?? `${os.hostname()}-${nginxPort}`, 'agentId');
-  const logger = makeLogger({ component: 'lb-agent', group, agentId });
-  const fixed = v.scheduler ? v.scheduler.split(',') : [];
-  let zk: Coordinator | undefined;
-  if (v.zk) {
-    zk = new Coordinator({
-      connectString: v.zk,
-      chroot: v.chroot,
-      sessionTimeoutMs: 10_000,
-      logger,
-    });
-    zk.start();
-  }
-  const addresses = async (): Promise<string[]> => {
-    const leader = zk?.ready ? await readLeaderGrpcAddress(zk).catch(() => null) : null;
-    return leader ? [leader, ...fixed] : fixed;
-  };
-  const agent = new LbAgent({
-    group,
-    agentId,
-    addresses,
-    nginxBin: v['nginx-bin'],
-    nginxPort,
-    workDir: v['work-dir'],
-    httpHost: v['http-host'],
-    httpPort: Number(v['http-port']),
-    ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
-    driftCheckMs: Number(v['drift-check-ms']),
-    dynamicUpstreams,
-    logger,
-    registry: makeRegistry({ role: 'lb-agent', agent: agentId }),
-  });
-  await agent.start();
-  const onSignal = (): void => {
-    void agent
-      .stop()
-      .then(() => zk?.close())
-      .then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  return { v, group, agentId, nginxPort, sessionTimeoutMs, dynamicUpstreams };
 }

@@ -1,21 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto } from '../../runtime/index.js';
+import { type LeaderDiscovery, ReconnectingStream, loadProto } from '../../runtime/index.js';
 import type { ProtoGrpcType } from '../../gen/lb.js';
 import type { LbAgentMessage } from '../../gen/thales/v1/LbAgentMessage.js';
 import type { LbAck } from '../../gen/thales/v1/LbAck.js';
 import type { LbGroupUpdate__Output } from '../../gen/thales/v1/LbGroupUpdate.js';
-import type { LoadBalancerClient } from '../../gen/thales/v1/LoadBalancer.js';
 
-/** Trailing metadata key naming the leader (mirrors the server's constant). */
+/**
+ * Trailing metadata key naming the leader. It mirrors the server's `LEADER_METADATA_KEY`
+ * rather than importing it, so the lb-agent does not load the leader-side service.
+ */
 const LEADER_KEY = 'thales-leader-grpc';
 
-/** Options of {@link LbAgentStream}. */
+/** Options of {@link makeLbAgentStream}. */
 export interface LbAgentStreamOptions {
   group: string;
   agentId: string;
-  /** Where to look for the leader, in order: fixed addresses and/or a discovery function. */
-  addresses: () => Promise<string[]>;
+  /** Where the leader is: `--scheduler` addresses and/or ZooKeeper's `/leader` latch. */
+  discovery: LeaderDiscovery;
   logger: Logger;
   /** Each update, with the function that answers it on the stream it came from. */
   onUpdate(update: LbGroupUpdate__Output, answer: (ack: LbAck) => void): void;
@@ -24,103 +26,42 @@ export interface LbAgentStreamOptions {
   onConnectedChange?(connected: boolean): void;
 }
 
+/** The lb-agent's side of WatchGroup. */
+export type LbAgentStream = ReconnectingStream<LbAgentMessage, LbGroupUpdate__Output>;
+
 /**
- * The lb-agent side of WatchGroup: connects, subscribes with what it has, hands updates to
- * the agent, and reconnects for ever with back-off — straight to the leader when a follower
- * names it in its refusal. Every reconnection gets the full state again (resync).
+ * The lb-agent side of WatchGroup on the runtime's reconnecting stream: subscribes with what
+ * it has, hands updates to the agent with a function that ACKs on the same stream, and
+ * follows a follower's refusal straight to the leader it names. Every new stream starts with
+ * the full state again (resync).
  */
-export class LbAgentStream {
-  private stopped = false;
-  private call: grpc.ClientDuplexStream<LbAgentMessage, LbGroupUpdate__Output> | undefined;
-  private client: LoadBalancerClient | undefined;
-  private hint: string | undefined;
-  private next = 0;
-  private readonly proto = loadProto<ProtoGrpcType>('lb.proto');
-
-  constructor(private readonly o: LbAgentStreamOptions) {}
-
-  /** Starts connecting (and keeps reconnecting until {@link LbAgentStream.stop}). */
-  start(): void {
-    void this.loop();
-  }
-
-  /** Ends the stream. */
-  stop(): void {
-    this.stopped = true;
-    this.call?.cancel();
-    this.client?.close();
-  }
-
-  private async loop(): Promise<void> {
-    let backoff = 100;
-    while (!this.stopped) {
-      const started = Date.now();
-      const address = await this.pickAddress().catch(() => undefined);
-      if (address) await this.runOnce(address);
-      if (this.stopped) return;
-      backoff = Date.now() - started > 5_000 ? 100 : Math.min(backoff * 2, 1_000);
-      await new Promise((r) => setTimeout(r, this.hint ? 50 : backoff));
-    }
-  }
-
-  private async pickAddress(): Promise<string | undefined> {
-    if (this.hint) {
-      const h = this.hint;
-      this.hint = undefined;
-      return h;
-    }
-    const all = await this.o.addresses();
-    if (all.length === 0) return undefined;
-    return all[this.next++ % all.length];
-  }
-
-  /** One connection; resolves when it ends. */
-  private runOnce(address: string): Promise<void> {
-    const log = this.o.logger.child({ scheduler: address });
-    this.client?.close();
-    const client = new this.proto.thales.v1.LoadBalancer(
-      address,
-      grpc.credentials.createInsecure(),
-      {
-        'grpc.max_receive_message_length': 64 * 1024 * 1024,
-        'grpc.keepalive_time_ms': 10_000,
+export function makeLbAgentStream(o: LbAgentStreamOptions): LbAgentStream {
+  const proto = loadProto<ProtoGrpcType>('lb.proto');
+  return new ReconnectingStream<LbAgentMessage, LbGroupUpdate__Output>({
+    discovery: o.discovery,
+    logger: o.logger,
+    ...(o.onConnectedChange ? { onConnectedChange: o.onConnectedChange } : {}),
+    // The full state of a group of 1,000 services is about 1 MB.
+    channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+    protocol: {
+      name: 'lb stream',
+      open: (address, options) => {
+        const client = new proto.thales.v1.LoadBalancer(
+          address,
+          grpc.credentials.createInsecure(),
+          options,
+        );
+        return { client, call: client.WatchGroup() };
       },
-    );
-    this.client = client;
-    const call = client.WatchGroup();
-    this.call = call;
-    return new Promise((resolve) => {
-      let done = false;
-      let gotData = false;
-      const finish = (why: string, err?: grpc.ServiceError): void => {
-        if (done) return;
-        done = true;
-        const leader = err?.metadata?.get(LEADER_KEY)[0];
-        if (typeof leader === 'string' && leader !== address) this.hint = leader;
-        if (gotData) this.o.onConnectedChange?.(false);
-        log.info({ why, leader: this.hint }, 'lb stream ended');
-        call.cancel();
-        resolve();
-      };
-      call.on('data', (update: LbGroupUpdate__Output) => {
-        if (!gotData) {
-          gotData = true;
-          this.o.onConnectedChange?.(true);
-          log.info('lb stream connected');
-        }
-        this.o.onUpdate(update, (ack) => {
-          if (!done && this.call === call) call.write({ ack });
-        });
-      });
-      call.on('error', (err: grpc.ServiceError) => finish(err.details || err.message, err));
-      call.on('end', () => finish('server ended the stream'));
-      call.write({
-        subscribe: {
-          group: this.o.group,
-          agentId: this.o.agentId,
-          knownVersions: this.o.knownVersions(),
-        },
-      });
-    });
-  }
+      hello: () => ({
+        subscribe: { group: o.group, agentId: o.agentId, knownVersions: o.knownVersions() },
+      }),
+      redirectFromError: (err) => {
+        const leader = err.metadata?.get(LEADER_KEY)[0];
+        return typeof leader === 'string' ? leader : undefined;
+      },
+      establishes: () => true,
+      onMessage: (update, stream) => o.onUpdate(update, (ack) => void stream.write({ ack })),
+    },
+  });
 }

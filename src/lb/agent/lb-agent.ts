@@ -1,25 +1,36 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { LbAck } from '../../gen/thales/v1/LbAck.js';
-import type { LbGroupUpdate__Output } from '../../gen/thales/v1/LbGroupUpdate.js';
-import type { LbServiceConfig__Output } from '../../gen/thales/v1/LbServiceConfig.js';
-import { fromProtoService } from '../lb-proto-mapping.js';
-import { lbServiceSchema, lbUpstreamSchema } from '../lb-validation.js';
-import { stageNow } from '../lb-stage-log.js';
-import { BatchApplier, type BatchTimeline, type ServiceChange } from './batch-applier.js';
+import type { Registry } from 'prom-client';
+import { type LeaderDiscovery, closeHttpServer, listen } from '../../runtime/index.js';
+import {
+  type LbBatchEvent,
+  batchTimelinesWanted,
+  publishBatch,
+  stageNow,
+} from '../lb-stage-events.js';
+import { ApplyLane } from './apply-lane.js';
+import { BatchApplier } from './batch-applier.js';
 import { ConfigWriter } from './config-writer.js';
-import { LbAgentStream } from './lb-agent-stream.js';
+import { makeLbAgentHttpApp } from './lb-agent-http.js';
+import { type LbAgentMetrics, makeLbAgentMetrics } from './lb-agent-metrics.js';
+import { type LbAgentStream, makeLbAgentStream } from './lb-agent-stream.js';
 import { NginxProcess } from './nginx-process.js';
-import { DEFAULT_TEMPLATE, type NginxTemplate, renderService } from './nginx-renderer.js';
+import type { NginxTemplate } from './nginx-renderer.js';
+import {
+  type PendingUpdate,
+  ackFor,
+  mergeUpdates,
+  nackAll,
+  toServiceChange,
+} from './update-batch.js';
 
 /** Configuration of `thales lb-agent`. */
 export interface LbAgentOptions {
   group: string;
   agentId: string;
-  /** Scheduler gRPC addresses and/or leader discovery. */
-  addresses: () => Promise<string[]>;
+  /** Where the leader is: `--scheduler` addresses and/or ZooKeeper's `/leader` latch. */
+  discovery: LeaderDiscovery;
   nginxBin: string;
   nginxPort: number;
   workDir: string;
@@ -37,113 +48,70 @@ export interface LbAgentOptions {
   registry: Registry;
 }
 
-interface Pending {
-  update: LbGroupUpdate__Output;
-  answer: (ack: LbAck) => void;
-  receivedAt: number;
-}
-
-/** One batch's stages (wall-clock ms), as `/stages` shows them. */
-export interface BatchStages extends BatchTimeline {
-  /** Services of the batch with when each arrived (the latest update naming it). */
-  received: Record<string, number>;
-  start: number;
-  acked?: number;
-}
-
-const STAGE_BATCHES = 2_000;
-
 /**
  * `thales lb-agent`: follows its group over WatchGroup and keeps its own nginx in step.
- * Updates that arrive while a batch is being applied are merged into the next batch, so
- * nginx is validated and reloaded once per batch; each nonce is then ACKed or NACKed with
- * per-service results. nginx starts only with the full state of the group applied.
+ * Updates go through one {@link ApplyLane} with the drift repairs: those that arrive while a
+ * batch is applied are merged into the next, so nginx is validated and reloaded once per
+ * batch; each nonce is then ACKed or NACKed with per-service results. nginx starts only with
+ * the full state of the group applied.
  */
 export class LbAgent {
   private readonly nginx: NginxProcess;
   private readonly writer: ConfigWriter;
   private readonly applier: BatchApplier;
   private readonly stream: LbAgentStream;
-  private readonly queue: Pending[] = [];
-  private readonly stages: BatchStages[] = [];
-  private working = false;
-  private reloadsSeen = 0;
-  private memberUpdatesSeen = 0;
+  private readonly lane: ApplyLane<PendingUpdate>;
+  private readonly metrics: LbAgentMetrics;
   private connected = false;
   private bootstrapped = false;
   private server: http.Server | undefined;
   private driftTimer: NodeJS.Timeout | undefined;
-  private readonly metrics;
 
   constructor(private readonly o: LbAgentOptions) {
     const prefix = path.resolve(o.workDir, 'nginx');
     this.nginx = new NginxProcess({ bin: o.nginxBin, prefix, port: o.nginxPort });
     this.writer = new ConfigWriter(prefix, o.nginxPort, o.dynamicUpstreams ?? true);
     this.applier = new BatchApplier(this.writer, this.nginx, o.logger);
-    this.stream = new LbAgentStream({
+    this.metrics = makeLbAgentMetrics(o.registry);
+    this.lane = new ApplyLane(
+      (batch) => this.applyOrNack(batch),
+      (err) => o.logger.error({ err }, 'lb-agent apply lane failed'),
+    );
+    this.stream = makeLbAgentStream({
       group: o.group,
       agentId: o.agentId,
-      addresses: o.addresses,
+      discovery: o.discovery,
       logger: o.logger,
-      onUpdate: (update, answer) => this.enqueue({ update, answer, receivedAt: stageNow() }),
+      onUpdate: (update, answer) => this.lane.push({ update, answer, receivedAt: stageNow() }),
       knownVersions: () =>
         Object.fromEntries([...this.applier.applied].map(([id, a]) => [id, a.version])),
       onConnectedChange: (c) => {
         this.connected = c;
-        this.metrics.connected.set(c ? 1 : 0);
+        this.metrics.connected(c);
       },
     });
-    const registers = [o.registry];
-    this.metrics = {
-      reloads: new Counter({
-        name: 'thales_lb_agent_reloads_total',
-        help: 'nginx reloads',
-        registers,
-      }),
-      memberUpdates: new Counter({
-        name: 'thales_lb_agent_member_updates_total',
-        help: 'Services whose upstream members changed without a reload (Lua balancer)',
-        registers,
-      }),
-      batches: new Counter({
-        name: 'thales_lb_agent_batches_total',
-        help: 'Batches applied',
-        labelNames: ['result'],
-        registers,
-      }),
-      drift: new Counter({
-        name: 'thales_lb_agent_drift_repairs_total',
-        help: 'Services rewritten because the disk differed from what was acked',
-        registers,
-      }),
-      connected: new Gauge({
-        name: 'thales_lb_agent_connected',
-        help: '1 while the stream to the leader is up',
-        registers,
-      }),
-      services: new Gauge({
-        name: 'thales_lb_agent_services',
-        help: 'Services applied',
-        registers,
-      }),
-    };
   }
 
   /** Starts the HTTP endpoint and the stream; nginx starts with the first full state. */
   async start(): Promise<void> {
     this.writer.init();
-    this.server = http.createServer((req, res) => {
-      this.serveHttp(req, res).catch(() => {
-        res.statusCode = 500;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server?.once('error', reject);
-      this.server?.listen(this.o.httpPort, this.o.httpHost, () => resolve());
-    });
+    this.server = http.createServer(
+      makeLbAgentHttpApp({
+        registry: this.o.registry,
+        logger: this.o.logger,
+        health: () => ({
+          healthy: this.bootstrapped && this.nginx.masterPid() !== undefined,
+          connected: this.connected,
+          bootstrapped: this.bootstrapped,
+        }),
+        status: () => this.status(),
+      }).callback(),
+    );
+    await listen(this.server, this.o.httpHost, this.o.httpPort, 'http');
     this.stream.start();
-    this.driftTimer = setInterval(() => void this.checkDrift(), this.o.driftCheckMs);
+    this.driftTimer = setInterval(() => {
+      if (this.bootstrapped) void this.lane.runIfIdle(() => this.repairDrift());
+    }, this.o.driftCheckMs);
     this.o.logger.info({ group: this.o.group, nginxPort: this.o.nginxPort }, 'lb-agent started');
   }
 
@@ -151,7 +119,7 @@ export class LbAgent {
   async stop(): Promise<void> {
     clearInterval(this.driftTimer);
     this.stream.stop();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    if (this.server) await closeHttpServer(this.server, 1_000);
     await this.nginx.stop();
   }
 
@@ -169,149 +137,66 @@ export class LbAgent {
     };
   }
 
-  private enqueue(p: Pending): void {
-    this.queue.push(p);
-    void this.work();
-  }
-
-  /** Applies everything queued as one batch, repeatedly, one batch at a time. */
-  private async work(): Promise<void> {
-    if (this.working) return;
-    this.working = true;
+  /** Applies a batch; never leaves a nonce unanswered (the leader would wait for its timeout). */
+  private async applyOrNack(batch: PendingUpdate[]): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.queue.length);
-        await this.applyBatch(batch).catch((err: unknown) => {
-          // Never leave a nonce unanswered: the leader would wait for its timeout.
-          const error = `lb-agent error: ${err instanceof Error ? err.message : String(err)}`;
-          this.o.logger.error({ err }, 'applying a batch failed');
-          for (const p of batch) {
-            p.answer({ nonce: p.update.nonce, ok: false, error, results: [] });
-          }
-        });
-      }
-    } finally {
-      this.working = false;
+      await this.applyBatch(batch);
+    } catch (err) {
+      this.o.logger.error({ err }, 'applying a batch failed');
+      nackAll(batch, `lb-agent error: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
-  private async applyBatch(batch: Pending[]): Promise<void> {
-    const lastFull = batch.map((p) => p.update.full).lastIndexOf(true);
-    const changes = new Map<string, ServiceChange>();
-    if (lastFull >= 0) {
-      // A full state replaces everything: services not in it are removed.
-      for (const id of new Set([...this.applier.applied.keys(), ...this.writer.listServices()])) {
-        changes.set(id, { serviceId: id, version: 'deleted', files: null });
-      }
-    }
-    for (const p of batch.slice(Math.max(lastFull, 0))) {
-      for (const s of p.update.services) changes.set(s.serviceId, this.toChange(s));
-    }
-    const validate = batch.some((p) => !p.update.noValidate);
-    const reload = batch.some((p) => !p.update.noReload);
-    const stages = this.recordBatch(batch, lastFull >= 0);
-    const results = await this.applier.apply([...changes.values()], {
-      validate,
-      reload,
-      timeline: stages,
+  private async applyBatch(batch: PendingUpdate[]): Promise<void> {
+    const started = performance.now();
+    const present = new Set([...this.applier.applied.keys(), ...this.writer.listServices()]);
+    const dynamic = this.o.dynamicUpstreams ?? true;
+    const merged = mergeUpdates(
+      batch.map((p) => p.update),
+      present,
+      (s) => toServiceChange(s, this.o.templates, dynamic),
+    );
+    const timeline = this.startTimeline(batch, merged.full);
+    const results = await this.applier.apply(merged.changes, {
+      validate: merged.validate,
+      reload: merged.reload,
+      ...(timeline ? { timeline } : {}),
     });
     const ok = [...results.values()].every((r) => r.ok);
-    this.metrics.batches.inc({ result: ok ? 'ok' : 'partial' });
-    this.metrics.services.set(this.applier.applied.size);
-    this.metrics.reloads.inc(this.applier.reloads - this.reloadsSeen);
-    this.reloadsSeen = this.applier.reloads;
-    this.metrics.memberUpdates.inc(this.applier.memberUpdates - this.memberUpdatesSeen);
-    this.memberUpdatesSeen = this.applier.memberUpdates;
-    if (lastFull >= 0 && ok) this.bootstrapped = true;
+    this.metrics.batchApplied(ok, (performance.now() - started) / 1000, {
+      reloads: this.applier.reloads,
+      memberUpdates: this.applier.memberUpdates,
+      services: this.applier.applied.size,
+    });
+    if (merged.full && ok) this.bootstrapped = true;
     // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
+    const versionOf = (id: string): string | undefined => this.applier.applied.get(id)?.version;
     void this.applier.retiring.then(() => {
-      for (const p of batch) this.answer(p, results);
-      if (stages) stages.acked = stageNow();
+      for (const p of batch) p.answer(ackFor(p.update, results, versionOf));
+      if (timeline) publishBatch({ ...timeline, acked: stageNow() });
     });
   }
 
-  /** Starts the stage record of a delta batch (full states are not recorded). */
-  private recordBatch(batch: Pending[], full: boolean): BatchStages | undefined {
-    if (full) return undefined;
+  /**
+   * The stage timeline of a delta batch, only while someone listens (lb-stage-events.ts;
+   * full states are not timed).
+   */
+  private startTimeline(batch: PendingUpdate[], full: boolean): LbBatchEvent | undefined {
+    if (full || !batchTimelinesWanted()) return undefined;
     const received: Record<string, number> = {};
     for (const p of batch) for (const s of p.update.services) received[s.serviceId] = p.receivedAt;
-    const stages: BatchStages = { received, start: stageNow() };
-    this.stages.push(stages);
-    if (this.stages.length > STAGE_BATCHES) this.stages.shift();
-    return stages;
+    return { agentId: this.o.agentId, received, start: stageNow() };
   }
 
-  private answer(p: Pending, results: Map<string, { ok: boolean; error?: string }>): void {
-    const mine = p.update.full ? [...results.keys()] : p.update.services.map((s) => s.serviceId);
-    const list = mine.map((id) => {
-      const r = results.get(id) ?? { ok: true };
-      const version = this.applier.applied.get(id)?.version ?? 'deleted';
-      return { serviceId: id, version, ok: r.ok, error: r.error ?? '' };
-    });
-    const failed = list.filter((r) => !r.ok);
-    p.answer({
-      nonce: p.update.nonce,
-      ok: failed.length === 0,
-      error: failed.map((f) => `${f.serviceId}: ${f.error}`).join('\n'),
-      results: list,
-    });
-  }
-
-  private toChange(s: LbServiceConfig__Output): ServiceChange {
-    if (s.deleted || !s.service) return { serviceId: s.serviceId, version: s.version, files: null };
-    try {
-      const service = lbServiceSchema.parse(fromProtoService(s.service));
-      const upstreams = s.upstreams.map((u) => lbUpstreamSchema.parse({ upstream: u.upstream }));
-      const templates = { default: DEFAULT_TEMPLATE, ...this.o.templates };
-      return {
-        serviceId: s.serviceId,
-        version: s.version,
-        files: renderService(service, upstreams, templates, this.o.dynamicUpstreams ?? true),
-      };
-    } catch (err) {
-      const renderError = err instanceof Error ? err.message : String(err);
-      return { serviceId: s.serviceId, version: s.version, files: null, renderError };
-    }
-  }
-
-  private async checkDrift(): Promise<void> {
-    if (this.working || !this.bootstrapped) return;
-    this.working = true;
+  private async repairDrift(): Promise<void> {
     try {
       const repaired = await this.applier.repairDrift();
       if (repaired.length > 0) {
-        this.metrics.drift.inc(repaired.length);
+        this.metrics.driftRepaired(repaired.length);
         this.o.logger.warn({ services: repaired }, 'disk differed from acked config; repaired');
       }
     } catch (err) {
       this.o.logger.error({ err }, 'drift check failed');
-    } finally {
-      this.working = false;
-      if (this.queue.length > 0) void this.work();
-    }
-  }
-
-  private async serveHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    if (url === '/metrics') {
-      res.setHeader('content-type', this.o.registry.contentType);
-      res.end(await this.o.registry.metrics());
-    } else if (url === '/health') {
-      const healthy = this.bootstrapped && this.nginx.masterPid() !== undefined;
-      res.statusCode = healthy ? 200 : 503;
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({ healthy, connected: this.connected, bootstrapped: this.bootstrapped }),
-      );
-    } else if (url === '/stages') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(this.stages));
-    } else if (url === '/status') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(this.status()));
-    } else {
-      res.statusCode = 404;
-      res.end();
     }
   }
 }

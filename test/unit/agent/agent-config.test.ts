@@ -31,6 +31,10 @@ describe('parseAgentArgs (pure)', () => {
       { begin: 2000, end: 2000 },
     ]);
     expect(c).toMatchObject({ host: 'h', rack: 'DEFAULT', 'http-port': 7075, chroot: '/thales' });
+    expect(c['zk-session-timeout-ms']).toBe(10_000);
+    expect(parse([...base, '--zk-session-timeout-ms', '2000'])['zk-session-timeout-ms']).toBe(
+      2_000,
+    );
     expect(parse(['--work-dir', '/w', '--zk', 'z:2181']).zk).toBe('z:2181');
   });
 
@@ -43,6 +47,8 @@ describe('parseAgentArgs (pure)', () => {
     expect(flagOf([...base, '--agent-id', 'a b'])).toBe('agent-id');
     expect(flagOf([...base, '--chroot', 'rel'])).toBe('chroot');
     expect(flagOf([...base, '--zk', 'nope'])).toBe('zk');
+    expect(flagOf([...base, '--zk-session-timeout-ms', '100'])).toBe('zk-session-timeout-ms');
+    expect(flagOf([...base, '--zk-session-timeout-ms', 'soon'])).toBe('zk-session-timeout-ms');
     expect(flagOf([...base, '--nope'])).toBe('nope');
   });
 

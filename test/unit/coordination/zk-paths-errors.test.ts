@@ -5,7 +5,6 @@ import {
   ZK_RETRY_POLICY,
   ZkError,
   isValidChroot,
-  isZkError,
   latchSequence,
   toZkError,
   zkPaths,
@@ -71,13 +70,5 @@ describe('zk errors', () => {
       'SESSION_MOVED',
     ]);
     for (const p of Object.values(ZK_RETRY_POLICY)) expect(p.retryable).toBe(p.backoffMs > 0);
-  });
-
-  it('isZkError matches codes', () => {
-    const e = new ZkError('NO_NODE', '/x');
-    expect(isZkError(e)).toBe(true);
-    expect(isZkError(e, 'NO_NODE', 'BAD_VERSION')).toBe(true);
-    expect(isZkError(e, 'BAD_VERSION')).toBe(false);
-    expect(isZkError(new Error('x'))).toBe(false);
   });
 });
