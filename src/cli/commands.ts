@@ -13,6 +13,7 @@ import { LB_AGENT_USAGE, makeLbExtensionFactory, runLbAgent } from '../lb/index.
 import {
   ConfigError,
   THALES_VERSION,
+  describeBuild,
   loadSchedulerConfig,
   makeTasksExtensionFactory,
   startSchedulerReplica,
@@ -29,7 +30,7 @@ commands:
   dev         run a local cluster: ZooKeeper and 3 replicas
   state       print a replica's view of the cluster (--api http://host:port)
   ${CLIENT_USAGE}
-  version     print the version`;
+  version     print the version and the commit it was built from`;
 
 /** Dispatches `thales <command>`. */
 export async function runCommand(argv: string[]): Promise<void> {
@@ -58,7 +59,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     case 'agents':
       return runAgentsCommand(rest);
     case 'version':
-      process.stdout.write(`${THALES_VERSION}\n`);
+      process.stdout.write(`${describeBuild()}\n`);
       return;
     case undefined:
     case 'help':
