@@ -13,7 +13,7 @@ import { loadTemplates } from './template-loader.js';
 /** Usage of `thales lb-agent`. */
 export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (flags: --group G, --scheduler host:port[,…]
               or --zk host:port[,…] [--chroot /thales], --nginx-port, --work-dir, --nginx-bin,
-              --http-port, --agent-id, --template-dir, --static-upstreams)`;
+              --http-port, --agent-id, --template-dir, --static-upstreams, --keep-nginx)`;
 
 /** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
 export async function runLbAgent(argv: string[]): Promise<void> {
@@ -34,6 +34,7 @@ export async function runLbAgent(argv: string[]): Promise<void> {
       'template-dir': { type: 'string' },
       'drift-check-ms': { type: 'string', default: '10000' },
       'static-upstreams': { type: 'boolean', default: false },
+      'keep-nginx': { type: 'boolean', default: false },
     },
   });
   if (!v.group) throw new Error('lb-agent: --group is required');
@@ -76,6 +77,7 @@ export async function runLbAgent(argv: string[]): Promise<void> {
     ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
     driftCheckMs: Number(v['drift-check-ms']),
     dynamicUpstreams,
+    keepNginxOnStop: v['keep-nginx'],
     logger,
     registry: makeRegistry({ role: 'lb-agent', agent: agentId }),
   });
