@@ -39,7 +39,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     case 'scheduler':
       return runScheduler(rest);
     case 'lb-agent':
-      return runLbAgent(rest);
+      return runLbAgent(rest, THALES_VERSION);
     case 'agent':
       return runAgent(rest, THALES_VERSION);
     case 'executor':

@@ -29,6 +29,7 @@ export interface LbAgentHandle {
   get(pathname: string): Promise<{ status: number; body: string }>;
   status(): Promise<
     | {
+        version: string;
         nginxPid: number | null;
         generation: number;
         reloads: number;

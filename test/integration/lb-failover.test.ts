@@ -149,6 +149,8 @@ describe('lb failover', () => {
     await waitFor('lb-a to route to b2 and b3', () => routesTo(c, 0, ['b2', 'b3']));
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(0);
-    expect((await a.status())?.nginxPid).toBe(nginxPid);
+    const status = await a.status();
+    expect(status?.nginxPid).toBe(nginxPid);
+    expect(status?.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

@@ -15,8 +15,11 @@ export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (fl
               or --zk host:port[,…] [--chroot /thales], --nginx-port, --work-dir, --nginx-bin,
               --http-port, --agent-id, --template-dir, --static-upstreams, --keep-nginx)`;
 
-/** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
-export async function runLbAgent(argv: string[]): Promise<void> {
+/**
+ * `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. `version` is
+ * what `/status` reports (the release's, so an upgrade can check which one runs).
+ */
+export async function runLbAgent(argv: string[], version = 'unknown'): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
@@ -78,6 +81,7 @@ export async function runLbAgent(argv: string[]): Promise<void> {
     driftCheckMs: Number(v['drift-check-ms']),
     dynamicUpstreams,
     keepNginxOnStop: v['keep-nginx'],
+    version,
     logger,
     registry: makeRegistry({ role: 'lb-agent', agent: agentId }),
   });

@@ -39,6 +39,8 @@ export interface LbAgentOptions {
    * through its pid file and brings it up to date from the full state of its group.
    */
   keepNginxOnStop?: boolean;
+  /** The Thales release running this agent, reported by `/status`. */
+  version?: string;
   logger: Logger;
   registry: Registry;
 }
@@ -174,6 +176,7 @@ export class LbAgent {
     return {
       agentId: this.o.agentId,
       group: this.o.group,
+      version: this.o.version ?? 'unknown',
       nginxPid: this.nginx.masterPid() ?? null,
       connected: this.connected,
       bootstrapped: this.bootstrapped,
