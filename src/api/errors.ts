@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ZkError } from '../coordination/index.js';
 import { StateError } from '../state/index.js';
 
 /** Every error code the APIs return. */
@@ -45,10 +46,19 @@ export class ApiError extends Error {
   }
 }
 
-/** Wraps anything thrown into an {@link ApiError} (unknown errors become INTERNAL). */
+/**
+ * Wraps anything thrown into an {@link ApiError}. A ZooKeeper error the retry table calls
+ * retryable (the replica's connection to the ensemble was lost, e.g. while a member
+ * restarts) is UNAVAILABLE: the client may retry, and a write may or may not have been
+ * applied. Other unknown errors become INTERNAL.
+ */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StateError)
     return new ApiError(err.code, err.message, err.details, { cause: err });
+  if (err instanceof ZkError && err.retryable) {
+    const message = `ZooKeeper ${err.code} on this replica: retry (a write may or may not have been applied)`;
+    return new ApiError('UNAVAILABLE', message, { retryable: true }, { cause: err });
+  }
   return new ApiError('INTERNAL', 'internal error', {}, { cause: err });
 }
