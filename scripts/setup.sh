@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx),
-# npm dependencies and the compiled build. Idempotent and quick when nothing changed.
+# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx,
+# ansible-core), npm dependencies and the compiled build. Idempotent and quick when nothing
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
 # The lb-agent balances upstreams from Lua so that membership changes need no reload.
 [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+# deploy/ansible's playbooks, which the upgrade test runs against a cluster on this machine.
+command -v ansible-playbook >/dev/null 2>&1 || need_pkgs+=(ansible-core)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
