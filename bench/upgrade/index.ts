@@ -109,6 +109,10 @@ async function main(): Promise<void> {
         p99_ratio: before > 0 ? Math.round((during / before) * 100) / 100 : null,
         reads: report.reads.ok + report.reads.failed,
         reads_rerouted: report.reads.rerouted,
+        read_connections_reset: Object.values(report.readsByReplica).reduce(
+          (n, r) => n + r.reset,
+          0,
+        ),
         writes_acked: report.writes.acked,
         write_retries: report.writes.retries,
         lb_requests: report.lb.ok + report.lb.failed,

@@ -4,7 +4,7 @@
  * 127.0.0.1, `ansible_connection=local`, and the start-stop-daemon service backend (no
  * systemd here). Used by the upgrade test and `npm run bench -- upgrade`; free of vitest.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   createWriteStream,
   existsSync,
@@ -51,6 +51,8 @@ const ANSIBLE_DIR = (): string => path.join(repoRoot(), 'deploy', 'ansible');
 /** The one-machine cluster: its inventory, its hosts' addresses, and playbook runs. */
 export class AnsibleCluster {
   private runs = 0;
+  /** The ansible-playbook running now, if any (destroy stops it first). */
+  private playing: ChildProcess | undefined;
 
   private constructor(
     readonly dir: string,
@@ -218,6 +220,7 @@ export class AnsibleCluster {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    this.playing = child;
     const lines: string[] = [];
     let partial = '';
     const onData = (chunk: Buffer): void => {
@@ -236,6 +239,7 @@ export class AnsibleCluster {
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code) => {
+        if (this.playing === child) this.playing = undefined;
         log.end();
         resolve({
           code: code ?? -1,
@@ -248,12 +252,21 @@ export class AnsibleCluster {
   }
 
   /**
-   * Stops every process this cluster started, whatever state a test left it in: each
-   * service through its own control script (graceful), then every process whose command
+   * Stops every process this cluster started, whatever state a test left it in: a playbook
+   * still running, each service through its own control script (graceful), then every process whose command
    * line or working directory lies under the cluster's directory (tasks, executors, nginx,
    * anything that outlived its service). Returns how many had to be killed by the sweep.
    */
   async destroy(): Promise<number> {
+    // A playbook still running (a test that timed out) would start what is being stopped.
+    const playing = this.playing;
+    if (playing && playing.exitCode === null) {
+      const closed = new Promise((resolve) => playing.once('close', resolve));
+      playing.kill('SIGTERM');
+      const timer = setTimeout(() => playing.kill('SIGKILL'), 10_000);
+      await closed;
+      clearTimeout(timer);
+    }
     const stops: Promise<void>[] = [];
     for (const host of this.hosts) {
       const dir = path.join(host.vars.thales_prefix as string, 'etc', 'thales', 'services');

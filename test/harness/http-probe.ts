@@ -1,7 +1,10 @@
 /**
  * One HTTP call on a fresh connection, classified the way a client that fails over between
  * replicas must classify it: refused (nothing listening — the request never reached a
- * server, safe to send elsewhere), answered (status and body), or failed in between.
+ * server, safe to send elsewhere), reset before any byte of an answer (the server closed the
+ * connection, e.g. its listener closed with the connection still in its accept queue: an
+ * idempotent request may be sent again, as HTTP clients and proxies do), answered (status and
+ * body), or failed otherwise (a timeout, a reset mid-answer).
  */
 import http from 'node:http';
 
@@ -9,6 +12,7 @@ import http from 'node:http';
 export type ProbeResult =
   | { kind: 'answered'; status: number; body: string; ms: number }
   | { kind: 'refused'; error: string; ms: number }
+  | { kind: 'reset'; error: string; ms: number }
   | { kind: 'failed'; error: string; ms: number };
 
 /** Sends one request to `url` (no keep-alive: each call sees the server as it is now). */
@@ -43,8 +47,15 @@ export function probe(
     req.on('timeout', () =>
       req.destroy(new Error(`no answer in ${options.timeoutMs ?? 10_000} ms`)),
     );
+    // Errors of the request itself come before any response: the `response` handler above
+    // catches those after it.
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const kind = err.code === 'ECONNREFUSED' ? 'refused' : 'failed';
+      const kind =
+        err.code === 'ECONNREFUSED'
+          ? 'refused'
+          : err.code === 'ECONNRESET' || err.code === 'EPIPE'
+            ? 'reset'
+            : 'failed';
       resolve({ kind, error: `${err.code ?? ''} ${err.message}`.trim(), ms: ms() });
     });
     req.end(payload);

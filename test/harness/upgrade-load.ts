@@ -1,7 +1,8 @@
 /**
  * The load an upgrade must not disturb: reads on every replica, writes (create, scale,
- * deploy) retried on retryable errors, requests through nginx to the demo service, and a
- * watch of the leader's term. Every operation is recorded; `report()` says what failed.
+ * deploy) retried on retryable errors, requests through nginx to the demo service, and the
+ * leader's term as the reads of /api/state show it. Every operation is recorded; `report()`
+ * says what failed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ProbeResult, jsonOf, probe } from './http-probe.js';
@@ -29,8 +30,9 @@ export interface Latency {
 
 /** Everything the load saw. */
 export interface LoadReport {
+  /** `rerouted`: answered by another replica after a refused or reset connection. */
   reads: { ok: number; failed: number; rerouted: number; failures: string[] };
-  readsByReplica: Record<string, { ok: number; failed: number; refused: number }>;
+  readsByReplica: Record<string, { ok: number; failed: number; refused: number; reset: number }>;
   writes: { acked: number; failed: number; retries: number; failures: string[] };
   lb: { ok: number; failed: number; failures: string[]; tasksSeen: string[] };
   leader: { firstTerm: number; lastTerm: number; changes: number; sequence: string[] };
@@ -64,7 +66,7 @@ export class UpgradeLoad {
   private rr = 0;
 
   constructor(private readonly t: LoadTargets) {
-    for (const r of t.replicas) this.byReplica[r] = { ok: 0, failed: 0, refused: 0 };
+    for (const r of t.replicas) this.byReplica[r] = { ok: 0, failed: 0, refused: 0, reset: 0 };
   }
 
   /** Starts every loop. */
@@ -74,7 +76,6 @@ export class UpgradeLoad {
       ...this.t.replicas.map((_, i) => this.readLoop(i)),
       this.writeLoop(),
       this.lbLoop(),
-      this.leaderLoop(),
     ];
   }
 
@@ -120,9 +121,11 @@ export class UpgradeLoad {
     };
   }
 
-  // Reads: each loop reads "its" replica; a refused connection (nothing listening, e.g. the
-  // replica is restarting) goes to the next one, as the thales CLI does. Anything else that
-  // is not a correct answer is a failed read.
+  // Reads: each loop reads "its" replica. A connection refused (nothing listening: the replica
+  // is restarting) or reset before any answer (its listener closed with the connection in its
+  // accept queue) sends the read to the next replica, as the thales CLI does. Anything else
+  // that is not a correct answer — an error status, a wrong body, a timeout, a reset
+  // mid-answer — is a failed read.
   private async readLoop(index: number): Promise<void> {
     const paths = [
       '/api/state',
@@ -132,7 +135,7 @@ export class UpgradeLoad {
     for (let n = 0; this.running; n++) {
       const p = paths[n % paths.length] as string;
       await this.readOnce(index, p);
-      await sleep(80);
+      await sleep(100);
     }
   }
 
@@ -141,9 +144,9 @@ export class UpgradeLoad {
     for (let hop = 0; hop < replicas.length; hop++) {
       const base = replicas[(index + hop) % replicas.length] as string;
       const r = await probe(`${base}${p}`, { timeoutMs: 10_000 });
-      const stats = this.byReplica[base] as { ok: number; failed: number; refused: number };
-      if (r.kind === 'refused') {
-        stats.refused++;
+      const stats = this.byReplica[base] as LoadReport['readsByReplica'][string];
+      if (r.kind === 'refused' || r.kind === 'reset') {
+        stats[r.kind]++;
         continue;
       }
       const wrong = this.checkRead(p, r);
@@ -160,7 +163,7 @@ export class UpgradeLoad {
       return;
     }
     this.reads.failed++;
-    this.keep(this.reads.failures, `${p}: every replica refused the connection`);
+    this.keep(this.reads.failures, `${p}: every replica refused or reset the connection`);
   }
 
   /** Why an answer is not a correct read, or undefined if it is. */
@@ -170,7 +173,9 @@ export class UpgradeLoad {
     const body = jsonOf<unknown>(r);
     if (body === undefined) return `not JSON: ${r.body.slice(0, 200)}`;
     if (p === '/api/state') {
-      return (body as { replicaId?: string }).replicaId ? undefined : 'a state without replicaId';
+      const state = body as { replicaId?: string; leader?: { replicaId: string; term: number } };
+      if (state.leader) this.observeLeader(state.leader);
+      return state.replicaId ? undefined : 'a state without replicaId';
     }
     if (p === '/api/tasks/active') {
       const ids = new Set((body as { id?: string }[]).map((t) => t.id));
@@ -258,7 +263,8 @@ export class UpgradeLoad {
         r.kind !== 'answered' || r.status === 503 || (r.status === 409 && code === 'CONFLICT');
       if (!retryable) break;
       // A reset, a timeout or a 503 may come after the write landed.
-      if (r.kind === 'failed' || (r.kind === 'answered' && r.status === 503)) ambiguous = true;
+      if (r.kind === 'failed' || r.kind === 'reset' || (r.kind === 'answered' && r.status === 503))
+        ambiguous = true;
       this.writes.retries++;
       if (r.kind !== 'refused') await sleep(200);
     }
@@ -285,26 +291,17 @@ export class UpgradeLoad {
         const what = r.kind === 'answered' ? `${r.status} ${r.body.slice(0, 200)}` : r.error;
         this.keep(this.lb.failures, `${this.t.lbUrl}: ${what}`);
       }
-      await sleep(50);
+      await sleep(80);
     }
   }
 
-  // The leader's term on every replica: each new leadership increments it.
-  private async leaderLoop(): Promise<void> {
-    while (this.running) {
-      for (const base of this.t.replicas) {
-        const s = jsonOf<{ leader: { replicaId: string; term: number } | null }>(
-          await probe(`${base}/api/state`, { timeoutMs: 5_000 }),
-        );
-        const leader = s?.leader;
-        if (!leader || leader.term <= 0) continue;
-        if (this.leader.firstTerm === 0) this.leader.firstTerm = leader.term;
-        if (leader.term > this.leader.lastTerm) {
-          this.leader.lastTerm = leader.term;
-          this.leader.sequence.push(`${leader.replicaId}@${leader.term}`);
-        }
-      }
-      await sleep(200);
+  // The leader's term as every replica's /api/state shows it: each new leadership increments it.
+  private observeLeader(leader: { replicaId: string; term: number }): void {
+    if (leader.term <= 0) return;
+    if (this.leader.firstTerm === 0) this.leader.firstTerm = leader.term;
+    if (leader.term > this.leader.lastTerm) {
+      this.leader.lastTerm = leader.term;
+      this.leader.sequence.push(`${leader.replicaId}@${leader.term}`);
     }
   }
 

@@ -157,6 +157,6 @@ describe('deploy/ansible', () => {
       // rollback.yml finds N from each host's `previous` link: no version is given.
       await rollUnderLoad(c, 'rollback.yml', N, {}, tasks, 'back');
     },
-    30 * 60_000, // minutes of ansible: generous for a loaded machine, see docs/deploy.md
+    40 * 60_000, // minutes of ansible: generous for a loaded machine, see docs/deploy.md
   );
 });
