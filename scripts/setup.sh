@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx, protoc),
-# npm dependencies and the compiled build. Idempotent and quick when nothing changed.
+# Prepares a machine to run Thales from this checkout: system packages (ZooKeeper, nginx, protoc,
+# ansible-core), npm dependencies and the compiled build. Idempotent and quick when nothing
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ command -v protoc-gen-go >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go)
 command -v protoc-gen-go-grpc >/dev/null 2>&1 || need_pkgs+=(protoc-gen-go-grpc)
 # The chaos run (npm run chaos) cuts a replica's ZooKeeper link with an iptables rule.
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
+# deploy/ansible's playbooks, which the upgrade test runs against a cluster on this machine.
+command -v ansible-playbook >/dev/null 2>&1 || need_pkgs+=(ansible-core)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

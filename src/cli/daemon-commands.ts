@@ -54,8 +54,11 @@ export function addDaemonCommands(program: Command): void {
     return { usage: EXECUTOR_USAGE, run: runExecutor };
   });
   daemon(program, 'lb-agent', 'run an nginx lb-agent for a group', async () => {
-    const { LB_AGENT_USAGE, runLbAgent } = await import('../lb/index.js');
-    return { usage: LB_AGENT_USAGE, run: runLbAgent };
+    const [{ LB_AGENT_USAGE, runLbAgent }, { THALES_VERSION }] = await Promise.all([
+      import('../lb/index.js'),
+      import('../scheduler/index.js'),
+    ]);
+    return { usage: LB_AGENT_USAGE, run: (argv) => runLbAgent(argv, THALES_VERSION) };
   });
   daemon(program, 'executor-cleanup', 'remove what finished tasks left on this agent', async () => {
     const { EXECUTOR_CLEANUP_USAGE, runExecutorCleanup } =

@@ -12,10 +12,10 @@ export function makeProgram(): Command {
   addClientCommands(program);
   program
     .command('version')
-    .description('print the version')
+    .description('print the version and the commit it was built from')
     .action(async () => {
-      const { THALES_VERSION } = await import('../scheduler/index.js');
-      process.stdout.write(`${THALES_VERSION}\n`);
+      const { describeBuild } = await import('../scheduler/index.js');
+      process.stdout.write(`${describeBuild()}\n`);
     });
   return program;
 }

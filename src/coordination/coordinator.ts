@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import { PERSISTENT_DIRS } from './zk-paths.js';
-import { ZkError, toZkError } from './zk-errors.js';
+import { ZK_RETRY_POLICY, ZkError, toZkError, type ZkErrorCode } from './zk-errors.js';
 import { ZkSession, type ConnectionState } from './zk-session.js';
 
 /** A znode's data and the stat fields Thales uses. */
@@ -122,7 +122,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Reads a znode; throws `NO_NODE` if it is missing. */
   async get(path: string, watcher?: Watcher): Promise<ZNode> {
-    return this.call(path, (c, p, cb) =>
+    return this.read(path, (c, p, cb) =>
       c.getData(p, this.wrapWatcher(watcher), (err, data, stat) =>
         cb(err, (err ? undefined : toZNode(data, stat)) as ZNode),
       ),
@@ -141,7 +141,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Stat of a znode without its data, or `null`; the watcher also fires on creation. */
   async exists(path: string, watcher?: Watcher): Promise<Omit<ZNode, 'data'> | null> {
-    return this.call(path, (c, p, cb) =>
+    return this.read(path, (c, p, cb) =>
       c.exists(p, this.wrapWatcher(watcher), (err, stat) =>
         cb(err, err || !stat ? null : toZNode(undefined, stat)),
       ),
@@ -150,7 +150,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Children names of a znode; throws `NO_NODE` if it is missing. */
   async children(path: string, watcher?: Watcher): Promise<string[]> {
-    return this.call(path, (c, p, cb) =>
+    return this.read(path, (c, p, cb) =>
       c.getChildren(p, this.wrapWatcher(watcher), (err, children) => cb(err, children)),
     );
   }
@@ -238,6 +238,32 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return (watcher ? () => watcher() : undefined) as unknown as (event: zookeeper.Event) => void;
   }
 
+  /**
+   * A read, sent again when the connection it was in flight on was lost (a member of the
+   * ensemble restarting, say): the client queues it until it has reconnected to another
+   * member, within the same budget as one call. Only reads: a write lost with its connection
+   * may have been applied, and only its caller can tell what to do (the APIs answer 503).
+   */
+  private async read<T>(
+    path: string,
+    run: (
+      client: zookeeper.Client,
+      absolutePath: string,
+      cb: (err: unknown, value: T) => void,
+    ) => void,
+  ): Promise<T> {
+    const deadline = Date.now() + this.opTimeoutMs;
+    for (;;) {
+      try {
+        return await this.call(path, run);
+      } catch (err) {
+        const lost = err instanceof ZkError && READ_AGAIN.includes(err.code);
+        if (!lost || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, ZK_RETRY_POLICY[err.code].backoffMs));
+      }
+    }
+  }
+
   /** Runs one client call with the chroot applied, a timeout, and errors made typed. */
   private call<T>(
     path: string,
@@ -267,6 +293,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
   }
 }
+
+/** Errors after which a read is sent again: it was lost with its connection, not refused. */
+const READ_AGAIN: readonly ZkErrorCode[] = ['CONNECTION_LOSS', 'SESSION_MOVED'];
 
 function addOp(tx: zookeeper.Transaction, o: ZkOp, path: string): void {
   switch (o.op) {

@@ -7,6 +7,6 @@ export {
   type ReplicaExtensionFactory,
   type SchedulerReplica,
 } from './replica.js';
-export { THALES_VERSION } from './version.js';
+export { BUILD_INFO, THALES_VERSION, describeBuild, type BuildInfo } from './version.js';
 export { makeTasksExtensionFactory } from './tasks-extension.js';
 export { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';

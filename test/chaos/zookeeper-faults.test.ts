@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterStateView } from '../../src/api/index.js';
 import { expectNoSplitBrain, startCluster, useZooKeeper, waitFor } from '../harness/index.js';
+import { jsonOf, probe } from '../harness/http-probe.js';
 
 const ensemble = useZooKeeper(3);
 
@@ -77,6 +78,63 @@ describe('ZooKeeper faults (3-node ensemble)', () => {
     // Sessions survived every reconnection: nobody lost the latch, nobody claimed a term.
     const after = await cluster.waitForLeader();
     expect(after).toMatchObject({ replicaId: before.replicaId, term: before.term });
+    expectNoSplitBrain(cluster);
+  });
+
+  it('a rolling restart of the ensemble: no read fails on any replica, writes get 503 at worst', async () => {
+    const zk = ensemble();
+    const cluster = await startCluster(zk, { replicas: 3, sessionTimeoutMs: 6_000 });
+    await cluster.waitForLeader();
+    const urls = cluster.replicas.map((r) => r.url);
+    const created = await probe(`${urls[0]}/api/requests`, {
+      method: 'POST',
+      body: { id: 'zk-rolling', requestType: 'SERVICE', instances: 0 },
+    });
+    expect(created).toMatchObject({ kind: 'answered', status: 200 });
+    const failedReads: string[] = [];
+    const writeAnswers = new Map<number, number>();
+    let reads = 0;
+    let acked = 0;
+    let running = true;
+    // Back to back on every replica: each read must succeed; each write must be acked or get
+    // a retryable 503 (never a 500), and is retried until acked.
+    const readers = urls.map(async (url) => {
+      while (running) {
+        const r = await probe(`${url}/api/requests/request/zk-rolling`);
+        reads++;
+        const id = jsonOf<{ request?: { id: string } }>(r)?.request?.id;
+        if (r.kind !== 'answered' || r.status !== 200 || id !== 'zk-rolling') {
+          failedReads.push(`${url}: ${r.kind === 'answered' ? `${r.status} ${r.body}` : r.error}`);
+        }
+      }
+    });
+    const writer = (async () => {
+      for (let n = 1; running; n++) {
+        for (;;) {
+          const r = await probe(`${urls[n % urls.length]}/api/requests/request/zk-rolling/scale`, {
+            method: 'PUT',
+            body: { instances: n % 7 },
+          });
+          const status = r.kind === 'answered' ? r.status : -1;
+          writeAnswers.set(status, (writeAnswers.get(status) ?? 0) + 1);
+          if (status === 200) break;
+          if (status !== 503 && status !== 409) break; // counted: the assertion below fails
+        }
+        acked++;
+      }
+    })();
+    for (const member of zk.servers) {
+      const seen = { reads, acked };
+      await member.stop('SIGTERM');
+      await member.start();
+      await waitFor('reads and writes to go on after the member came back', () => {
+        return reads > seen.reads + 30 && acked > seen.acked + 3;
+      });
+    }
+    running = false;
+    await Promise.all([...readers, writer]);
+    expect(failedReads).toEqual([]);
+    expect([...writeAnswers.keys()].filter((s) => s !== 200 && s !== 503 && s !== 409)).toEqual([]);
     expectNoSplitBrain(cluster);
   });
 

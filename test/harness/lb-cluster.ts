@@ -29,6 +29,8 @@ export interface LbAgentHandle {
   get(pathname: string): Promise<{ status: number; body: string }>;
   status(): Promise<
     | {
+        version: string;
+        nginxPid: number | null;
         generation: number;
         reloads: number;
         memberUpdates: number;
@@ -92,6 +94,7 @@ export class LbTestCluster {
     id: string,
     group: string,
     discovery: 'scheduler' | 'zk' = 'scheduler',
+    extraArgs: string[] = [],
   ): Promise<LbAgentHandle> {
     const [nginxPort, httpPort] = (await findFreePorts(2)) as [number, number];
     const workDir = path.join(this.dir, this.chroot.slice(1), id);
@@ -111,6 +114,7 @@ export class LbTestCluster {
         workDir,
       ],
       ...['--drift-check-ms', '500'],
+      ...extraArgs,
     ];
     const proc = new ThalesProcess(id, args, path.join(workDir, 'agent.log'));
     proc.start();

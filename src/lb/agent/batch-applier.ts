@@ -64,6 +64,11 @@ export class BatchApplier {
   /** Services whose members went to nginx without a reload. */
   memberUpdates = 0;
   /**
+   * Reload at the next batch even if no service's config changed: set when an adopted nginx
+   * runs a main config rendered by another release of the agent.
+   */
+  reloadRequested = false;
+  /**
    * Resolves once every worker older than the last reload's generation stopped accepting
    * connections (and those of the reloads before it). ACKs wait for it; the next batch is
    * written, validated and even signalled meanwhile (see {@link BatchApplier.reload}).
@@ -112,7 +117,8 @@ export class BatchApplier {
     const t2 = performance.now();
     if (tl) tl.tested = stageNow();
     const written = [...structural.keys()].filter((id) => !results.has(id));
-    if ((written.length > 0 && flags.reload) || mustStart) {
+    if ((written.length > 0 && flags.reload) || mustStart || this.reloadRequested) {
+      this.reloadRequested = false;
       const error = await this.reload(tl);
       if (error) {
         for (const [id, files] of structural) this.writer.write(id, files);

@@ -33,8 +33,12 @@ export class ConfigWriter {
     private readonly dynamicUpstreams = true,
   ) {}
 
-  /** Creates the directories and writes the main config (and aggregates of what is on disk). */
-  init(): void {
+  /**
+   * Creates the directories and writes the main config (and aggregates of what is on disk);
+   * returns whether the main config differs from the one found on disk (another release of
+   * the agent rendered it: a running nginx must reload to take the new one).
+   */
+  init(): boolean {
     for (const dir of ['conf/upstreams', 'conf/locations', 'conf/members', 'logs', 'tmp', 'html']) {
       mkdirSync(path.join(this.prefix, dir), { recursive: true });
     }
@@ -45,9 +49,12 @@ export class ConfigWriter {
     }
     this.writeAggregates();
     const main = renderMainConf(this.confOptions());
-    this.writeAtomic(path.join(this.prefix, 'conf', 'nginx.conf'), main);
+    const mainFile = path.join(this.prefix, 'conf', 'nginx.conf');
+    const changed = !existsSync(mainFile) || readFileSync(mainFile, 'utf8') !== main;
+    this.writeAtomic(mainFile, main);
     const version = path.join(this.prefix, 'conf', 'version.conf');
     if (!existsSync(version)) this.writeVersion(0);
+    return changed;
   }
 
   /**

@@ -12,10 +12,13 @@ import { loadTemplates } from './template-loader.js';
 export const LB_AGENT_USAGE = `lb-agent    run an nginx lb-agent for a group (flags: --group G, --scheduler host:port[,…]
               or --zk host:port[,…] [--chroot /thales] [--zk-session-timeout-ms 10000],
               --nginx-port, --work-dir, --nginx-bin, --http-port, --agent-id, --template-dir,
-              --static-upstreams)`;
+              --static-upstreams, --keep-nginx)`;
 
-/** `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. */
-export async function runLbAgent(argv: string[]): Promise<void> {
+/**
+ * `thales lb-agent`: parses flags, starts the agent, stops it on SIGTERM/SIGINT. `version` is
+ * what `/status` reports (the release's, so an upgrade can check which one runs).
+ */
+export async function runLbAgent(argv: string[], version = 'unknown'): Promise<void> {
   const { v, group, agentId, nginxPort, sessionTimeoutMs, dynamicUpstreams } =
     parseLbAgentArgs(argv);
   const daemon = startDaemon({
@@ -36,6 +39,8 @@ export async function runLbAgent(argv: string[]): Promise<void> {
     ...(v['template-dir'] ? { templates: loadTemplates(v['template-dir']) } : {}),
     driftCheckMs: Number(v['drift-check-ms']),
     dynamicUpstreams,
+    keepNginxOnStop: v['keep-nginx'],
+    version,
     logger: daemon.logger,
     registry: daemon.registry,
   });
@@ -66,6 +71,7 @@ function parseLbAgentArgs(argv: string[]) {
       'template-dir': { type: 'string' },
       'drift-check-ms': { type: 'string', default: '10000' },
       'static-upstreams': { type: 'boolean', default: false },
+      'keep-nginx': { type: 'boolean', default: false },
     },
   });
   if (!v.group) throw new Error('lb-agent: --group is required');

@@ -44,6 +44,14 @@ export interface LbAgentOptions {
   dynamicUpstreams?: boolean;
   /** How often what is on disk is compared with what was acked. */
   driftCheckMs: number;
+  /**
+   * Leave nginx serving when the agent stops (default false: nginx stops with it). A restart
+   * of the agent (an upgrade, a crash) then costs no request: the next agent adopts the master
+   * through its pid file and brings it up to date from the full state of its group.
+   */
+  keepNginxOnStop?: boolean;
+  /** The Thales release running this agent, reported by `/status`. */
+  version?: string;
   logger: Logger;
   registry: Registry;
 }
@@ -94,7 +102,11 @@ export class LbAgent {
 
   /** Starts the HTTP endpoint and the stream; nginx starts with the first full state. */
   async start(): Promise<void> {
-    this.writer.init();
+    // An nginx adopted from a previous agent (a restart, an upgrade) keeps serving; if it runs
+    // another release's main config, the bootstrap batch reloads it.
+    if (this.writer.init() && this.nginx.masterPid() !== undefined) {
+      this.applier.reloadRequested = true;
+    }
     this.server = http.createServer(
       makeLbAgentHttpApp({
         registry: this.o.registry,
@@ -115,11 +127,15 @@ export class LbAgent {
     this.o.logger.info({ group: this.o.group, nginxPort: this.o.nginxPort }, 'lb-agent started');
   }
 
-  /** Stops the stream, the HTTP endpoint and nginx. */
+  /** Stops the stream, the HTTP endpoint and (unless told to keep it serving) nginx. */
   async stop(): Promise<void> {
     clearInterval(this.driftTimer);
     this.stream.stop();
     if (this.server) await closeHttpServer(this.server, 1_000);
+    if (this.o.keepNginxOnStop) {
+      this.o.logger.info({ nginxPid: this.nginx.masterPid() }, 'leaving nginx serving');
+      return;
+    }
     await this.nginx.stop();
   }
 
@@ -128,6 +144,8 @@ export class LbAgent {
     return {
       agentId: this.o.agentId,
       group: this.o.group,
+      version: this.o.version ?? 'unknown',
+      nginxPid: this.nginx.masterPid() ?? null,
       connected: this.connected,
       bootstrapped: this.bootstrapped,
       generation: this.applier.generation,
