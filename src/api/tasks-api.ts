@@ -83,6 +83,14 @@ export class TasksApi {
     this.intents = new IntentStore(zk);
   }
 
+  /**
+   * How old this replica's view of the cluster may be, in ms (0: connected and loaded), or
+   * undefined without a watched state.
+   */
+  viewAgeMs(): number | undefined {
+    return this.view?.viewAgeMs();
+  }
+
   /** Creates or updates a request. */
   async saveRequest(body: unknown): Promise<RequestParent> {
     const input = parseInput(requestInputSchema, body ?? null);

@@ -3,7 +3,7 @@
  * counter (`thales_zk_reads_total`) on real replicas and a real ZooKeeper: a leader whose
  * cluster does not change sends ZooKeeper no read at all while its cycles keep ticking, and a
  * change to one request re-plans that request only and reads a handful of znodes, however
- * many requests the cluster holds.
+ * many requests the cluster holds. Reads on a follower answer from memory.
  */
 import { describe, expect, it } from 'vitest';
 import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
@@ -96,6 +96,18 @@ describe('incremental scheduling cycles (real ZooKeeper and replicas)', () => {
     // where re-reading the desired state would take at least one per request and deploy.
     expect(change.reads).toBeGreaterThan(0);
     expect(change.reads).toBeLessThan(REQUESTS);
+
+    // Reads on a follower answer from memory: no ZooKeeper read, the view's age in a header.
+    const followerBefore = await counters(follower.url);
+    const list = await fetch(`${follower.url}/api/requests`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('x-thales-view-age-ms')).toBe('0');
+    const parents = (await list.json()) as { request: { id: string; instances: number } }[];
+    expect(parents.map((p) => p.request.id).sort()).toEqual([...ids].sort());
+    expect(parents.find((p) => p.request.id === 'svc-7')?.request.instances).toBe(2);
+    const tasks = await fetch(`${follower.url}/api/tasks/active`);
+    expect(((await tasks.json()) as unknown[]).length).toBe(REQUESTS + 1);
+    expect((await counters(follower.url)).reads).toBe(followerBefore.reads);
     expect(cluster.invariantViolations()).toEqual([]);
   });
 });
