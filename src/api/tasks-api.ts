@@ -165,7 +165,7 @@ export class TasksApi {
     consistency: ReadConsistency = 'sequential',
   ): Promise<Task[]> {
     const id = agentId === undefined ? undefined : parseId(agentIdSchema, agentId, 'agentId');
-    const view = await this.readAs(consistency);
+    const view = await this.readAs(consistency, 'tasks');
     const all = view ? view.activeTasks() : await this.tasks.allActive();
     return id === undefined ? all : all.filter((task) => task.agentId === id);
   }
@@ -262,11 +262,17 @@ export class TasksApi {
    * replica's session. Returns the watched state once it has applied every change notified
    * before (the barrier's included), or undefined to read ZooKeeper instead.
    */
-  private async readAs(consistency: ReadConsistency): Promise<WatchedState | undefined> {
+  private async readAs(
+    consistency: ReadConsistency,
+    of: 'requests' | 'tasks' = 'requests',
+  ): Promise<WatchedState | undefined> {
     if (consistency === 'linearizable') await linearizableBarrier(this.zk);
     if (!this.view) return undefined;
     try {
-      await this.view.caughtUp(CACHE_WAIT_MS);
+      // Only the trees the read answers from: the tasks tree is busy while tasks start, and
+      // a request read need not wait for it.
+      const trees = of === 'tasks' ? [this.view.tasksTree] : this.view.desiredTrees();
+      await this.view.caughtUp(CACHE_WAIT_MS, trees);
       return this.view;
     } catch (err) {
       if (err instanceof CacheLagError) return undefined;

@@ -18,6 +18,11 @@ export interface DesiredStateSource {
    * it (re)built everything: a cycle re-plans those (and those whose tasks changed).
    */
   readonly changed: ReadonlySet<string> | 'all';
+  /**
+   * Whether a request is still as the last `load` saw it (its znode version): a kill planned
+   * on an older view is not sent (chaos finding 8). Absent: always.
+   */
+  stillCurrent?(requestId: string): boolean;
 }
 
 /** Desired state read from ZooKeeper at each cycle (requests and their deploys). */
@@ -62,6 +67,8 @@ export class CachedDesiredState implements DesiredStateSource {
   changed: ReadonlySet<string> | 'all' = 'all';
   private readonly pending = new Set<string>();
   private readonly current = new Map<string, PlanRequest>();
+  /** requestId → znode version of the request as loaded into {@link current}. */
+  private readonly versions = new Map<string, number>();
   /** The leadership the map was built for: a new one starts from a full rebuild. */
   private builtFor: TaskLeaderContext | undefined;
 
@@ -79,6 +86,7 @@ export class CachedDesiredState implements DesiredStateSource {
     this.pending.clear();
     if (full) {
       this.current.clear();
+      this.versions.clear();
       this.builtFor = leader;
     }
     for (const requestId of ids) this.refresh(leader, requestId);
@@ -93,12 +101,18 @@ export class CachedDesiredState implements DesiredStateSource {
     return this.current;
   }
 
+  stillCurrent(requestId: string): boolean {
+    return this.state.request(requestId)?.version === this.versions.get(requestId);
+  }
+
   private refresh(leader: TaskLeaderContext, requestId: string): void {
     const stored = this.state.request(requestId);
     if (!stored) {
       this.current.delete(requestId);
+      this.versions.delete(requestId);
       return;
     }
+    this.versions.set(requestId, stored.version);
     const { active, pending } = this.state.deploysOf(requestId);
     for (const d of [active, pending]) if (d) leader.deploys.set(`${d.requestId}/${d.id}`, d);
     this.current.set(requestId, { record: stored.value, active, pending });

@@ -134,7 +134,12 @@ function planFor(leadership: TaskLeadership, scope: CycleScope, metrics: Schedul
 /** Everything but the launches: kills, promotions, removals, finished decommissions. */
 async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps): Promise<void> {
   const { leader, kills } = leadership;
-  for (const k of plan.kill) kills.send(k.taskId, k.reason);
+  for (const k of plan.kill) {
+    // A request changed since the plan read it (a scale-up meanwhile): the next cycle decides.
+    const rid = leader.tasks.get(k.taskId)?.requestId;
+    if (rid !== undefined && deps.desired.stillCurrent?.(rid) === false) continue;
+    kills.send(k.taskId, k.reason);
+  }
   for (const t of tasksToEvacuate(leader)) {
     if (!kills.isKilling(t.taskId)) kills.send(t.taskId, 'agent decommissioning');
   }
