@@ -32,16 +32,28 @@ export async function cpuPercent(pids: number[], seconds: number): Promise<numbe
   return pids.map((pid, i) => round1(((cpuSeconds(pid) - (before[i] ?? 0)) / wall) * 100));
 }
 
-/** An HTTP call with a JSON body; throws on a non-2xx answer. */
+/**
+ * An HTTP call with a JSON body; throws on a non-2xx answer. A connection the server closed
+ * as the call went out (a keep-alive race) is retried; a retried create that finds its
+ * object already there (the first attempt landed) counts as done.
+ */
 export async function call(url: string, method: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as unknown;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      continue;
+    }
+    const json = (await res.json()) as { code?: string };
+    if (res.ok || (attempt > 1 && json.code === 'ALREADY_EXISTS')) return json;
+    throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  }
 }
 
 /**

@@ -160,6 +160,9 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
 function adoptAgentChanges(leadership: TaskLeadership, metrics: SchedulerMetrics): void {
   const cache = leadership.caches.agents;
   for (const [name, node] of cache.children(statePaths.agentsDir)) {
+    // Adopting needs a newer version than the leader holds: skip decoding the others.
+    const known = leadership.leader.agents.get(name);
+    if (known && node.version <= known.version) continue;
     const path = statePaths.agent(name);
     try {
       leadership.registrar.adopt(decodeJson(node.data, path, agentRecordSchema), node.version);
