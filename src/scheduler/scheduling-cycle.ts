@@ -42,6 +42,16 @@ export async function runSchedulingCycle(
   leadership: TaskLeadership,
   deps: CycleDeps,
 ): Promise<void> {
+  try {
+    await runCycle(leadership, deps);
+  } catch (err) {
+    // What this cycle took as changed may not have been acted on: the next one plans all.
+    leadership.lastFullPlanAt = 0;
+    throw err;
+  }
+}
+
+async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<void> {
   const { leader, registrar } = leadership;
   const startedAt = Date.now();
   // First, and before any ZooKeeper read that could fail the cycle: it needs only memory.
