@@ -47,7 +47,9 @@ export async function call(url: string, method: string, body?: unknown): Promise
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      if (attempt >= 3) throw err;
+      // Pooled sockets the server closed while this process was stalled fail one by one.
+      if (attempt >= 8) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       continue;
     }
     const json = (await res.json()) as { code?: string };
