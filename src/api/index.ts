@@ -11,8 +11,8 @@ export {
 export { startGrpcServer, type GrpcServerOptions } from './grpc-server.js';
 export { TasksApi } from './tasks-api.js';
 export { toRequestParent, type RequestParent } from './request-parent.js';
-export { makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';
-export { makeTasksGrpcHandlers } from './tasks-grpc.js';
+export { VIEW_AGE_HEADER, makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';
+export { VIEW_AGE_KEY, makeTasksGrpcHandlers } from './tasks-grpc.js';
 export {
   StateCache,
   type RequestChange,

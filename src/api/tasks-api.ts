@@ -23,6 +23,8 @@ import {
   toDeploy,
   toRequest,
   type FieldWarning,
+  CacheLagError,
+  type WatchedState,
 } from '../state/index.js';
 import { type Coordinator, linearizableBarrier } from '../coordination/index.js';
 import { ApiError } from './errors.js';
@@ -36,6 +38,12 @@ const machineChangeInputSchema = z.strictObject({
   durationMillis: z.int().min(0).optional(),
   killTasksOnDecommissionTimeout: z.boolean().optional(),
 });
+/**
+ * How long a read waits for the replica's watched state to apply what it has been notified
+ * of, before reading ZooKeeper instead.
+ */
+const CACHE_WAIT_MS = 2_000;
+
 const sandboxQuerySchema = z.strictObject({
   path: z.string().min(1).max(1024).default('stdout'),
   offset: z.coerce.number().int().min(0).default(0),
@@ -59,12 +67,28 @@ export class TasksApi {
   readonly agents: AgentStore;
   readonly intents: IntentStore;
 
-  constructor(private readonly zk: Coordinator) {
+  constructor(
+    private readonly zk: Coordinator,
+    /**
+     * The replica's watched state: reads of requests and active tasks answer from it (after
+     * it has applied every change this session was notified of, so a client reads its own
+     * writes); without it, or when it lags, they read ZooKeeper.
+     */
+    private readonly view?: WatchedState,
+  ) {
     this.requests = new RequestStore(zk);
     this.deploys = new DeployStore(zk, this.requests);
     this.tasks = new TaskStore(zk);
     this.agents = new AgentStore(zk);
     this.intents = new IntentStore(zk);
+  }
+
+  /**
+   * How old this replica's view of the cluster may be, in ms (0: connected and loaded), or
+   * undefined without a watched state.
+   */
+  viewAgeMs(): number | undefined {
+    return this.view?.viewAgeMs();
   }
 
   /** Creates or updates a request. */
@@ -77,7 +101,15 @@ export class TasksApi {
 
   /** Every request with its deploys. */
   async listRequests(consistency: ReadConsistency = 'sequential'): Promise<RequestParent[]> {
-    await this.readAs(consistency);
+    const view = await this.readAs(consistency);
+    if (view) {
+      const out: RequestParent[] = [];
+      for (const id of view.requestIds()) {
+        const stored = view.request(id);
+        if (stored) out.push(this.parentFromView(view, stored.value));
+      }
+      return out;
+    }
     const all = await this.requests.list();
     return Promise.all(all.map((stored) => this.toParent(stored.value)));
   }
@@ -88,7 +120,10 @@ export class TasksApi {
     consistency: ReadConsistency = 'sequential',
   ): Promise<RequestParent> {
     const id = parseId(requestIdSchema, requestId, 'requestId');
-    await this.readAs(consistency);
+    const view = await this.readAs(consistency);
+    const stored = view?.request(id);
+    if (view && stored) return this.parentFromView(view, stored.value);
+    // Not cached (or no cache): ZooKeeper answers, with its NOT_FOUND.
     return this.toParent((await this.requests.get(id)).value);
   }
 
@@ -130,8 +165,8 @@ export class TasksApi {
     consistency: ReadConsistency = 'sequential',
   ): Promise<Task[]> {
     const id = agentId === undefined ? undefined : parseId(agentIdSchema, agentId, 'agentId');
-    await this.readAs(consistency);
-    const all = await this.tasks.allActive();
+    const view = await this.readAs(consistency, 'tasks');
+    const all = view ? view.activeTasks() : await this.tasks.allActive();
     return id === undefined ? all : all.filter((task) => task.agentId === id);
   }
 
@@ -222,12 +257,37 @@ export class TasksApi {
     return body;
   }
 
-  /** A linearizable read starts after a quorum-ordered barrier on this replica's session. */
-  private async readAs(consistency: ReadConsistency): Promise<void> {
+  /**
+   * Prepares a read: a linearizable one first passes a quorum-ordered barrier on this
+   * replica's session. Returns the watched state once it has applied every change notified
+   * before (the barrier's included), or undefined to read ZooKeeper instead.
+   */
+  private async readAs(
+    consistency: ReadConsistency,
+    of: 'requests' | 'tasks' = 'requests',
+  ): Promise<WatchedState | undefined> {
     if (consistency === 'linearizable') await linearizableBarrier(this.zk);
+    if (!this.view) return undefined;
+    try {
+      // Only the trees the read answers from: the tasks tree is busy while tasks start, and
+      // a request read need not wait for it.
+      const trees = of === 'tasks' ? [this.view.tasksTree] : this.view.desiredTrees();
+      await this.view.caughtUp(CACHE_WAIT_MS, trees);
+      return this.view;
+    } catch (err) {
+      if (err instanceof CacheLagError) return undefined;
+      throw err;
+    }
+  }
+
+  private parentFromView(view: WatchedState, record: RequestRecord): RequestParent {
+    const id = record.request.id;
+    return toRequestParent(record, view.deploysOf(id), view.progressOf(id));
   }
 
   private async toParent(record: RequestRecord): Promise<RequestParent> {
+    const view = await this.readAs('sequential');
+    if (view) return this.parentFromView(view, record);
     const [deploys, progress] = await Promise.all([
       this.deploys.forRequest(record.request.id),
       this.deploys.progress(record.request.id),

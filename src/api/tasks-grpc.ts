@@ -3,7 +3,7 @@
  * same zod validation and error codes) as the HTTP routes, mapped to and from protobuf; the
  * watches from this replica's state cache.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
 import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityRequest.js';
 import type { SubmitDeployRequest__Output } from '../gen/thales/v1/SubmitDeployRequest.js';
@@ -26,14 +26,29 @@ type Unary<Req, Res> = (
   callback: grpc.sendUnaryData<Res>,
 ) => void;
 
-/** An async handler answered with its result, or the registry status of its error. */
-function unary<Req, Res>(run: (req: Req) => Promise<Res>): Unary<Req, Res> {
-  return (call, callback) => {
-    run(call.request).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcError(err)),
-    );
-  };
+/** The metadata key (and HTTP header) of how old the answering replica's view may be. */
+export const VIEW_AGE_KEY = 'x-thales-view-age-ms';
+
+/**
+ * Makes unary handlers: an async handler answered with its result (and the replica's view
+ * age, from `viewAge`, in the initial metadata), or the registry status of its error.
+ */
+function makeUnary(viewAge: () => number | undefined) {
+  return <Req, Res>(run: (req: Req) => Promise<Res>): Unary<Req, Res> =>
+    (call, callback) => {
+      run(call.request).then(
+        (res) => {
+          const age = viewAge();
+          if (age !== undefined) {
+            const metadata = new grpc.Metadata();
+            metadata.set(VIEW_AGE_KEY, String(age));
+            call.sendMetadata(metadata);
+          }
+          callback(null, res);
+        },
+        (err: unknown) => callback(toGrpcError(err)),
+      );
+    };
 }
 
 /** The handlers of requests, deploys, tasks and agents, and the two watches. */
@@ -41,6 +56,7 @@ export function makeTasksGrpcHandlers(
   api: TasksApi,
   cache: StateCache,
 ): Partial<SchedulerHandlers> {
+  const unary = makeUnary(() => api.viewAgeMs());
   const parent = toRequestParentMessage;
   return {
     SaveRequest: unary(async (message: SingularityRequest__Output) =>

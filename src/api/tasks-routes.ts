@@ -7,6 +7,9 @@ import type { TasksApi } from './tasks-api.js';
 /** Whether an agent holds a stream to this replica (only the leader knows; else undefined). */
 export type AgentConnectivity = (agentId: string) => boolean | undefined;
 
+/** The header of how old the answering replica's view may be, in ms. */
+export const VIEW_AGE_HEADER = 'X-Thales-View-Age-Ms';
+
 /**
  * Singularity's REST paths and JSON shapes for requests, deploys, tasks, agents (with the
  * `slave` aliases) and sandbox reads, on every replica. Path parameters, query and body are
@@ -17,6 +20,12 @@ export function makeTasksRouter(
   connectivity: AgentConnectivity = () => undefined,
 ): Router {
   const router = new Router({ prefix: '/api' });
+  // Every answer says how old the replica's view may be (reads answer from memory).
+  router.use(async (ctx, next) => {
+    await next();
+    const age = api.viewAgeMs();
+    if (age !== undefined) ctx.set(VIEW_AGE_HEADER, String(age));
+  });
 
   router.post('/requests', async (ctx) => {
     parseQuery(ctx, NO_QUERY);

@@ -83,6 +83,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly session: ZkSession;
   private readonly opTimeoutMs: number;
   private sessionReady = false;
+  private reads = 0;
 
   constructor(readonly options: CoordinatorOptions) {
     super();
@@ -110,6 +111,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.session.state;
   }
 
+  /**
+   * Read calls (`get`, `exists`, `children`) sent since start: what the scale tests and the
+   * `thales_zk_reads_total` metric count to show that an idle cluster reads nothing.
+   */
+  get readCount(): number {
+    return this.reads;
+  }
+
   /** Starts connecting (non-blocking). */
   start(): void {
     this.session.start();
@@ -122,6 +131,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Reads a znode; throws `NO_NODE` if it is missing. */
   async get(path: string, watcher?: Watcher): Promise<ZNode> {
+    this.reads++;
     return this.read(path, (c, p, cb) =>
       c.getData(p, this.wrapWatcher(watcher), (err, data, stat) =>
         cb(err, (err ? undefined : toZNode(data, stat)) as ZNode),
@@ -141,6 +151,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Stat of a znode without its data, or `null`; the watcher also fires on creation. */
   async exists(path: string, watcher?: Watcher): Promise<Omit<ZNode, 'data'> | null> {
+    this.reads++;
     return this.read(path, (c, p, cb) =>
       c.exists(p, this.wrapWatcher(watcher), (err, stat) =>
         cb(err, err || !stat ? null : toZNode(undefined, stat)),
@@ -150,6 +161,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Children names of a znode; throws `NO_NODE` if it is missing. */
   async children(path: string, watcher?: Watcher): Promise<string[]> {
+    this.reads++;
     return this.read(path, (c, p, cb) =>
       c.getChildren(p, this.wrapWatcher(watcher), (err, children) => cb(err, children)),
     );

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Coordinator, ZNode } from './coordinator.js';
-import { watchChildren, watchNode, type Unwatch } from './node-watch.js';
+import { watchChildren, watchNode, type Unwatch, type WatchHooks } from './node-watch.js';
 
 /** Events of a {@link TreeCache}. */
 export interface TreeCacheEvents {
@@ -39,6 +39,20 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private readonly tracked = new Map<string, Tracked>();
   private owedReads = 0;
   private loaded = false;
+  /**
+   * Catch-up tickets: each watch whose newest read is not applied yet owes the ticket of the
+   * oldest change it has not applied (a new watch inherits the ticket of the read that found
+   * it). See {@link TreeCache.settled}.
+   */
+  private readonly owing = new Map<object, number>();
+  /**
+   * ticket → watches owing it. Keys are inserted in ascending order (a fresh ticket is the
+   * highest yet; an inherited one is still owed by its finder), so the first key is the oldest.
+   */
+  private readonly ticketCounts = new Map<number, number>();
+  private ticketSeq = 0;
+  private inheritedTicket: number | undefined;
+  private settleWaiters: { ticket: number; resolve: () => void }[] = [];
   private readonly onConnectivity = (): void => {
     this.emit('change');
   };
@@ -47,6 +61,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     private readonly zk: Coordinator,
     readonly root: string,
     private readonly depth = 1,
+    /** Descendants not to watch (a znode rewritten often that no reader of the cache needs). */
+    private readonly ignore: (path: string) => boolean = () => false,
   ) {
     super();
     this.setMaxListeners(1_000);
@@ -64,6 +80,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   stop(): void {
     for (const { stops } of this.tracked.values()) for (const u of stops) u();
     this.tracked.clear();
+    this.owing.clear();
+    this.ticketCounts.clear();
+    this.releaseSettled();
     for (const e of ['session', 'reconnected', 'disconnected', 'expired'] as const) {
       this.zk.off(e, this.onConnectivity);
     }
@@ -86,6 +105,19 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   whenSynced(): Promise<void> {
     if (this.loaded) return Promise.resolve();
     return new Promise((resolve) => this.once('synced', resolve));
+  }
+
+  /**
+   * Resolves once the cache has applied every change it had been notified of when called, and
+   * every znode those changes revealed. ZooKeeper delivers a session's watch events before
+   * the answer to any later request of the session, so after a write or a read barrier of the
+   * same session returns, `settled()` means the copy reflects at least the state the barrier
+   * saw. It waits while reads cannot complete (disconnected): callers bound the wait.
+   */
+  settled(): Promise<void> {
+    const ticket = this.ticketSeq;
+    if (this.oldestOwed() > ticket) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push({ ticket, resolve }));
   }
 
   /** The cached znode at `path`, if any. */
@@ -117,27 +149,90 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     this.owedReads += entry.owed;
     let dataRead = false;
     let childrenRead = false;
+    const dataHooks = this.ticketHooks();
     entry.stops.push(
-      watchNode(this.zk, path, (node) => {
-        if (!dataRead) {
-          dataRead = true;
-          this.repay(entry);
-        }
-        this.setNode(path, node);
-        this.emit('change');
-      }),
-    );
-    if (hasChildren) {
-      entry.stops.push(
-        watchChildren(this.zk, path, (names) => {
-          this.syncChildren(path, level, names);
-          if (!childrenRead) {
-            childrenRead = true;
+      watchNode(
+        this.zk,
+        path,
+        (node) => {
+          if (!dataRead) {
+            dataRead = true;
             this.repay(entry);
           }
+          this.setNode(path, node);
           this.emit('change');
-        }),
+        },
+        dataHooks,
+      ),
+      () => this.forgive(dataHooks),
+    );
+    if (hasChildren) {
+      const childHooks = this.ticketHooks();
+      entry.stops.push(
+        watchChildren(
+          this.zk,
+          path,
+          (names) => {
+            // Watches of children found by this read owe what this read owes.
+            this.inheritedTicket = this.owing.get(childHooks);
+            try {
+              this.syncChildren(path, level, names);
+            } finally {
+              this.inheritedTicket = undefined;
+            }
+            if (!childrenRead) {
+              childrenRead = true;
+              this.repay(entry);
+            }
+            this.emit('change');
+          },
+          childHooks,
+        ),
+        () => this.forgive(childHooks),
       );
+    }
+  }
+
+  /** Hooks of one watch: it owes a ticket from its first unapplied read to the applied one. */
+  private ticketHooks(): WatchHooks {
+    const hooks: WatchHooks = {
+      armed: () => {
+        if (this.owing.has(hooks)) return;
+        const ticket = this.inheritedTicket ?? ++this.ticketSeq;
+        this.owing.set(hooks, ticket);
+        this.ticketCounts.set(ticket, (this.ticketCounts.get(ticket) ?? 0) + 1);
+      },
+      applied: () => this.forgive(hooks),
+    };
+    return hooks;
+  }
+
+  private forgive(hooks: WatchHooks): void {
+    const ticket = this.owing.get(hooks);
+    if (ticket === undefined) return;
+    this.owing.delete(hooks);
+    const left = (this.ticketCounts.get(ticket) ?? 1) - 1;
+    if (left > 0) {
+      this.ticketCounts.set(ticket, left);
+      return;
+    }
+    this.ticketCounts.delete(ticket);
+    this.releaseSettled();
+  }
+
+  private oldestOwed(): number {
+    for (const ticket of this.ticketCounts.keys()) return ticket;
+    return Infinity;
+  }
+
+  private releaseSettled(): void {
+    if (this.settleWaiters.length === 0) return;
+    const oldest = this.oldestOwed();
+    const waiting = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const w of waiting) {
+      if (oldest > w.ticket || this.tracked.size === 0) w.resolve();
+      else this.settleWaiters.push(w);
     }
   }
 
@@ -163,7 +258,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   private syncChildren(path: string, level: number, names: string[]): void {
     const prefix = path === '/' ? '/' : `${path}/`;
-    const wanted = new Set(names);
+    const wanted = new Set(names.filter((name) => !this.ignore(prefix + name)));
     const current = this.childIndex.get(path) ?? new Set<string>();
     for (const name of [...current]) if (!wanted.has(name)) this.untrack(prefix + name);
     for (const name of wanted) {

@@ -30,6 +30,11 @@ export class ZooKeeperServer {
     return `127.0.0.1:${this.options.clientPort}`;
   }
 
+  /** The OS pid while running (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   /** Whether the server process is running. */
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && !this.child.killed;

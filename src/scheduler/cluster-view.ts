@@ -39,7 +39,14 @@ export class ClusterView {
     private readonly leadership: () => LeadershipStatus,
     observe: { logger: Logger; registry: Registry },
   ) {
-    this.leaderCache = new TreeCache(zk, zkPaths.leaderDir, 1);
+    // Not the heartbeat: the leader rewrites it every second and the view does not show it;
+    // watching it would cost every replica two reads a second on an idle cluster.
+    this.leaderCache = new TreeCache(
+      zk,
+      zkPaths.leaderDir,
+      1,
+      (path) => path === zkPaths.leaderHeartbeat,
+    );
     this.replicaCache = new TreeCache(zk, zkPaths.replicasDir, 1);
     this.logger = observe.logger;
     this.decodeErrors = new Counter({

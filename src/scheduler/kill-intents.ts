@@ -1,7 +1,46 @@
-import type { ZkOp } from '../coordination/index.js';
-import { type IntentStore, removeIntentOp, setActiveTaskOp } from '../state/index.js';
+import { type TreeCache, type ZkOp, decodeJson } from '../coordination/index.js';
+import {
+  type KillIntent,
+  killIntentSchema,
+  removeIntentOp,
+  setActiveTaskOp,
+  statePaths,
+} from '../state/index.js';
 import type { KillSender } from './kill-policy.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
+
+/** Where the pending kill intents come from (the IntentStore, or a watched cache of them). */
+export interface KillIntentSource {
+  killIntents(): Promise<KillIntent[]>;
+}
+
+/**
+ * Kill intents from the leadership's watched cache of `/intents/kill-task` (no read per
+ * cycle), once it has applied what it was notified of, the leader's own removals included.
+ * An intent that does not decode is left for the IntentStore's reader to report.
+ */
+export function cachedKillIntents(cache: TreeCache, maxWaitMs = 5_000): KillIntentSource {
+  return {
+    async killIntents() {
+      await Promise.race([
+        cache.whenSynced().then(() => cache.settled()),
+        new Promise((_resolve, reject) =>
+          setTimeout(() => reject(new Error('kill intents cache lagging')), maxWaitMs).unref(),
+        ),
+      ]);
+      const dir = statePaths.intentsDir('kill-task');
+      const out: KillIntent[] = [];
+      for (const [name, node] of cache.children(dir)) {
+        try {
+          out.push(decodeJson(node.data, `${dir}/${name}`, killIntentSchema));
+        } catch {
+          // Undecodable: skipped, as the ZooKeeper reader skips it.
+        }
+      }
+      return out;
+    },
+  };
+}
 
 /**
  * Drains the kill intents any replica wrote (`/intents/kill-task/<taskId>`): for each, one
@@ -15,7 +54,7 @@ import type { TaskLeaderContext } from './task-leader-context.js';
  */
 export async function drainKillIntents(
   leader: TaskLeaderContext,
-  intents: IntentStore,
+  intents: KillIntentSource,
   kills: KillSender,
 ): Promise<void> {
   for (const intent of await intents.killIntents()) {

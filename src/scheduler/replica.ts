@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { ApiError, startGrpcServer, startHttpServer, type SchedulerBackend } from '../api/index.js';
 import { Coordinator, FenceRejectedError, encodeJson, zkPaths } from '../coordination/index.js';
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
@@ -69,6 +69,15 @@ export async function startSchedulerReplica(
     chroot: config.zookeeper.chroot,
     sessionTimeoutMs: config.zookeeper.sessionTimeoutMs,
     logger: logger.child({ component: 'coordination' }),
+  });
+  new Counter({
+    name: 'thales_zk_reads_total',
+    help: 'ZooKeeper reads (get, exists, children) this replica sent; an idle cluster sends none',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(zk.readCount);
+    },
   });
   const identity = { replicaId: config.replicaId, httpAddress, grpcAddress };
   const leadership = new Leadership(zk, identity, logger.child({ component: 'leader' }), registry);

@@ -9,6 +9,10 @@ export interface SchedulerMetrics {
   matched: Counter<'outcome'>;
   /** Znodes the leader read and could not decode (skipped), by kind. */
   decodeErrors: Counter<'kind'>;
+  /** Scheduling cycles, by scope (`all` requests or `changed` ones only). */
+  cycles: Counter<'scope'>;
+  /** Requests planned by cycles (an idle cycle plans none). */
+  plannedRequests: Counter;
 }
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -35,6 +39,17 @@ export function makeSchedulerMetrics(registry: Registry): SchedulerMetrics {
       name: 'thales_scheduler_decode_errors_total',
       help: 'Znodes the leader read and skipped because they do not decode, by kind',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    cycles: new Counter({
+      name: 'thales_scheduler_cycles_total',
+      help: 'Scheduling cycles run, by scope: all requests, or only the changed ones',
+      labelNames: ['scope'],
+      registers: [registry],
+    }),
+    plannedRequests: new Counter({
+      name: 'thales_scheduler_planned_requests_total',
+      help: 'Requests planned by scheduling cycles (a cycle plans only what changed)',
       registers: [registry],
     }),
   };

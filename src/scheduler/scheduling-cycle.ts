@@ -13,13 +13,20 @@ import {
   statePaths,
 } from '../state/index.js';
 import { tasksToEvacuate } from './agent-registrar.js';
+import { type CycleScope, cycleScope, inScope } from './cycle-scope.js';
 import type { DesiredStateSource } from './desired-state.js';
-import { drainKillIntents } from './kill-intents.js';
+import { cachedKillIntents, drainKillIntents } from './kill-intents.js';
 import { type Plan, planReconcile } from './reconcile-plan.js';
 import { liftCooldowns, promoteDeploy, removeRequest } from './request-transitions.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { LaunchContext } from './task-launcher.js';
 import type { TaskLeadership } from './task-leadership.js';
+
+/**
+ * How often a cycle plans every request even when nothing says it changed: a net under the
+ * incremental scope (cycle-scope.ts), cheap since it reads memory only.
+ */
+const FULL_PLAN_EVERY_MS = 30_000;
 
 /** What a cycle reads and writes through, besides the leadership itself. */
 export interface CycleDeps {
@@ -35,6 +42,16 @@ export async function runSchedulingCycle(
   leadership: TaskLeadership,
   deps: CycleDeps,
 ): Promise<void> {
+  try {
+    await runCycle(leadership, deps);
+  } catch (err) {
+    // What this cycle took as changed may not have been acted on: the next one plans all.
+    leadership.lastFullPlanAt = 0;
+    throw err;
+  }
+}
+
+async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<void> {
   const { leader, registrar } = leadership;
   const startedAt = Date.now();
   // First, and before any ZooKeeper read that could fail the cycle: it needs only memory.
@@ -43,12 +60,20 @@ export async function runSchedulingCycle(
   const adoptedAt = Date.now();
   leadership.requests = await deps.desired.load(leader);
   const loadedAt = Date.now();
-  await drainKillIntents(leader, deps.intents, leadership.kills);
+  await drainKillIntents(
+    leader,
+    cachedKillIntents(leadership.caches.killIntents),
+    leadership.kills,
+  );
   await registrar.checkLost();
   await liftCooldowns(leader, deps.requests, leadership.requests, (since) =>
     leadership.crashBackoff.cooldownEnds(leadership.cooldownSince.get(since.rid) ?? since.at),
   );
-  const plan = planFor(leadership);
+  const plan = planFor(
+    leadership,
+    scopeOf(leadership, deps.desired.changed, startedAt),
+    deps.metrics,
+  );
   await carryOut(leadership, plan, deps);
   if (plan.launch.length === 0 || !leader.active) return;
   const launchContext: LaunchContext = {
@@ -67,12 +92,38 @@ export async function runSchedulingCycle(
   await leadership.launcher.launch(plan.launch, launchContext);
 }
 
-/** The pure plan over this leadership's snapshot. */
-function planFor(leadership: TaskLeadership): Plan {
+/** The requests this cycle plans (and the leadership's notes of it). */
+function scopeOf(
+  leadership: TaskLeadership,
+  desiredChanged: ReadonlySet<string> | 'all',
+  now: number,
+): CycleScope {
+  const scope = cycleScope({
+    desiredChanged,
+    tasksChanged: leadership.leader.tasks.takeChangedRequests(),
+    carried: leadership.carried,
+    notBefore: leadership.crashBackoff.notBefore,
+    lastCycleAt: leadership.lastCycleAt,
+    lastFullPlanAt: leadership.lastFullPlanAt,
+    fullPlanEveryMs: FULL_PLAN_EVERY_MS,
+    now,
+  });
+  leadership.lastCycleAt = now;
+  if (scope === 'all') leadership.lastFullPlanAt = now;
+  return scope;
+}
+
+/** The pure plan over this leadership's snapshot, for the requests in `scope`. */
+function planFor(leadership: TaskLeadership, scope: CycleScope, metrics: SchedulerMetrics): Plan {
   const { leader, kills } = leadership;
-  return planReconcile({
-    requests: [...leadership.requests.values()],
-    tasks: [...leader.tasks.values()].map((t) => ({
+  const requests =
+    scope === 'all'
+      ? [...leadership.requests.values()]
+      : [...scope].flatMap((rid) => leadership.requests.get(rid) ?? []);
+  const tasks = [...leader.tasks.values()].filter((t) => inScope(scope, t.requestId));
+  const plan = planReconcile({
+    requests,
+    tasks: tasks.map((t) => ({
       taskId: t.taskId,
       requestId: t.requestId,
       deployId: t.deployId,
@@ -83,12 +134,22 @@ function planFor(leadership: TaskLeadership): Plan {
     notBefore: leadership.crashBackoff.notBefore,
     now: Date.now(),
   });
+  leadership.carried.clear();
+  for (const l of plan.launch) leadership.carried.add(l.requestId);
+  metrics.cycles.inc({ scope: scope === 'all' ? 'all' : 'changed' });
+  metrics.plannedRequests.inc(requests.length);
+  return plan;
 }
 
 /** Everything but the launches: kills, promotions, removals, finished decommissions. */
 async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps): Promise<void> {
   const { leader, kills } = leadership;
-  for (const k of plan.kill) kills.send(k.taskId, k.reason);
+  for (const k of plan.kill) {
+    // A request changed since the plan read it (a scale-up meanwhile): the next cycle decides.
+    const rid = leader.tasks.get(k.taskId)?.requestId;
+    if (rid !== undefined && deps.desired.stillCurrent?.(rid) === false) continue;
+    kills.send(k.taskId, k.reason);
+  }
   for (const t of tasksToEvacuate(leader)) {
     if (!kills.isKilling(t.taskId)) kills.send(t.taskId, 'agent decommissioning');
   }
@@ -109,6 +170,9 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
 function adoptAgentChanges(leadership: TaskLeadership, metrics: SchedulerMetrics): void {
   const cache = leadership.caches.agents;
   for (const [name, node] of cache.children(statePaths.agentsDir)) {
+    // Adopting needs a newer version than the leader holds: skip decoding the others.
+    const known = leadership.leader.agents.get(name);
+    if (known && node.version <= known.version) continue;
     const path = statePaths.agent(name);
     try {
       leadership.registrar.adopt(decodeJson(node.data, path, agentRecordSchema), node.version);

@@ -10,6 +10,7 @@ import {
   statePaths,
 } from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
+import { TaskMap } from './task-map.js';
 
 /** Timing of the task leader; defaults suit production, tests shorten them by environment. */
 export interface TaskLeaderOptions {
@@ -82,7 +83,8 @@ export interface LeaderState {
  * the serialization of task-changing writes.
  */
 export class TaskLeaderContext implements LeaderState {
-  readonly tasks = new Map<string, Task>();
+  /** Active tasks by id, noting the requests whose tasks changed (see task-map.ts). */
+  readonly tasks = new TaskMap();
   readonly agents = new Map<string, AgentEntry>();
   /** `requestId/deployId` → deploy (deploys never change once stored). */
   readonly deploys = new Map<string, Deploy>();

@@ -13,6 +13,7 @@ import {
   type DeployStore,
   type Task,
   type TaskStore,
+  type WatchedState,
   statePaths,
 } from '../state/index.js';
 import { AgentReconciler } from './agent-reconciler.js';
@@ -25,10 +26,12 @@ import { StatusWriter } from './status-writer.js';
 import { TaskLauncher } from './task-launcher.js';
 import { TaskLeaderContext, type TaskLeaderOptions } from './task-leader-context.js';
 
-/** The watched caches whose changes start a cycle. */
+/**
+ * The leadership's own watched caches whose changes start a cycle (requests and deploys come
+ * from the replica's {@link WatchedState}, which outlives leaderships).
+ */
 export interface LeaderCaches {
-  requests: TreeCache;
-  deploys: TreeCache;
+  /** `/intents/kill-task/*`: drained each cycle from memory. */
   killIntents: TreeCache;
   /** `/agents/*`: admin state changes (freeze, decommission) adopted each cycle. */
   agents: TreeCache;
@@ -47,6 +50,14 @@ export interface TaskLeadership {
   readonly tick: NodeJS.Timeout;
   /** Desired state as the last cycle loaded it. */
   requests: Map<string, PlanRequest>;
+  /** Requests to plan again next cycle whatever changes (launches not placed yet). */
+  readonly carried: Set<string>;
+  /** When the last cycle that planned every request ran (a periodic full plan). */
+  lastFullPlanAt: number;
+  /** When the last cycle planned. */
+  lastCycleAt: number;
+  /** Stops following the watched state. */
+  readonly unfollow: () => void;
   /** requestId → when this leader put it in cooldown. */
   readonly cooldownSince: Map<string, number>;
   /** `path@version` of znodes already reported undecodable (logged once, counted each time). */
@@ -62,6 +73,8 @@ export interface TaskLeadershipDeps {
   pool: OfferMatcherPool | undefined;
   metrics: SchedulerMetrics;
   stores: { tasks: TaskStore; agents: AgentStore; deploys: DeployStore };
+  /** The replica's watched desired state (a change starts a cycle). */
+  state: WatchedState;
   /** A task's end was persisted. */
   onTaskEnded: (task: Task) => void;
   /** A task's change was persisted. */
@@ -79,7 +92,7 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
   const statusWriter = new StatusWriter(leader, deps.onTaskEnded, deps.onTaskChanged);
   const kills = new KillSender(leader);
   const reconciler = new AgentReconciler(leader, statusWriter, kills, (rid, did) =>
-    deployOf(leader, deps.stores.deploys, rid, did),
+    deployOf(leader, deps.state, deps.stores.deploys, rid, did),
   );
   const registrar = new AgentRegistrar(leader, statusWriter, reconciler);
   const [activeTasks, agents] = await Promise.all([
@@ -96,12 +109,12 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     });
   }
   const caches: LeaderCaches = {
-    requests: new TreeCache(deps.zk, statePaths.requestsDir, 1),
-    deploys: new TreeCache(deps.zk, statePaths.deploysRoot, 3),
     killIntents: new TreeCache(deps.zk, statePaths.intentsDir('kill-task'), 1),
     agents: new TreeCache(deps.zk, statePaths.agentsDir, 1),
   };
   for (const c of Object.values(caches)) c.on('change', deps.requestCycle);
+  const onDesiredChange = (): void => deps.requestCycle();
+  deps.state.on('request', onDesiredChange);
   const leadership: TaskLeadership = {
     leader,
     statusWriter,
@@ -113,6 +126,10 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     caches,
     tick: setInterval(deps.requestCycle, deps.options.tickMs),
     requests: new Map(),
+    carried: new Set(),
+    lastFullPlanAt: 0,
+    lastCycleAt: 0,
+    unfollow: () => deps.state.off('request', onDesiredChange),
     cooldownSince: new Map(),
     undecodable: new Set(),
   };
@@ -124,20 +141,29 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
 export function stopTaskLeadership(leadership: TaskLeadership): void {
   leadership.leader.revoked = true;
   clearInterval(leadership.tick);
+  leadership.unfollow();
   for (const c of Object.values(leadership.caches)) c.stop();
   leadership.statusWriter.stop();
   for (const a of leadership.leader.agents.values()) a.session?.close();
 }
 
-/** The deploy of a task: cached, or read from ZooKeeper (deploys never change once stored). */
+/**
+ * The deploy of a task: from the leader's map, the watched state, or (not cached yet) read
+ * from ZooKeeper; deploys never change once stored.
+ */
 async function deployOf(
   leader: TaskLeaderContext,
+  state: WatchedState,
   deploys: DeployStore,
   requestId: string,
   deployId: string,
 ) {
   const key = `${requestId}/${deployId}`;
-  const cached = leader.deploys.get(key) ?? (await deploys.find(requestId, deployId)) ?? undefined;
+  const cached =
+    leader.deploys.get(key) ??
+    state.findDeploy(requestId, deployId) ??
+    (await deploys.find(requestId, deployId)) ??
+    undefined;
   if (cached) leader.deploys.set(key, cached);
   return cached;
 }

@@ -17,12 +17,13 @@ import {
   RequestStore,
   type Task,
   TaskStore,
+  type WatchedState,
   ensureStateDirs,
   isLongRunning,
 } from '../state/index.js';
 import type { AgentCall, AgentSession } from './agent-session.js';
 import { CycleRunner } from './cycle-runner.js';
-import { type DesiredStateSource, ZkDesiredState } from './desired-state.js';
+import { CachedDesiredState } from './desired-state.js';
 import { setRequestState } from './request-transitions.js';
 import { makeSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.js';
 import { type CycleDeps, runSchedulingCycle } from './scheduling-cycle.js';
@@ -50,10 +51,11 @@ export class TaskScheduler implements LeaderService {
 
   constructor(
     private readonly zk: Coordinator,
+    /** The replica's watched desired state (started by the replica, shared with the API). */
+    private readonly state: WatchedState,
     private readonly options: TaskLeaderOptions,
     private readonly logger: Logger,
     registry: Registry = new Registry(),
-    desired?: DesiredStateSource,
   ) {
     this.metrics = makeSchedulerMetrics(registry);
     const requests = new RequestStore(zk);
@@ -66,7 +68,7 @@ export class TaskScheduler implements LeaderService {
       intents: new IntentStore(zk),
     };
     this.cycleDeps = {
-      desired: desired ?? new ZkDesiredState(requests, deploys),
+      desired: new CachedDesiredState(state),
       requests,
       deploys,
       intents: this.stores.intents,
@@ -113,6 +115,7 @@ export class TaskScheduler implements LeaderService {
       pool: this.pool,
       metrics: this.metrics,
       stores: this.stores,
+      state: this.state,
       onTaskEnded: (t) => this.onTaskEnded(t),
       onTaskChanged: (t) => this.onTaskChanged(t),
       requestCycle: () => this.requestCycle(),

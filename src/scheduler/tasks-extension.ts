@@ -1,4 +1,5 @@
 import { StateCache, TasksApi, makeTasksGrpcHandlers, makeTasksRouter } from '../api/index.js';
+import { WatchedState } from '../state/index.js';
 import { addAgentService } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
 import { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';
@@ -23,22 +24,35 @@ export function makeTasksExtensionFactory(
       matcherThreads: replica.config.matcherThreads,
       ...overrides,
     };
-    const scheduler = new TaskScheduler(replica.zk, options, replica.logger, replica.registry);
-    const api = new TasksApi(replica.zk);
-    const cache = new StateCache(
+    // One watched copy per replica, shared by the API's reads and watches and the leader's
+    // cycles; it outlives leaderships, so a takeover plans on a loaded copy.
+    const state = new WatchedState(
       replica.zk,
       replica.logger.child({ component: 'state-cache' }),
       replica.registry,
     );
+    const scheduler = new TaskScheduler(
+      replica.zk,
+      state,
+      options,
+      replica.logger,
+      replica.registry,
+    );
+    const api = new TasksApi(replica.zk, state);
+    const cache = new StateCache(replica.zk, state, replica.logger.child({ component: 'watch' }));
     const logger = replica.logger.child({ component: 'agent-endpoint' });
     return {
       leaderServices: [scheduler],
       routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, cache),
-      start: () => cache.start(),
+      start: () => {
+        cache.start();
+        state.start();
+      },
       stop: async () => {
         cache.stop();
+        state.stop();
         await scheduler.close();
       },
     };

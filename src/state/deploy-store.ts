@@ -47,15 +47,20 @@ export class DeployStore {
     if (data.length > MAX_DEPLOY_BYTES) {
       throw new StateError('INVALID_ARGUMENT', `deploy: over ${MAX_DEPLOY_BYTES} bytes stored`);
     }
-    for (const kind of ['active', 'pending', 'history'] as const) {
-      await this.zk.mkdirp(statePaths.deployDir(rid, kind));
-      if (await this.zk.exists(statePaths.deploy(rid, kind, deploy.id))) {
-        throw new StateError('ALREADY_EXISTS', `deploy ${deploy.id} of ${rid} already exists`);
-      }
-    }
+    // Independent round trips go out together (a write's latency bounds a client's rate);
+    // the directories only once the request is known to exist (bad input creates nothing).
+    const kinds = ['active', 'pending', 'history'] as const;
+    await Promise.all(kinds.map((kind) => this.zk.mkdirp(statePaths.deployDir(rid, kind))));
     const pendingDir = statePaths.deployDir(rid, 'pending');
-    const dir = await this.zk.get(pendingDir);
-    const other = (await childrenOrEmpty(this.zk, pendingDir))[0];
+    const [clashes, dir, pendingNames] = await Promise.all([
+      Promise.all(kinds.map((kind) => this.zk.exists(statePaths.deploy(rid, kind, deploy.id)))),
+      this.zk.get(pendingDir),
+      childrenOrEmpty(this.zk, pendingDir),
+    ]);
+    if (clashes.some((stat) => stat !== null)) {
+      throw new StateError('ALREADY_EXISTS', `deploy ${deploy.id} of ${rid} already exists`);
+    }
+    const other = pendingNames[0];
     if (other) throw new StateError('CONFLICT', `deploy ${other} of ${rid} is still pending`);
     const ops: ZkOp[] = [
       { op: 'check', path: statePaths.request(rid), version: request.version },

@@ -4,7 +4,7 @@
  * cache holds it, and every znode of a removed subtree is reported gone once.
  */
 import { describe, expect, it } from 'vitest';
-import { type ZNode, TreeCache } from '../../src/coordination/index.js';
+import { type ZNode, TreeCache, linearizableBarrier } from '../../src/coordination/index.js';
 import { connectCoordinator, uniqueChroot, useZooKeeper, waitFor } from '../harness/index.js';
 
 const zk = useZooKeeper();
@@ -54,6 +54,36 @@ describe('TreeCache (real ZooKeeper)', () => {
         ['/root/a 0→gone', '/root/a/x 1→gone', '/root/a/y 0→gone'].sort(),
       );
       expect(cache.children('/root').map(([name]) => name)).toEqual(['b']);
+    } finally {
+      cache.stop();
+    }
+  });
+
+  it('settled() after a barrier reflects every write another client had acknowledged', async () => {
+    const chroot = uniqueChroot();
+    const reader = await connectCoordinator(zk().connectString, chroot);
+    const writer = await connectCoordinator(zk().connectString, chroot);
+    await writer.mkdirp('/root');
+    const cache = new TreeCache(reader, '/root', 2);
+    cache.start();
+    try {
+      await cache.whenSynced();
+      for (let round = 0; round < 20; round++) {
+        // A new znode in a new directory: the cache must list the directory, then the znode
+        // it reveals, then read it; settled() waits for all of it, no polling.
+        await writer.mkdirp(`/root/d${round}`);
+        await writer.create(`/root/d${round}/n`, Buffer.from(`v${round}`));
+        if (round > 0) await writer.set(`/root/d${round - 1}/n`, Buffer.from('changed'), 0);
+        await linearizableBarrier(reader);
+        await cache.settled();
+        expect(cache.get(`/root/d${round}/n`)?.data.toString()).toBe(`v${round}`);
+        if (round > 0) expect(cache.get(`/root/d${round - 1}/n`)?.version).toBe(1);
+      }
+      const readsBefore = reader.readCount;
+      await linearizableBarrier(reader);
+      await cache.settled();
+      // Nothing changed: catching up reads nothing.
+      expect(reader.readCount).toBe(readsBefore);
     } finally {
       cache.stop();
     }

@@ -1,0 +1,113 @@
+/**
+ * Cost per change, not per cluster (issue 12), counted through the coordination layer's read
+ * counter (`thales_zk_reads_total`) on real replicas and a real ZooKeeper: a leader whose
+ * cluster does not change sends ZooKeeper no read at all while its cycles keep ticking, and a
+ * change to one request re-plans that request only and reads a handful of znodes, however
+ * many requests the cluster holds. Reads on a follower answer from memory.
+ */
+import { describe, expect, it } from 'vitest';
+import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
+import { startSimAgents } from '../harness/sim-agent.js';
+import {
+  callJson,
+  createService,
+  shortAgentGraces,
+  waitRunning,
+} from '../harness/tasks-cluster.js';
+
+const zk = useZooKeeper();
+shortAgentGraces();
+
+const REQUESTS = 30;
+
+/** The counters this test reads from a replica's /metrics. */
+interface Counters {
+  reads: number;
+  fullCycles: number;
+  changedCycles: number;
+  planned: number;
+}
+
+async function counters(url: string): Promise<Counters> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    reads: value(/^thales_zk_reads_total(?:\{[^}]*\})? (\d+)/m),
+    fullCycles: value(/^thales_scheduler_cycles_total\{[^}]*scope="all"[^}]*\} (\d+)/m),
+    changedCycles: value(/^thales_scheduler_cycles_total\{[^}]*scope="changed"[^}]*\} (\d+)/m),
+    planned: value(/^thales_scheduler_planned_requests_total(?:\{[^}]*\})? (\d+)/m),
+  };
+}
+
+function delta(after: Counters, before: Counters): Counters {
+  return {
+    reads: after.reads - before.reads,
+    fullCycles: after.fullCycles - before.fullCycles,
+    changedCycles: after.changedCycles - before.changedCycles,
+    planned: after.planned - before.planned,
+  };
+}
+
+describe('incremental scheduling cycles (real ZooKeeper and replicas)', () => {
+  it('an idle cycle reads nothing; a change to one request re-plans only it', async () => {
+    const cluster = await startCluster(zk());
+    startSimAgents(cluster, ['sim-a', 'sim-b']);
+    const ids = Array.from({ length: REQUESTS }, (_, i) => `svc-${i}`);
+    for (const id of ids) await createService(cluster, id, 1);
+    for (const id of ids) await waitRunning(cluster, id, 1);
+    const { replica: leader } = await cluster.waitForLeader();
+    const follower = cluster.replicas.find((r) => r.id !== leader.id && r.process.running)!;
+
+    // Idle: at least three cycles (the tick runs one a second) and not one read.
+    let idle: Counters | undefined;
+    await waitFor(
+      'three idle cycles without a ZooKeeper read',
+      async () => {
+        const before = await counters(leader.url);
+        const after = await waitFor('three more cycles', async () => {
+          const now = await counters(leader.url);
+          const d = delta(now, before);
+          return d.fullCycles + d.changedCycles >= 3 ? now : undefined;
+        });
+        idle = delta(after, before);
+        // Settling after the launches (last status updates) may still read: try again.
+        return idle.reads === 0 ? idle : undefined;
+      },
+      { timeoutMs: 60_000 },
+    ).catch((err: unknown) => {
+      throw new Error(`last idle window: ${JSON.stringify(idle)}`, { cause: err });
+    });
+    expect(idle!.reads).toBe(0);
+    // Cycles that were not full plans planned nothing.
+    expect(idle!.planned).toBe(idle!.fullCycles * REQUESTS);
+
+    // One change, written through a follower (so the leader's only reads are its watches').
+    const before = await counters(leader.url);
+    const scaled = await callJson(`${follower.url}/api/requests/request/svc-7/scale`, 'PUT', {
+      instances: 2,
+    });
+    expect(scaled.status).toBe(200);
+    await waitRunning(cluster, 'svc-7', 2);
+    const change = delta(await counters(leader.url), before);
+    // Partial cycles planned svc-7 alone (one request each at most).
+    expect(change.planned - change.fullCycles * REQUESTS).toBeLessThanOrEqual(change.changedCycles);
+    expect(change.planned - change.fullCycles * REQUESTS).toBeGreaterThanOrEqual(1);
+    // The request's znode, the new task's znode and its status updates: a handful of reads,
+    // where re-reading the desired state would take at least one per request and deploy.
+    expect(change.reads).toBeGreaterThan(0);
+    expect(change.reads).toBeLessThan(REQUESTS);
+
+    // Reads on a follower answer from memory: no ZooKeeper read, the view's age in a header.
+    const followerBefore = await counters(follower.url);
+    const list = await fetch(`${follower.url}/api/requests`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('x-thales-view-age-ms')).toBe('0');
+    const parents = (await list.json()) as { request: { id: string; instances: number } }[];
+    expect(parents.map((p) => p.request.id).sort()).toEqual([...ids].sort());
+    expect(parents.find((p) => p.request.id === 'svc-7')?.request.instances).toBe(2);
+    const tasks = await fetch(`${follower.url}/api/tasks/active`);
+    expect(((await tasks.json()) as unknown[]).length).toBe(REQUESTS + 1);
+    expect((await counters(follower.url)).reads).toBe(followerBefore.reads);
+    expect(cluster.invariantViolations()).toEqual([]);
+  });
+});
