@@ -15,7 +15,7 @@ import {
 import { tasksToEvacuate } from './agent-registrar.js';
 import type { DesiredStateSource } from './desired-state.js';
 import { drainKillIntents } from './kill-intents.js';
-import { type Plan, planReconcile } from './reconcile-plan.js';
+import { type LaunchIntent, type Plan, instanceKey, planReconcile } from './reconcile-plan.js';
 import { liftCooldowns, promoteDeploy, removeRequest } from './request-transitions.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { LaunchContext } from './task-launcher.js';
@@ -48,7 +48,9 @@ export async function runSchedulingCycle(
   await liftCooldowns(leader, deps.requests, leadership.requests, (since) =>
     leadership.crashBackoff.cooldownEnds(leadership.cooldownSince.get(since.rid) ?? since.at),
   );
-  const plan = planFor(leadership);
+  const deploying = await leadership.deployDriver.run(leadership.requests);
+  const plan = planFor(leadership, deploying.owned);
+  plan.launch.push(...withoutBackoff(leadership, deploying.launch));
   await carryOut(leadership, plan, deps);
   if (plan.launch.length === 0 || !leader.active) return;
   const launchContext: LaunchContext = {
@@ -67,8 +69,15 @@ export async function runSchedulingCycle(
   await leadership.launcher.launch(plan.launch, launchContext);
 }
 
-/** The pure plan over this leadership's snapshot. */
-function planFor(leadership: TaskLeadership): Plan {
+/** Deploy launches of instances still in crash back-off wait (as the plan's own do). */
+function withoutBackoff(leadership: TaskLeadership, launch: LaunchIntent[]): LaunchIntent[] {
+  const now = Date.now();
+  const { notBefore } = leadership.crashBackoff;
+  return launch.filter((l) => (notBefore.get(instanceKey(l.requestId, l.instanceNo)) ?? 0) <= now);
+}
+
+/** The pure plan over this leadership's snapshot (deploys in progress excepted). */
+function planFor(leadership: TaskLeadership, deploying: ReadonlySet<string>): Plan {
   const { leader, kills } = leadership;
   return planReconcile({
     requests: [...leadership.requests.values()],
@@ -82,6 +91,7 @@ function planFor(leadership: TaskLeadership): Plan {
     })),
     notBefore: leadership.crashBackoff.notBefore,
     now: Date.now(),
+    deploying,
   });
 }
 

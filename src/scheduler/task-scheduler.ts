@@ -21,6 +21,7 @@ import {
   isLongRunning,
 } from '../state/index.js';
 import type { AgentCall, AgentSession } from './agent-session.js';
+import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import { CycleRunner } from './cycle-runner.js';
 import { type DesiredStateSource, ZkDesiredState } from './desired-state.js';
 import { setRequestState } from './request-transitions.js';
@@ -54,6 +55,8 @@ export class TaskScheduler implements LeaderService {
     private readonly logger: Logger,
     registry: Registry = new Registry(),
     desired?: DesiredStateSource,
+    /** The load balancer the deploy driver and kill paths use (none: no LB extension). */
+    private readonly loadBalancer: () => SchedulerLoadBalancer | undefined = () => undefined,
   ) {
     this.metrics = makeSchedulerMetrics(registry);
     const requests = new RequestStore(zk);
@@ -116,6 +119,7 @@ export class TaskScheduler implements LeaderService {
       onTaskEnded: (t) => this.onTaskEnded(t),
       onTaskChanged: (t) => this.onTaskChanged(t),
       requestCycle: () => this.requestCycle(),
+      loadBalancer: this.loadBalancer,
     });
     const { leader } = this.leadership;
     logger.info(
@@ -219,6 +223,7 @@ export class TaskScheduler implements LeaderService {
     if (!leadership) return;
     const { leader } = leadership;
     leader.killsSent.delete(t.taskId);
+    leadership.deployDriver.noteEnded(t);
     const record = leadership.requests.get(t.requestId)?.record;
     const crashed = (t.state === 'TASK_FAILED' || t.state === 'TASK_FINISHED') && !t.killReason;
     if (record && isLongRunning(record.request.requestType) && record.state === 'ACTIVE') {

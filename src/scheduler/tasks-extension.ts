@@ -23,7 +23,14 @@ export function makeTasksExtensionFactory(
       matcherThreads: replica.config.matcherThreads,
       ...overrides,
     };
-    const scheduler = new TaskScheduler(replica.zk, options, replica.logger, replica.registry);
+    const scheduler = new TaskScheduler(
+      replica.zk,
+      options,
+      replica.logger,
+      replica.registry,
+      undefined,
+      () => replica.loadBalancer?.current,
+    );
     const api = new TasksApi(replica.zk);
     const cache = new StateCache(
       replica.zk,

@@ -1,0 +1,265 @@
+/**
+ * The leader's deploy driver: each cycle, for every long-running request with a pending
+ * deploy, it takes the deploy up (writes its progress), builds a snapshot from memory (the
+ * request's tasks, their health, where they are in the load balancer, the outcomes of the
+ * deploy's LB requests), asks the pure machine (src/deploys) what to do, persists the new
+ * progress (fenced) before acting, and acts: launches go back to the cycle's launcher, LB
+ * requests to the gateway, kills to the kill sender, the result in one fenced multi.
+ * Requests it drives are left alone by the reconcile plan.
+ */
+import {
+  type DeployPlan,
+  type DeploySnapshot,
+  type DeployTaskView,
+  type LbAction,
+  planDeploy,
+  startDeploy,
+} from '../deploys/index.js';
+import {
+  type Deploy,
+  type DeployProgress,
+  type DeployStore,
+  type Task,
+  deploySettings,
+  finishDeployOps,
+  isLongRunning,
+  writeDeployProgressOp,
+} from '../state/index.js';
+import { lbServiceOf, lbServiceIdOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
+import type { KillSender } from './kill-policy.js';
+import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
+import type { LaunchIntent, PlanRequest } from './reconcile-plan.js';
+import type { TaskLeaderContext } from './task-leader-context.js';
+
+/** What the driver decided this cycle for the cycle to carry out. */
+export interface DeployCycleResult {
+  /** Requests the driver owns this cycle: the reconcile plan leaves them alone. */
+  owned: Set<string>;
+  launch: LaunchIntent[];
+}
+
+/** Ended tasks kept per request for failure counting (a deploy's recent ends). */
+const MAX_ENDED_PER_REQUEST = 200;
+
+/** Drives the deploys of one leadership (dropped with it; rebuilt from ZooKeeper). */
+export class DeployDriver {
+  /** requestId → progress as last written by this leadership (the only writer). */
+  private readonly progress = new Map<string, DeployProgress>();
+  private readonly ended = new Map<string, Task[]>();
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+
+  constructor(
+    private readonly leader: TaskLeaderContext,
+    private readonly kills: KillSender,
+    private readonly deploys: DeployStore,
+    private readonly lb: () => SchedulerLoadBalancer | undefined,
+    private readonly requestCycle: () => void,
+  ) {}
+
+  /** A task ended: kept so the machine can count a new task's failure. */
+  noteEnded(task: Task): void {
+    const list = this.ended.get(task.requestId) ?? [];
+    list.push(task);
+    if (list.length > MAX_ENDED_PER_REQUEST) list.shift();
+    this.ended.set(task.requestId, list);
+  }
+
+  /** Stops the wake-up timer (leadership revoked). */
+  stop(): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = Infinity;
+  }
+
+  /** One pass over every request with a deploy in progress. */
+  async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
+    const result: DeployCycleResult = { owned: new Set(), launch: [] };
+    for (const [rid, r] of requests) {
+      if (!this.drives(r)) {
+        this.progress.delete(rid);
+        continue;
+      }
+      result.owned.add(rid);
+      try {
+        await this.runOne(requests, rid, r, now, result);
+      } catch (err) {
+        this.leader.logger.warn({ err, requestId: rid }, 'deploy pass failed; retried next cycle');
+      }
+    }
+    return result;
+  }
+
+  /** A long-running request that is ACTIVE (or in cooldown) with a pending deploy. */
+  private drives(r: PlanRequest): boolean {
+    const { state, request } = r.record;
+    if (!r.pending || !isLongRunning(request.requestType)) return false;
+    return state === 'ACTIVE' || state === 'SYSTEM_COOLDOWN' || state === 'DEPLOYING_TO_UNPAUSE';
+  }
+
+  private async runOne(
+    requests: Map<string, PlanRequest>,
+    rid: string,
+    r: PlanRequest,
+    now: number,
+    out: DeployCycleResult,
+  ): Promise<void> {
+    const pending = r.pending as Deploy;
+    const progress = await this.progressOf(r, pending, now);
+    if (!progress) return;
+    const lb = this.lb();
+    const loadBalanced =
+      r.record.request.loadBalanced === true && lbServiceOf(pending) !== undefined;
+    if (loadBalanced && !lb?.ready) return; // presence unknown: decide nothing yet
+    const snap = await this.snapshot(r, pending, progress, loadBalanced ? lb : undefined, now);
+    const plan = planDeploy(snap);
+    const finish = plan.actions.find((a) => a.kind === 'finish');
+    if (finish?.kind === 'finish') {
+      await this.leader.write(finishDeployOps(progress, finish.result, pending, r.active));
+      this.progress.delete(rid);
+      const promoted = finish.result.deployState === 'SUCCEEDED';
+      requests.set(rid, { ...r, active: promoted ? pending : r.active, pending: null });
+      this.leader.logger.info(
+        { requestId: rid, deployId: pending.id, result: finish.result.deployState },
+        'deploy finished',
+      );
+      return;
+    }
+    if (plan.changed) {
+      await this.leader.write([writeDeployProgressOp(plan.progress, false)]);
+      this.progress.set(rid, plan.progress);
+    }
+    await this.act(plan, r, lb, out);
+    this.wakeUpAt(plan.wakeAt);
+  }
+
+  /** The stored progress, or a new one written (fenced) when the deploy is taken up. */
+  private async progressOf(
+    r: PlanRequest,
+    pending: Deploy,
+    now: number,
+  ): Promise<DeployProgress | null> {
+    const rid = pending.requestId;
+    const known = this.progress.get(rid) ?? (await this.deploys.progress(rid));
+    if (known && known.deployId === pending.id && known.phase !== 'DONE') {
+      this.progress.set(rid, known);
+      return known;
+    }
+    const settings = deploySettings(pending);
+    const started = startDeploy({
+      requestId: rid,
+      deployId: pending.id,
+      previousDeployId: r.active?.id ?? null,
+      instances: r.record.request.instances,
+      steps: {
+        deployInstanceCountPerStep: settings.deployInstanceCountPerStep,
+        deployStepWaitTimeMs: settings.deployStepWaitTimeMs,
+        autoAdvanceDeploySteps: settings.autoAdvanceDeploySteps,
+      },
+      now,
+    });
+    // An ended progress of another deploy (a bounce's) is replaced.
+    await this.leader.write([writeDeployProgressOp(started, known === null)]);
+    this.progress.set(rid, started);
+    this.leader.logger.info(
+      { requestId: rid, deployId: pending.id, previous: started.previousDeployId },
+      'deploy started',
+    );
+    return started;
+  }
+
+  private async snapshot(
+    r: PlanRequest,
+    pending: Deploy,
+    progress: DeployProgress,
+    lb: SchedulerLoadBalancer | undefined,
+    now: number,
+  ): Promise<DeploySnapshot> {
+    const rid = pending.requestId;
+    const active = [...this.leader.tasks.values()].filter((t) => t.requestId === rid);
+    const activeIds = new Set(active.map((t) => t.taskId));
+    const ended = (this.ended.get(rid) ?? []).filter(
+      (t) => !activeIds.has(t.taskId) && (t.updates.at(-1)?.at ?? now) >= progress.startedAt,
+    );
+    const all = [...active, ...ended].map((task) => ({
+      task,
+      upstream: upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`)),
+    }));
+    const presence = lb ? presenceByTask(all, lb.service(lbServiceIdOf(pending))) : undefined;
+    const tasks: DeployTaskView[] = all.map(({ task }) => ({
+      taskId: task.taskId,
+      deployId: task.deployId,
+      instanceNo: task.instanceNo,
+      state: task.state,
+      health: task.health?.status,
+      killing: this.kills.isKilling(task.taskId),
+      lb: presence?.get(task.taskId) ?? 'NONE',
+    }));
+    const ids = progress.lbOp ? [progress.lbOp.lbRequestId] : [];
+    const lbRequests = lb && ids.length > 0 ? await lb.outcomes(ids) : new Map();
+    const settings = deploySettings(pending);
+    return {
+      now,
+      progress,
+      instances: r.record.request.instances,
+      loadBalanced: lb !== undefined,
+      settings: {
+        maxTaskRetries: settings.maxTaskRetries,
+        deployHealthTimeoutMs: settings.deployHealthTimeoutSeconds * 1000,
+        skipHealthchecksOnDeploy: settings.skipHealthchecksOnDeploy,
+      },
+      tasks,
+      lbRequests,
+    };
+  }
+
+  private async act(
+    plan: DeployPlan,
+    r: PlanRequest,
+    lb: SchedulerLoadBalancer | undefined,
+    out: DeployCycleResult,
+  ): Promise<void> {
+    for (const a of plan.actions) {
+      if (a.kind === 'launch') {
+        out.launch.push({
+          requestId: r.record.request.id,
+          deployId: a.deployId,
+          instanceNo: a.instanceNo,
+        });
+      } else if (a.kind === 'kill') this.kills.send(a.taskId, a.reason);
+      else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
+    }
+  }
+
+  private async submit(a: LbAction, r: PlanRequest, lb: SchedulerLoadBalancer): Promise<void> {
+    const rid = r.record.request.id;
+    const deploy = [r.pending, r.active].find((d) => d?.id === a.settingsFrom) ?? r.pending;
+    const service = deploy ? lbServiceOf(deploy) : undefined;
+    if (!service) return;
+    const upstreams = (ids: string[]): string[] =>
+      ids.flatMap((id) => {
+        const task = this.leader.tasks.get(id) ?? this.ended.get(rid)?.find((t) => t.taskId === id);
+        const u = task && upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`));
+        return u ? [u] : [];
+      });
+    await lb.submit({
+      requestId: a.lbRequestId,
+      service,
+      add: upstreams(a.add),
+      remove: upstreams(a.remove),
+    });
+  }
+
+  /** Time alone changes a decision at `at`: a cycle then. */
+  private wakeUpAt(at: number | null): void {
+    if (at === null || at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeAt = Infinity;
+        this.requestCycle();
+      },
+      Math.max(0, at - Date.now()) + 5,
+    );
+  }
+}
