@@ -225,7 +225,7 @@ export class DeployDriver {
           deployId: a.deployId,
           instanceNo: a.instanceNo,
         });
-      } else if (a.kind === 'kill') this.kills.send(a.taskId, a.reason);
+      } else if (a.kind === 'kill') this.kills.sendNow(a.taskId, a.reason);
       else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
     }
   }

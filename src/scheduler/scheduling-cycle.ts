@@ -52,6 +52,8 @@ export async function runSchedulingCycle(
   const plan = planFor(leadership, deploying.owned);
   plan.launch.push(...withoutBackoff(leadership, deploying.launch));
   await carryOut(leadership, plan, deps);
+  // After every kill of the cycle was decided: held ones go once out of the load balancer.
+  await leadership.lbFollower.run(deploying.owned);
   if (plan.launch.length === 0 || !leader.active) return;
   const launchContext: LaunchContext = {
     request: (rid) => leadership.requests.get(rid)?.record,

@@ -20,6 +20,7 @@ import { AgentRegistrar } from './agent-registrar.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { DeployDriver } from './deploy-driver.js';
 import { KillSender } from './kill-policy.js';
+import { LbFollower } from './lb-follower.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { PlanRequest } from './reconcile-plan.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
@@ -46,6 +47,7 @@ export interface TaskLeadership {
   readonly kills: KillSender;
   readonly crashBackoff: CrashBackoff;
   readonly deployDriver: DeployDriver;
+  readonly lbFollower: LbFollower;
   /** Unsubscribes from the load balancer's changes. */
   readonly unwatchLb: () => void;
   readonly caches: LeaderCaches;
@@ -121,6 +123,13 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
       leader,
       kills,
       deps.stores.deploys,
+      deps.loadBalancer,
+      deps.requestCycle,
+    ),
+    lbFollower: new LbFollower(
+      leader,
+      () => leadership.requests,
+      kills,
       deps.loadBalancer,
       deps.requestCycle,
     ),
