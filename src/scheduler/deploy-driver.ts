@@ -15,14 +15,17 @@ import {
   planDeploy,
   startDeploy,
 } from '../deploys/index.js';
+import type { ZkOp } from '../coordination/index.js';
 import {
   type Deploy,
+  DeployIntentStore,
   type DeployProgress,
   type DeployStore,
   type Task,
   deploySettings,
   finishDeployOps,
   isLongRunning,
+  removeIntentOp,
   writeDeployProgressOp,
 } from '../state/index.js';
 import { lbServiceOf, lbServiceIdOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
@@ -48,6 +51,7 @@ export class DeployDriver {
   private readonly ended = new Map<string, Task[]>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
+  private readonly intents: DeployIntentStore;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -55,7 +59,9 @@ export class DeployDriver {
     private readonly deploys: DeployStore,
     private readonly lb: () => SchedulerLoadBalancer | undefined,
     private readonly requestCycle: () => void,
-  ) {}
+  ) {
+    this.intents = new DeployIntentStore(leader.zk);
+  }
 
   /** A task ended: kept so the machine can count a new task's failure. */
   noteEnded(task: Task): void {
@@ -111,10 +117,30 @@ export class DeployDriver {
       r.record.request.loadBalanced === true && lbServiceOf(pending) !== undefined;
     if (loadBalanced && !lb?.ready) return; // presence unknown: decide nothing yet
     const snap = await this.snapshot(r, pending, progress, loadBalanced ? lb : undefined, now);
+    // Cancel and advance intents (any replica writes them); consumed in the multi below.
+    const intents = await this.intents.forRequest(rid);
+    const consumed: ZkOp[] = [];
+    if (intents.cancel) {
+      if (intents.cancel.deployId === pending.id) {
+        snap.cancel = intents.cancel.message ? { message: intents.cancel.message } : {};
+      } else consumed.push(removeIntentOp('deploy-cancel', rid));
+    }
+    if (intents.advance) {
+      if (intents.advance.deployId === pending.id) {
+        const target = intents.advance.targetActiveInstances;
+        snap.advance = target === undefined ? {} : { targetActiveInstances: target };
+      }
+      consumed.push(removeIntentOp('deploy-advance', rid));
+    }
     const plan = planDeploy(snap);
     const finish = plan.actions.find((a) => a.kind === 'finish');
     if (finish?.kind === 'finish') {
-      await this.leader.write(finishDeployOps(progress, finish.result, pending, r.active));
+      if (intents.cancel?.deployId === pending.id)
+        consumed.push(removeIntentOp('deploy-cancel', rid));
+      await this.leader.write([
+        ...finishDeployOps(progress, finish.result, pending, r.active),
+        ...consumed,
+      ]);
       this.progress.delete(rid);
       const promoted = finish.result.deployState === 'SUCCEEDED';
       requests.set(rid, { ...r, active: promoted ? pending : r.active, pending: null });
@@ -124,8 +150,9 @@ export class DeployDriver {
       );
       return;
     }
-    if (plan.changed) {
-      await this.leader.write([writeDeployProgressOp(plan.progress, false)]);
+    if (plan.changed || consumed.length > 0) {
+      const ops = plan.changed ? [writeDeployProgressOp(plan.progress, false)] : [];
+      await this.leader.write([...ops, ...consumed]);
       this.progress.set(rid, plan.progress);
     }
     await this.act(plan, r, lb, out);

@@ -1,4 +1,11 @@
-import { StateCache, TasksApi, makeTasksGrpcHandlers, makeTasksRouter } from '../api/index.js';
+import {
+  DeploysApi,
+  StateCache,
+  TasksApi,
+  makeDeploysRouter,
+  makeTasksGrpcHandlers,
+  makeTasksRouter,
+} from '../api/index.js';
 import { addAgentService } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
 import { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';
@@ -40,7 +47,10 @@ export function makeTasksExtensionFactory(
     const logger = replica.logger.child({ component: 'agent-endpoint' });
     return {
       leaderServices: [scheduler],
-      routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
+      routers: [
+        makeTasksRouter(api, (id) => scheduler.connectivity(id)),
+        makeDeploysRouter(new DeploysApi(replica.zk)),
+      ],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, cache),
       start: () => cache.start(),

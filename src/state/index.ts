@@ -130,6 +130,15 @@ export {
   type Versioned,
 } from './zk-json-store.js';
 export { RequestStore } from './request-store.js';
+export {
+  DeployIntentStore,
+  deployAdvanceIntentSchema,
+  deployCancelInputSchema,
+  deployCancelIntentSchema,
+  deployUpdateInputSchema,
+  type DeployAdvanceIntent,
+  type DeployCancelIntent,
+} from './deploy-intents.js';
 export { DeployStore, promoteDeployOps, type RequestDeploys } from './deploy-store.js';
 export {
   MAX_HISTORY_PER_REQUEST,
