@@ -1,6 +1,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are checked field by field */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCluster, useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
+import {
+  makeTempDir,
+  runThales,
+  startCluster,
+  useZooKeeper,
+  waitFor,
+  type TestCluster,
+} from '../harness/index.js';
 import { startSimAgents } from '../harness/sim-agent.js';
 import { anyUrl, callJson, createService, shortAgentGraces } from '../harness/tasks-cluster.js';
 
@@ -105,5 +114,49 @@ describe('deploy commands: advance, cancel, history (real ZooKeeper, replicas)',
     expect(none.status).toBe(404);
     const tasks = (await callJson(`${url}/api/tasks/active`, 'GET')).body as any[];
     expect(tasks.filter((t) => t.requestId === 'web').map((t) => t.deployId)).toEqual(['v2', 'v2']);
+  });
+
+  it("thales deploy --file (Singularity's JSON) --wait: progress, the result, and the exit code", async () => {
+    const cluster = await startCluster(zk(), { replicas: 2 });
+    startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'web', 2, 'v1');
+    await waitRequest(cluster, 'v1 active', (r) => r.activeDeploy?.id === 'v1' && !r.pendingDeploy);
+    const url = anyUrl(cluster);
+    const dir = makeTempDir();
+    const file = (id: string, extra: Record<string, unknown>) => {
+      const f = path.join(dir, `${id}.json`);
+      const deploy = {
+        requestId: 'web',
+        id,
+        command: 'sleep',
+        arguments: ['1000'],
+        resources: { cpus: 0.1, memoryMb: 16, numPorts: 1 },
+        deployInstanceCountPerStep: 1,
+        ...extra,
+      };
+      writeFileSync(f, JSON.stringify({ deploy, message: `deploy ${id}` }));
+      return f;
+    };
+    const ok = await runThales(['deploy', '--file', file('v2', {}), '--wait', '--api', url], {
+      timeoutMs: 90_000,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/step [12] of 2, healthy \d of 2, in load balancer \d of 2/);
+    expect(JSON.parse(ok.stdout).deployResult.deployState).toBe('SUCCEEDED');
+
+    // A deploy canceled while the CLI waits: CANCELED, and a non-zero exit.
+    const waiting = runThales(
+      ['deploy', '--file', file('v3', { autoAdvanceDeploySteps: false }), '--wait', '--api', url],
+      { timeoutMs: 90_000 },
+    );
+    await waitRequest(cluster, 'v3 step 1 complete', (r) => {
+      const s = r.pendingDeployState;
+      return s?.deployMarker?.deployId === 'v3' && s.deployProgress.stepComplete === true;
+    });
+    const cancel = await callJson(`${url}/api/deploys/deploy/v3/request/web`, 'DELETE');
+    expect(cancel.status).toBe(202);
+    const canceled = await waiting;
+    expect(canceled.code, canceled.stderr).toBe(1);
+    expect(JSON.parse(canceled.stdout).deployResult.deployState).toBe('CANCELED');
   });
 });
