@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are checked field by field */
 import { describe, expect, it } from 'vitest';
 import { useZooKeeper, waitFor } from '../harness/index.js';
 import {
@@ -75,5 +76,58 @@ describe('stepped deploys behind real nginx lb-agents (real agents, ZooKeeper)',
     expect(answers.length).toBeGreaterThan(100);
     const deploysAnswering = new Set(answers.map((a) => a.taskId?.split('-')[1]));
     expect(deploysAnswering).toEqual(new Set(['v1', 'v2']));
+  });
+
+  it('the leader SIGKILLed in the middle of a step: the new leader resumes the same step and the deploy SUCCEEDs, 0 failed requests', async () => {
+    const { cluster, lb } = await startLbCluster(zk());
+    const url = anyUrl(cluster);
+    const created = await callJson(`${url}/api/requests`, 'POST', {
+      id: 'web',
+      requestType: 'SERVICE',
+      instances: 4,
+      loadBalanced: true,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    await submitDeploy(cluster, { id: 'v1' });
+    await waitDeployEnded(cluster, 'v1');
+    await waitServedBy(lb, 'v1', 4);
+    const traffic = startTraffic(
+      lb.agents.map((a) => a.nginxPort),
+      '/web/hello',
+    );
+    // A wait between steps, so the kill lands in the middle of the deploy.
+    await submitDeploy(cluster, {
+      id: 'v2',
+      deployInstanceCountPerStep: 1,
+      deployStepWaitTimeMs: 1500,
+    });
+    const before = await waitFor(
+      'v2 in step 2',
+      async () => {
+        const r = (await callJson(`${url}/api/requests/request/web`, 'GET')).body as any;
+        const state = r.pendingDeployState;
+        if (state?.step === 2) return state;
+        throw new Error(JSON.stringify(state ?? null));
+      },
+      { timeoutMs: 120_000, intervalMs: 50 },
+    );
+    const leader = await cluster.waitForLeader();
+    leader.replica.process.signal('SIGKILL');
+    const next = await cluster.waitForLeader({ aboveTerm: leader.term, timeoutMs: 60_000 });
+    expect(next.replicaId).not.toBe(leader.replicaId);
+    // The new leader resumed from the stored progress: same deploy, no step went back.
+    const resumed = (await callJson(`${anyUrl(cluster)}/api/requests/request/web`, 'GET'))
+      .body as any;
+    if (resumed.pendingDeployState) {
+      expect(resumed.pendingDeployState.deployMarker).toEqual(before.deployMarker);
+      expect(resumed.pendingDeployState.step).toBeGreaterThanOrEqual(2);
+    }
+    const v2 = await waitDeployEnded(cluster, 'v2');
+    expect(v2.activeDeploy.deployResult.deployState).toBe('SUCCEEDED');
+    await waitServedBy(lb, 'v2', 4);
+    const web = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
+    expect(web.map((t) => t.deployId).sort()).toEqual(['v2', 'v2', 'v2', 'v2']);
+    await traffic.stop();
+    expect(traffic.failures()).toEqual([]);
   });
 });
