@@ -3,7 +3,9 @@ import {
   DeployIntentStore,
   DeployStore,
   RequestStore,
+  bounceInputSchema,
   deployCancelInputSchema,
+  isLongRunning,
   deployIdSchema,
   deployUpdateInputSchema,
   parseId,
@@ -57,6 +59,38 @@ export class DeploysApi {
     await this.requirePending(input.requestId, input.deployId);
     await this.intents.advance({ ...input, at: Date.now() });
     return { requestId: input.requestId, deployId: input.deployId, accepted: true };
+  }
+
+  /**
+   * A rolling restart of the request's active deploy through the deploy steps. Refused
+   * (CONFLICT) while a deploy is pending, or when the request is not a running long-running one.
+   */
+  async bounce(requestId: unknown, body: unknown): Promise<DeployIntentAnswer> {
+    const rid = parseId(requestIdSchema, requestId, 'requestId');
+    const input = parseInput(bounceInputSchema, body ?? {});
+    const { value: record } = await this.requests.get(rid);
+    if (!isLongRunning(record.request.requestType) || record.state !== 'ACTIVE') {
+      throw new ApiError(
+        'CONFLICT',
+        `requestId: ${rid} is ${record.state} ${record.request.requestType}; only an ACTIVE ` +
+          'long-running request bounces',
+        { field: 'requestId' },
+      );
+    }
+    const { active, pending } = await this.deploys.forRequest(rid);
+    if (!active || pending) {
+      const why = pending ? `deploy ${pending.id} is pending` : 'it has no active deploy';
+      throw new ApiError('CONFLICT', `requestId: ${rid} cannot bounce: ${why}`, {
+        field: 'requestId',
+      });
+    }
+    await this.intents.bounce({
+      requestId: rid,
+      deployId: active.id,
+      at: Date.now(),
+      ...(input.message ? { message: input.message } : {}),
+    });
+    return { requestId: rid, deployId: active.id, accepted: true };
   }
 
   /** The request's ended deploys (with their results), newest first. */

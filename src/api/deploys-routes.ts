@@ -5,7 +5,7 @@ import { NO_QUERY, parseQuery, pathParam, readBody } from './route-inputs.js';
 /**
  * Singularity's deploy commands and deploy history: `DELETE
  * /api/deploys/deploy/{deployId}/request/{requestId}` (cancel), `POST /api/deploys/update`
- * (advance a step), `GET /api/history/request/{id}/deploys` and `…/deploy/{deployId}`.
+ * (advance a step), `POST /api/requests/request/{id}/bounce` (rolling restart), `GET /api/history/request/{id}/deploys` and `…/deploy/{deployId}`.
  */
 export function makeDeploysRouter(api: DeploysApi): Router {
   const router = new Router({ prefix: '/api' });
@@ -20,6 +20,12 @@ export function makeDeploysRouter(api: DeploysApi): Router {
     const body = await readBody(ctx);
     ctx.status = 202;
     ctx.body = await api.update(body);
+  });
+  router.post('/requests/request/:id/bounce', async (ctx) => {
+    parseQuery(ctx, NO_QUERY);
+    const body = await readBody(ctx);
+    ctx.status = 202;
+    ctx.body = await api.bounce(pathParam(ctx, 'id'), body);
   });
   router.get('/history/request/:id/deploys', async (ctx) => {
     parseQuery(ctx, NO_QUERY);

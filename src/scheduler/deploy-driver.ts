@@ -13,6 +13,7 @@ import {
   type DeployTaskView,
   type LbAction,
   planDeploy,
+  startBounce,
   startDeploy,
 } from '../deploys/index.js';
 import type { ZkOp } from '../coordination/index.js';
@@ -80,14 +81,15 @@ export class DeployDriver {
   /** One pass over every request with a deploy in progress. */
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
+    const bouncing = new Set(await this.intents.bouncing());
     for (const [rid, r] of requests) {
-      if (!this.drives(r)) {
+      if (!this.drives(r, bouncing.has(rid))) {
         this.progress.delete(rid);
         continue;
       }
       result.owned.add(rid);
       try {
-        await this.runOne(requests, rid, r, now, result);
+        await this.runOne(requests, rid, r, now, result, bouncing.has(rid));
       } catch (err) {
         this.leader.logger.warn({ err, requestId: rid }, 'deploy pass failed; retried next cycle');
       }
@@ -95,10 +97,10 @@ export class DeployDriver {
     return result;
   }
 
-  /** A long-running request that is ACTIVE (or in cooldown) with a pending deploy. */
-  private drives(r: PlanRequest): boolean {
+  /** A long-running request that is ACTIVE (or in cooldown) with a pending deploy or a bounce. */
+  private drives(r: PlanRequest, bouncing: boolean): boolean {
     const { state, request } = r.record;
-    if (!r.pending || !isLongRunning(request.requestType)) return false;
+    if (!(r.pending || (r.active && bouncing)) || !isLongRunning(request.requestType)) return false;
     return state === 'ACTIVE' || state === 'SYSTEM_COOLDOWN' || state === 'DEPLOYING_TO_UNPAUSE';
   }
 
@@ -108,9 +110,12 @@ export class DeployDriver {
     r: PlanRequest,
     now: number,
     out: DeployCycleResult,
+    bouncing: boolean,
   ): Promise<void> {
-    const pending = r.pending as Deploy;
-    const progress = await this.progressOf(r, pending, now);
+    // A bounce restarts the active deploy's tasks; a pending deploy supersedes it.
+    const pending = (r.pending ?? r.active) as Deploy;
+    const bounce = r.pending === null;
+    const progress = await this.progressOf(r, pending, now, bounce, bouncing);
     if (!progress) return;
     const lb = this.lb();
     const loadBalanced =
@@ -137,12 +142,13 @@ export class DeployDriver {
     if (finish?.kind === 'finish') {
       if (intents.cancel?.deployId === pending.id)
         consumed.push(removeIntentOp('deploy-cancel', rid));
+      if (bounce) consumed.push(removeIntentOp('bounce', rid));
       await this.leader.write([
-        ...finishDeployOps(progress, finish.result, pending, r.active),
+        ...finishDeployOps(progress, finish.result, bounce ? null : pending, r.active),
         ...consumed,
       ]);
       this.progress.delete(rid);
-      const promoted = finish.result.deployState === 'SUCCEEDED';
+      const promoted = finish.result.deployState === 'SUCCEEDED' && !bounce;
       requests.set(rid, { ...r, active: promoted ? pending : r.active, pending: null });
       this.leader.logger.info(
         { requestId: rid, deployId: pending.id, result: finish.result.deployState },
@@ -164,18 +170,20 @@ export class DeployDriver {
     r: PlanRequest,
     pending: Deploy,
     now: number,
+    bounce: boolean,
+    bouncing: boolean,
   ): Promise<DeployProgress | null> {
     const rid = pending.requestId;
+    const kind = bounce ? 'BOUNCE' : 'DEPLOY';
     const known = this.progress.get(rid) ?? (await this.deploys.progress(rid));
-    if (known && known.deployId === pending.id && known.phase !== 'DONE') {
+    if (known?.deployId === pending.id && known.kind === kind && known.phase !== 'DONE') {
       this.progress.set(rid, known);
       return known;
     }
     const settings = deploySettings(pending);
-    const started = startDeploy({
+    const options = {
       requestId: rid,
       deployId: pending.id,
-      previousDeployId: r.active?.id ?? null,
       instances: r.record.request.instances,
       steps: {
         deployInstanceCountPerStep: settings.deployInstanceCountPerStep,
@@ -183,9 +191,17 @@ export class DeployDriver {
         autoAdvanceDeploySteps: settings.autoAdvanceDeploySteps,
       },
       now,
-    });
-    // An ended progress of another deploy (a bounce's) is replaced.
-    await this.leader.write([writeDeployProgressOp(started, known === null)]);
+    };
+    const replacing = [...this.leader.tasks.values()]
+      .filter((t) => t.requestId === rid && t.deployId === pending.id)
+      .map((t) => t.taskId);
+    const started = bounce
+      ? startBounce({ ...options, replacing })
+      : startDeploy({ ...options, previousDeployId: r.active?.id ?? null });
+    // An ended progress (a bounce's) is replaced; a deploy supersedes a bounce asked for.
+    const ops = [writeDeployProgressOp(started, known === null)];
+    if (!bounce && bouncing) ops.push(removeIntentOp('bounce', rid));
+    await this.leader.write(ops);
     this.progress.set(rid, started);
     this.leader.logger.info(
       { requestId: rid, deployId: pending.id, previous: started.previousDeployId },

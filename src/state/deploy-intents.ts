@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Coordinator } from '../coordination/index.js';
 import { deployIdSchema, requestIdSchema } from './request-model.js';
 import { statePaths } from './state-paths.js';
-import { ensureStateDirs, readJson, toData } from './zk-json-store.js';
+import { childrenOrEmpty, ensureStateDirs, readJson, toData } from './zk-json-store.js';
 
 /**
  * `DELETE /api/deploys/deploy/{deployId}/request/{requestId}`: cancel the request's deploy in
@@ -31,6 +31,26 @@ export const deployAdvanceIntentSchema = z.object({
 /** An advance intent. */
 export type DeployAdvanceIntent = z.infer<typeof deployAdvanceIntentSchema>;
 
+/**
+ * `POST /api/requests/request/{id}/bounce`: a rolling restart of the active deploy
+ * (`/intents/bounce/<requestId>`; kept while the bounce runs, removed with its result).
+ */
+export const bounceIntentSchema = z.object({
+  requestId: z.string(),
+  deployId: z.string(),
+  message: z.string().optional(),
+  at: z.number(),
+});
+/** A bounce intent. */
+export type BounceIntent = z.infer<typeof bounceIntentSchema>;
+
+/** Singularity's `SingularityBounceRequest` (the fields Thales reads; others refused by name). */
+export const bounceInputSchema = z.strictObject({
+  message: z.string().max(1000).optional(),
+  actionId: z.string().max(100).optional(),
+  incremental: z.boolean().optional(),
+});
+
 /** Singularity's `SingularityUpdatePendingDeployRequest`, validated at the edge. */
 export const deployUpdateInputSchema = z.strictObject({
   requestId: requestIdSchema,
@@ -55,6 +75,16 @@ export class DeployIntentStore {
   /** Writes (or replaces) the request's advance intent. */
   async advance(intent: DeployAdvanceIntent): Promise<void> {
     await this.put(statePaths.intent('deploy-advance', intent.requestId), intent);
+  }
+
+  /** Writes (or replaces) the request's bounce intent. */
+  async bounce(intent: BounceIntent): Promise<void> {
+    await this.put(statePaths.intent('bounce', intent.requestId), intent);
+  }
+
+  /** Request ids with a bounce intent (one children read). */
+  async bouncing(): Promise<string[]> {
+    return childrenOrEmpty(this.zk, statePaths.intentsDir('bounce'));
   }
 
   /** The request's intents, if any. */

@@ -132,10 +132,13 @@ export {
 export { RequestStore } from './request-store.js';
 export {
   DeployIntentStore,
+  bounceInputSchema,
+  bounceIntentSchema,
   deployAdvanceIntentSchema,
   deployCancelInputSchema,
   deployCancelIntentSchema,
   deployUpdateInputSchema,
+  type BounceIntent,
   type DeployAdvanceIntent,
   type DeployCancelIntent,
 } from './deploy-intents.js';

@@ -159,4 +159,43 @@ describe('deploy commands: advance, cancel, history (real ZooKeeper, replicas)',
     expect(canceled.code, canceled.stderr).toBe(1);
     expect(JSON.parse(canceled.stdout).deployResult.deployState).toBe('CANCELED');
   });
+
+  it('bounce: a rolling restart of the active deploy through the steps; bad bounces refused', async () => {
+    const cluster = await startCluster(zk(), { replicas: 2 });
+    startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'web', 2, 'v1');
+    await waitRequest(cluster, 'v1 active', (r) => r.activeDeploy?.id === 'v1' && !r.pendingDeploy);
+    const url = anyUrl(cluster);
+    const tasks = async () =>
+      ((await callJson(`${url}/api/tasks/active`, 'GET')).body as any[]).filter(
+        (t) => t.requestId === 'web',
+      );
+    const before = (await tasks()).map((t) => t.id);
+    const bad = await callJson(`${url}/api/requests/request/web/bounce`, 'POST', { nope: 1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('nope');
+    const missing = await callJson(`${url}/api/requests/request/ghost/bounce`, 'POST', {});
+    expect(missing.status).toBe(404);
+    const bounced = await callJson(`${url}/api/requests/request/web/bounce`, 'POST', {
+      message: 'rolling restart',
+    });
+    expect(bounced.status, JSON.stringify(bounced.body)).toBe(202);
+    const zkc = await cluster.coordinator();
+    const done = await waitFor(
+      'the bounce ended',
+      async () => {
+        const node = await zkc.getOrNull('/deploys/web/progress');
+        const p = node ? JSON.parse(node.data.toString()) : null;
+        if (p?.kind === 'BOUNCE' && p.phase === 'DONE') return p;
+        throw new Error(JSON.stringify(p && { phase: p.phase, step: p.step }));
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    expect(done.deployResult.deployState).toBe('SUCCEEDED');
+    const after = await tasks();
+    expect(after).toHaveLength(2);
+    expect(after.every((t) => t.deployId === 'v1' && t.state === 'TASK_RUNNING')).toBe(true);
+    expect(after.some((t) => before.includes(t.id))).toBe(false);
+    expect(after.map((t) => t.instanceNo).sort()).toEqual([1, 2]);
+  });
 });
