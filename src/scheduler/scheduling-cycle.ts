@@ -71,11 +71,18 @@ export async function runSchedulingCycle(
   await leadership.launcher.launch(plan.launch, launchContext);
 }
 
-/** Deploy launches of instances still in crash back-off wait (as the plan's own do). */
+/**
+ * Deploy launches of instances still in crash back-off wait, and a request in cooldown
+ * launches nothing (as the plan's own launches).
+ */
 function withoutBackoff(leadership: TaskLeadership, launch: LaunchIntent[]): LaunchIntent[] {
   const now = Date.now();
   const { notBefore } = leadership.crashBackoff;
-  return launch.filter((l) => (notBefore.get(instanceKey(l.requestId, l.instanceNo)) ?? 0) <= now);
+  return launch.filter(
+    (l) =>
+      leadership.requests.get(l.requestId)?.record.state !== 'SYSTEM_COOLDOWN' &&
+      (notBefore.get(instanceKey(l.requestId, l.instanceNo)) ?? 0) <= now,
+  );
 }
 
 /** The pure plan over this leadership's snapshot (deploys in progress excepted). */
