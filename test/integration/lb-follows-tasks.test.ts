@@ -117,5 +117,5 @@ describe('the load balancer follows the tasks (real agents, ZooKeeper, nginx lb-
     }
     // It was killed for being unhealthy, not for anything else.
     expect(ended.find((t) => t.id === sick!.id).health.status).toBe('UNHEALTHY');
-  });
+  }, 300_000);
 });
