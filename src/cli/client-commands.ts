@@ -7,6 +7,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, discoverApi } from './api-client.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { readDeployFile, waitForDeploy } from './deploy-wait.js';
 import { type OutputFormat, outputOption, printJson, printList } from './output.js';
 
 /** Options every client command takes. */
@@ -226,9 +227,11 @@ function addRequestCommands(program: Command): void {
 function addDeployCommand(program: Command): void {
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
   clientCommand(program, 'deploy', 'deploy a command to a request', 'json')
-    .requiredOption('--request <id>', 'request id')
-    .requiredOption('--id <deployId>', 'deploy id (letters, digits, _ and .)')
-    .requiredOption('--command <cmd>', 'the command to run')
+    .option('--file <deploy.json>', "Singularity's deploy JSON (the flags below then unused)")
+    .option('--wait', 'wait for the result, showing progress; non-zero exit unless SUCCEEDED')
+    .option('--request <id>', 'request id (required without --file)')
+    .option('--id <deployId>', 'deploy id (letters, digits, _ and .)')
+    .option('--command <cmd>', 'the command to run')
     .option('--arg <arg>', 'an argument (repeat for more; none: run with sh -c)', collect, [])
     .option('--env <KEY=VALUE>', 'an environment variable (repeat for more)', collect, [])
     .option('--cpus <n>', 'cpus per instance', amount('--cpus'))
@@ -236,22 +239,38 @@ function addDeployCommand(program: Command): void {
     .option('--disk-mb <n>', 'disk per instance', amount('--disk-mb'))
     .option('--ports <n>', 'ports per instance', count('--ports'))
     .action(async (options: ClientOptions & DeployOptions) => {
-      const deploy = {
-        requestId: options.request,
-        id: options.id,
-        command: options.command,
-        arguments: options.arg,
-        env: Object.fromEntries(options.env.map(toEnvPair)),
-        resources: resourcesOf(options),
-      };
-      printJson(await clientOf(options).call('POST', '/api/deploys', { deploy }));
+      const body = options.file ? readDeployFile(options.file) : { deploy: deployOf(options) };
+      const client = clientOf(options);
+      const answer = await client.call('POST', '/api/deploys', body);
+      if (!options.wait) return printJson(answer);
+      const deploy = body.deploy as { requestId?: unknown; id?: unknown };
+      const done = await waitForDeploy(client, String(deploy.requestId), String(deploy.id));
+      printJson(done.deploy);
+      process.exitCode = done.exitCode;
     });
 }
 
+/** The deploy the flags describe (without --file, --request, --id and --command are needed). */
+function deployOf(options: DeployOptions): Record<string, unknown> {
+  for (const flag of ['request', 'id', 'command'] as const) {
+    if (!options[flag]) throw new CliError(`--${flag} is required without --file`, EXIT.USAGE);
+  }
+  return {
+    requestId: options.request,
+    id: options.id,
+    command: options.command,
+    arguments: options.arg,
+    env: Object.fromEntries(options.env.map(toEnvPair)),
+    resources: resourcesOf(options),
+  };
+}
+
 interface DeployOptions {
-  request: string;
-  id: string;
-  command: string;
+  file?: string;
+  wait?: boolean;
+  request?: string;
+  id?: string;
+  command?: string;
   arg: string[];
   env: string[];
   cpus?: number;

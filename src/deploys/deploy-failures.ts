@@ -69,7 +69,9 @@ function failureOf(t: DeployTaskView): DeployFailure | undefined {
       message: 'exited while it should run',
     };
   }
-  if (t.state === 'TASK_FAILED' || t.state === 'TASK_LOST') {
+  // TASK_LOST is not counted: the agent was lost, not the deploy's fault (like a KILLED
+  // task, it is replaced); a deploy over a flaky fleet would otherwise roll back for nothing.
+  if (t.state === 'TASK_FAILED') {
     return { reason: 'TASK_FAILED_ON_STARTUP', taskId, message: `ended ${t.state}` };
   }
   if (!isTerminal(t.state) && !t.killing && t.health === 'UNHEALTHY') {

@@ -111,13 +111,25 @@ interface DevTask {
 }
 
 /** Deploys the demo service through the API and waits until its instances run. */
-export async function deployDemoService(base: string, instances = 3): Promise<DemoService> {
+export async function deployDemoService(
+  base: string,
+  instances = 3,
+  lbFields: Record<string, unknown> = {},
+): Promise<DemoService> {
   const requestId = 'demo';
   await waitFor('the agents registered', async () => {
     const agents = (await api(base, 'GET', '/api/agents')) as unknown[];
-    return agents.length >= 1;
+    // Both, so OPTIMISTIC placement spreads the instances over them.
+    return agents.length >= 2;
   });
-  await api(base, 'POST', '/api/requests', { id: requestId, requestType: 'SERVICE', instances });
+  const loadBalanced = Object.keys(lbFields).length > 0;
+  await api(base, 'POST', '/api/requests', {
+    id: requestId,
+    requestType: 'SERVICE',
+    instances,
+    agentPlacement: 'OPTIMISTIC',
+    ...(loadBalanced ? { loadBalanced } : {}),
+  });
   await api(base, 'POST', '/api/deploys', {
     deploy: {
       requestId,
@@ -125,6 +137,8 @@ export async function deployDemoService(base: string, instances = 3): Promise<De
       command: process.execPath,
       arguments: [path.join(repoRoot(), 'examples', 'demo-service.mjs')],
       resources: { cpus: 0.1, memoryMb: 64, numPorts: 1 },
+      healthcheck: { uri: '/health', startupIntervalSeconds: 1, intervalSeconds: 5 },
+      ...lbFields,
     },
   });
   const tasks = await waitFor(

@@ -10,7 +10,7 @@ import {
   startDevAgents,
   writeApiUrls,
 } from './dev-agents.js';
-import { routeDemoService, startDevLoadBalancer } from './dev-load-balancer.js';
+import { DEMO_LB_FIELDS, startDevLoadBalancer, waitDemoRouted } from './dev-load-balancer.js';
 import { DEV_RUN_ENV, stopDevProcesses } from './dev-processes.js';
 import { claimDevDir } from './dev-run-dir.js';
 import { type DevRunParts, stopDevRun } from './dev-stop.js';
@@ -127,21 +127,18 @@ async function startWorkloads(run: {
   );
   writeApiUrls(dir, replicas);
   aborted.throwIfAborted();
-  say('starting 2 agents and deploying the demo service (3 instances)');
+  say('starting 2 agents and an lb-agent with nginx');
   parts.agents = await startDevAgents(replicas, dir, run.portRanges);
-  const demo = await deployDemoService(api);
-  aborted.throwIfAborted();
-  say('starting an lb-agent with nginx and routing the demo service through it');
   const lb = await startDevLoadBalancer(
     replicas,
     zkConnect,
     dir,
     (started) => (parts.lb = started),
   );
-  await routeDemoService(
-    api,
-    demo.urls.map((u) => new URL(u).host),
-  );
+  aborted.throwIfAborted();
+  say('deploying the demo service (3 instances, load-balanced: the leader routes them)');
+  const demo = await deployDemoService(api, 3, DEMO_LB_FIELDS);
+  await waitDemoRouted(api, 3);
   printSummary(say, zkConnect, replicas, leader.replicaId, leader.term, dir);
   printTasksSummary(say, parts.agents, demo);
   say('');

@@ -1,7 +1,7 @@
 /**
  * The load-balancer side of `thales dev`: one `thales lb-agent` (group `dev`) with its own
- * nginx, and the demo service's instances put behind it with a Baragon-style request, so the
- * operator has one URL that reaches every instance.
+ * nginx. The demo service is a `loadBalanced` request: the leader puts its healthy instances
+ * behind it, so the operator has one URL that reaches every instance.
  */
 import path from 'node:path';
 import { findFreePorts } from './free-port.js';
@@ -69,26 +69,23 @@ export async function startDevLoadBalancer(
   return lb;
 }
 
-/** Puts `upstreams` (host:port) behind nginx as service `demo` and waits for SUCCESS. */
-export async function routeDemoService(api: string, upstreams: string[]): Promise<void> {
-  const requestId = `dev-demo-${Date.now()}`;
-  const res = await fetch(`${api}/api/lb/requests`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      requestId,
-      service: { serviceId: 'demo', basePath: BASE_PATH, groups: [GROUP] },
-      replaceUpstreams: upstreams.map((upstream) => ({ upstream, requestId: 'demo' })),
-    }),
-  });
-  if (!res.ok) throw new Error(`load-balancer request refused: ${await res.text()}`);
-  const final = await waitFor(
-    'the load-balancer request to finish',
+/** The demo deploy's load-balancer fields: the leader puts each healthy instance behind nginx. */
+export const DEMO_LB_FIELDS = {
+  serviceBasePath: BASE_PATH,
+  loadBalancerGroups: [GROUP],
+} as const;
+
+/**
+ * Waits until the leader has put `instances` upstreams into service `demo` on the lb-agent
+ * (no hand-made request: the deploy driver adds each instance once it is healthy).
+ */
+export async function waitDemoRouted(api: string, instances: number): Promise<void> {
+  await waitFor(
+    `${instances} demo instances behind nginx`,
     async () => {
-      const r = await fetchJson<{ state?: string }>(`${api}/api/lb/requests/${requestId}`);
-      return r?.state && r.state !== 'WAITING' && r.state !== 'CANCELING' ? r.state : undefined;
+      const s = await fetchJson<{ upstreams?: unknown[] }>(`${api}/api/lb/services/demo`);
+      return (s?.upstreams?.length ?? 0) >= instances;
     },
-    { timeoutMs: 60_000, intervalMs: 100 },
+    { timeoutMs: 120_000, intervalMs: 200 },
   );
-  if (final !== 'SUCCESS') throw new Error(`load-balancer request ended ${final}`);
 }

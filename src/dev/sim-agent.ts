@@ -26,6 +26,8 @@ export interface SimAgentOptions {
   httpAddress?: string;
   /** States reported after a Launch; default STARTING then RUNNING. */
   onLaunch?: string[];
+  /** The health reported for a running task with a health spec; default HEALTHY, NONE: none. */
+  health?: 'HEALTHY' | 'UNHEALTHY' | 'NONE';
   heartbeatMs?: number;
   /** Called on every Launch received (benchmarks time arrivals without polling). */
   onLaunched?: (taskId: string) => void;
@@ -230,6 +232,12 @@ export class SimAgent {
       t.state = state;
       this.report(spec.taskId, state);
     }
+    // A real agent checks a task with a health spec and reports its health; the simulator
+    // reports the outcome its options name (a passing check by default), at once.
+    const health = this.o.health ?? 'HEALTHY';
+    if (t.state === 'TASK_RUNNING' && spec.healthcheck && health !== 'NONE') {
+      this.report(spec.taskId, 'TASK_RUNNING', undefined, health);
+    }
   }
 
   private onKill(taskId: string): void {
@@ -240,7 +248,12 @@ export class SimAgent {
     this.report(taskId, 'TASK_KILLED', 143);
   }
 
-  private report(taskId: string, state: string, exitCode?: number): void {
+  private report(
+    taskId: string,
+    state: string,
+    exitCode?: number,
+    health?: 'HEALTHY' | 'UNHEALTHY',
+  ): void {
     const u: StatusUpdate = {
       updateId: `${this.o.agentId}-${++this.counter}`,
       taskId,
@@ -250,6 +263,7 @@ export class SimAgent {
       exitCode: exitCode ?? 0,
       atMs: Date.now(),
     };
+    if (health) u.healthcheck = { health, startup: true, atMs: Date.now() };
     this.outbox.set(u.updateId as string, u);
     this.write({ status: u });
   }

@@ -4,6 +4,7 @@ import { addLbGrpcService } from './lb-grpc-service.js';
 import { makeLbRouter } from './lb-http-routes.js';
 import { LbManager } from './lb-manager.js';
 import { LbRequestStore } from './lb-request-store.js';
+import { LbSchedulerGateway } from './lb-scheduler-gateway.js';
 
 /** Options of the load-balancer extension; defaults suit production. */
 export interface LbExtensionOptions {
@@ -26,6 +27,8 @@ export function makeLbExtensionFactory(options: LbExtensionOptions = {}): Replic
       registry: ctx.registry,
     });
     const api = new LbApi(store);
+    // The scheduler's deploy driver and kill paths reach the manager through this view.
+    if (ctx.loadBalancer) ctx.loadBalancer.current = new LbSchedulerGateway(manager, api, store);
     const logger = ctx.logger.child({ component: 'lb-api' });
     return {
       leaderServices: [manager],

@@ -12,6 +12,7 @@ import type { FencedWriter, LeaderService } from '../leader/index.js';
 import type { LbGroupUpdate } from '../gen/thales/v1/LbGroupUpdate.js';
 import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
 import { LbAgentRegistry } from './lb-agent-registry.js';
+import { LbLeaderView } from './lb-leader-view.js';
 import { LbRequestIntake } from './lb-request-intake.js';
 import { type LbManagerMetrics, makeLbManagerMetrics } from './lb-manager-metrics.js';
 import { catchUpPushes, groupPushesByAgent } from './lb-push-batches.js';
@@ -77,7 +78,10 @@ interface InFlight {
 export class LbManager implements LeaderService {
   readonly name = 'lb-manager';
   readonly agents: LbAgentRegistry;
+  /** Outcomes and listeners for the scheduler's gateway (lb-scheduler-gateway.ts). */
+  readonly view = new LbLeaderView();
   private leading = false;
+  private caughtUp = false;
   private paused = false;
   private writer: FencedWriter | undefined;
   private establishedAt = 0;
@@ -128,13 +132,17 @@ export class LbManager implements LeaderService {
     this.agents.setKnownGroups(await this.store.knownGroups());
     this.leading = true;
     this.unwatch = watchChildren(this.zk, zkPaths.lbRequestsDir, (names) => {
-      void this.intake.onNames(names);
+      void this.intake.onNames(names).then(() => {
+        if (this.leading) this.caughtUp = true;
+      });
     });
     this.graceTimer = setTimeout(() => this.schedulePump(), this.options.agentGraceMs + 10);
   }
 
   revokeLeadership(): void {
     this.leading = false;
+    this.caughtUp = false;
+    this.view.clear();
     this.writer = undefined;
     this.unwatch?.();
     clearTimeout(this.graceTimer);
@@ -152,6 +160,23 @@ export class LbManager implements LeaderService {
   resume(): void {
     this.paused = false;
     this.schedulePump();
+  }
+
+  /** Leading, and every stored service and request has been read once. */
+  get ready(): boolean {
+    return this.leading && this.caughtUp;
+  }
+
+  /** A stored service (applied on every agent of its groups), when leading. */
+  storedService(serviceId: string): LbServiceRecord | undefined {
+    return this.services.get(serviceId)?.value;
+  }
+
+  /** Requests on the service not finished yet: in flight, then queued. */
+  openRequests(serviceId: string): LbRequestRecord[] {
+    const f = this.inFlight.get(serviceId);
+    const queued = (this.intake.queues.get(serviceId) ?? []).map((q) => q.value);
+    return f ? [f.record, ...queued] : queued;
   }
 
   /** The configs of every stored service of `group` (an agent's bootstrap). */
@@ -403,6 +428,7 @@ export class LbManager implements LeaderService {
     try {
       await this.requireWriter().write([setRequestOp(record, r.version)]);
       this.metrics.finished.inc({ state });
+      this.view.onFinished(record, state);
     } catch (err) {
       this.log.warn({ err, requestId: r.value.requestId, state }, 'cannot finish lb request');
     }
@@ -417,6 +443,7 @@ export class LbManager implements LeaderService {
     );
     this.drop(f);
     this.catchUp(f);
+    this.view.onFinished(this.withAgents(f), state);
     this.schedulePump();
   }
 

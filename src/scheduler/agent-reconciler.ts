@@ -75,6 +75,8 @@ export class AgentReconciler {
     for (const t of activeHere) {
       const sent = leader.killsSent.get(t.taskId);
       if (sent) killsSentAt.set(t.taskId, sent.at);
+      // A kill held for the load balancer is decided: not to be re-planned as a lost one.
+      else if (this.kills.heldKills().has(t.taskId)) killsSentAt.set(t.taskId, now);
     }
     return planAgentReconcile({
       agentId: session.agentId,

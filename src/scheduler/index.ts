@@ -8,5 +8,13 @@ export {
   type SchedulerReplica,
 } from './replica.js';
 export { BUILD_INFO, THALES_VERSION, describeBuild, type BuildInfo } from './version.js';
+export type {
+  GatewayRequest,
+  GatewayRequestState,
+  GatewayService,
+  GatewayServiceState,
+  GatewayTouch,
+  SchedulerLoadBalancer,
+} from './load-balancer-gateway.js';
 export { makeTasksExtensionFactory } from './tasks-extension.js';
 export { DEFAULT_TASK_LEADER_OPTIONS, type TaskLeaderOptions } from './task-leader-context.js';

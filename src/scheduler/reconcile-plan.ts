@@ -33,6 +33,8 @@ export interface PlanSnapshot {
   /** `requestId/instanceNo` → epoch ms before which it must not be relaunched (crash back-off). */
   notBefore: ReadonlyMap<string, number>;
   now: number;
+  /** Requests whose deploy in progress the deploy driver drives: nothing planned for them here. */
+  deploying?: ReadonlySet<string>;
 }
 
 /** One instance to launch. */
@@ -95,6 +97,7 @@ function planRequest(r: PlanRequest, tasks: PlanTask[], snap: PlanSnapshot, plan
   }
   // SCHEDULED, ON_DEMAND and RUN_ONCE are launched by the next issue's triggers.
   if (!isLongRunning(request.requestType)) return;
+  if (snap.deploying?.has(request.id)) return;
   const target = r.pending ?? r.active;
   if (!target) return;
   const n = request.instances;

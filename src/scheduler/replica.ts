@@ -12,6 +12,7 @@ import { closeHttpServer, stopGrpcServer } from '../runtime/index.js';
 import { ClusterView } from './cluster-view.js';
 import type { SchedulerConfig } from './config.js';
 import { LeaderHeartbeat } from './leader-heartbeat.js';
+import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import { ReplicaRegistration } from './replica-registration.js';
 import { THALES_VERSION } from './version.js';
 
@@ -22,6 +23,11 @@ export interface ReplicaContext {
   leadership: Leadership;
   logger: Logger;
   registry: Registry;
+  /**
+   * Where the load-balancer extension puts the scheduler's view of its manager, and the
+   * tasks extension finds it (late-bound: extensions are built one after the other).
+   */
+  loadBalancer?: { current?: SchedulerLoadBalancer };
 }
 
 /**
@@ -96,7 +102,14 @@ export async function startSchedulerReplica(
     logger,
   );
   const backend = makeBackend(leadership, view, config.debugApi);
-  const replicaContext: ReplicaContext = { config, zk, leadership, logger, registry };
+  const replicaContext: ReplicaContext = {
+    config,
+    zk,
+    leadership,
+    logger,
+    registry,
+    loadBalancer: {},
+  };
   const extensions = extensionFactories.map((make) => make(replicaContext));
   for (const e of extensions) for (const s of e.leaderServices ?? []) leadership.register(s);
 

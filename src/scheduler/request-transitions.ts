@@ -48,6 +48,9 @@ export async function removeRequest(
       ops.push({ op: 'remove', path: statePaths.deploy(rid, kind, d.value.id), version: -1 });
     }
   }
+  if (await deploys.progress(rid)) {
+    ops.push({ op: 'remove', path: statePaths.deployProgress(rid), version: -1 });
+  }
   const current = await store.get(rid).catch(() => null);
   if (!current || current.value.state !== 'DELETING') return;
   ops.push({ op: 'remove', path: statePaths.request(rid), version: current.version });

@@ -16,7 +16,7 @@ import { tasksToEvacuate } from './agent-registrar.js';
 import { type CycleScope, cycleScope, inScope } from './cycle-scope.js';
 import type { DesiredStateSource } from './desired-state.js';
 import { cachedKillIntents, drainKillIntents } from './kill-intents.js';
-import { type Plan, planReconcile } from './reconcile-plan.js';
+import { type LaunchIntent, type Plan, instanceKey, planReconcile } from './reconcile-plan.js';
 import { liftCooldowns, promoteDeploy, removeRequest } from './request-transitions.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import type { LaunchContext } from './task-launcher.js';
@@ -69,12 +69,17 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
   await liftCooldowns(leader, deps.requests, leadership.requests, (since) =>
     leadership.crashBackoff.cooldownEnds(leadership.cooldownSince.get(since.rid) ?? since.at),
   );
+  const deploying = await leadership.deployDriver.run(leadership.requests);
   const plan = planFor(
     leadership,
     scopeOf(leadership, deps.desired.changed, startedAt),
     deps.metrics,
+    deploying.owned,
   );
+  plan.launch.push(...withoutBackoff(leadership, deploying.launch));
   await carryOut(leadership, plan, deps);
+  // After every kill of the cycle was decided: held ones go once out of the load balancer.
+  await leadership.lbFollower.run(deploying.owned);
   if (plan.launch.length === 0 || !leader.active) return;
   const launchContext: LaunchContext = {
     request: (rid) => leadership.requests.get(rid)?.record,
@@ -113,8 +118,30 @@ function scopeOf(
   return scope;
 }
 
-/** The pure plan over this leadership's snapshot, for the requests in `scope`. */
-function planFor(leadership: TaskLeadership, scope: CycleScope, metrics: SchedulerMetrics): Plan {
+/**
+ * Deploy launches of instances still in crash back-off wait, and a request in cooldown
+ * launches nothing (as the plan's own launches).
+ */
+function withoutBackoff(leadership: TaskLeadership, launch: LaunchIntent[]): LaunchIntent[] {
+  const now = Date.now();
+  const { notBefore } = leadership.crashBackoff;
+  return launch.filter(
+    (l) =>
+      leadership.requests.get(l.requestId)?.record.state !== 'SYSTEM_COOLDOWN' &&
+      (notBefore.get(instanceKey(l.requestId, l.instanceNo)) ?? 0) <= now,
+  );
+}
+
+/**
+ * The pure plan over this leadership's snapshot, for the requests in `scope` (deploys in
+ * progress excepted: the deploy driver owns those).
+ */
+function planFor(
+  leadership: TaskLeadership,
+  scope: CycleScope,
+  metrics: SchedulerMetrics,
+  deploying: ReadonlySet<string>,
+): Plan {
   const { leader, kills } = leadership;
   const requests =
     scope === 'all'
@@ -133,6 +160,7 @@ function planFor(leadership: TaskLeadership, scope: CycleScope, metrics: Schedul
     })),
     notBefore: leadership.crashBackoff.notBefore,
     now: Date.now(),
+    deploying,
   });
   leadership.carried.clear();
   for (const l of plan.launch) leadership.carried.add(l.requestId);

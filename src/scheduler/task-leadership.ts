@@ -19,7 +19,10 @@ import {
 import { AgentReconciler } from './agent-reconciler.js';
 import { AgentRegistrar } from './agent-registrar.js';
 import { CrashBackoff } from './crash-backoff.js';
+import { DeployDriver } from './deploy-driver.js';
 import { KillSender } from './kill-policy.js';
+import { LbFollower } from './lb-follower.js';
+import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { PlanRequest } from './reconcile-plan.js';
 import type { SchedulerMetrics } from './scheduler-metrics.js';
 import { StatusWriter } from './status-writer.js';
@@ -46,6 +49,10 @@ export interface TaskLeadership {
   readonly launcher: TaskLauncher;
   readonly kills: KillSender;
   readonly crashBackoff: CrashBackoff;
+  readonly deployDriver: DeployDriver;
+  readonly lbFollower: LbFollower;
+  /** Unsubscribes from the load balancer's changes. */
+  readonly unwatchLb: () => void;
   readonly caches: LeaderCaches;
   readonly tick: NodeJS.Timeout;
   /** Desired state as the last cycle loaded it. */
@@ -81,6 +88,8 @@ export interface TaskLeadershipDeps {
   onTaskChanged: (task: Task) => void;
   /** Something changed that a cycle should look at. */
   requestCycle: () => void;
+  /** The load balancer's view for the deploy driver (none without the LB extension). */
+  loadBalancer: () => SchedulerLoadBalancer | undefined;
 }
 
 /**
@@ -123,6 +132,21 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     kills,
     reconciler,
     crashBackoff: new CrashBackoff(),
+    deployDriver: new DeployDriver(
+      leader,
+      kills,
+      deps.stores.deploys,
+      deps.loadBalancer,
+      deps.requestCycle,
+    ),
+    lbFollower: new LbFollower(
+      leader,
+      () => leadership.requests,
+      kills,
+      deps.loadBalancer,
+      deps.requestCycle,
+    ),
+    unwatchLb: deps.loadBalancer()?.onChange(deps.requestCycle) ?? (() => undefined),
     caches,
     tick: setInterval(deps.requestCycle, deps.options.tickMs),
     requests: new Map(),
@@ -142,6 +166,8 @@ export function stopTaskLeadership(leadership: TaskLeadership): void {
   leadership.leader.revoked = true;
   clearInterval(leadership.tick);
   leadership.unfollow();
+  leadership.deployDriver.stop();
+  leadership.unwatchLb();
   for (const c of Object.values(leadership.caches)) c.stop();
   leadership.statusWriter.stop();
   for (const a of leadership.leader.agents.values()) a.session?.close();

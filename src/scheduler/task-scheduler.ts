@@ -22,6 +22,7 @@ import {
   isLongRunning,
 } from '../state/index.js';
 import type { AgentCall, AgentSession } from './agent-session.js';
+import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import { CycleRunner } from './cycle-runner.js';
 import { CachedDesiredState } from './desired-state.js';
 import { setRequestState } from './request-transitions.js';
@@ -56,6 +57,8 @@ export class TaskScheduler implements LeaderService {
     private readonly options: TaskLeaderOptions,
     private readonly logger: Logger,
     registry: Registry = new Registry(),
+    /** The load balancer the deploy driver and kill paths use (none: no LB extension). */
+    private readonly loadBalancer: () => SchedulerLoadBalancer | undefined = () => undefined,
   ) {
     this.metrics = makeSchedulerMetrics(registry);
     const requests = new RequestStore(zk);
@@ -119,6 +122,7 @@ export class TaskScheduler implements LeaderService {
       onTaskEnded: (t) => this.onTaskEnded(t),
       onTaskChanged: (t) => this.onTaskChanged(t),
       requestCycle: () => this.requestCycle(),
+      loadBalancer: this.loadBalancer,
     });
     const { leader } = this.leadership;
     logger.info(
@@ -222,6 +226,7 @@ export class TaskScheduler implements LeaderService {
     if (!leadership) return;
     const { leader } = leadership;
     leader.killsSent.delete(t.taskId);
+    leadership.deployDriver.noteEnded(t);
     const record = leadership.requests.get(t.requestId)?.record;
     const crashed = (t.state === 'TASK_FAILED' || t.state === 'TASK_FINISHED') && !t.killReason;
     if (record && isLongRunning(record.request.requestType) && record.state === 'ACTIVE') {

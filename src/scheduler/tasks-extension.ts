@@ -1,4 +1,11 @@
-import { StateCache, TasksApi, makeTasksGrpcHandlers, makeTasksRouter } from '../api/index.js';
+import {
+  DeploysApi,
+  StateCache,
+  TasksApi,
+  makeDeploysRouter,
+  makeTasksGrpcHandlers,
+  makeTasksRouter,
+} from '../api/index.js';
 import { WatchedState } from '../state/index.js';
 import { addAgentService } from './agent-endpoint.js';
 import type { ReplicaExtension, ReplicaExtensionFactory } from './replica.js';
@@ -37,13 +44,17 @@ export function makeTasksExtensionFactory(
       options,
       replica.logger,
       replica.registry,
+      () => replica.loadBalancer?.current,
     );
     const api = new TasksApi(replica.zk, state);
     const cache = new StateCache(replica.zk, state, replica.logger.child({ component: 'watch' }));
     const logger = replica.logger.child({ component: 'agent-endpoint' });
     return {
       leaderServices: [scheduler],
-      routers: [makeTasksRouter(api, (id) => scheduler.connectivity(id))],
+      routers: [
+        makeTasksRouter(api, (id) => scheduler.connectivity(id)),
+        makeDeploysRouter(new DeploysApi(replica.zk)),
+      ],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, cache),
       start: () => {

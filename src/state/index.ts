@@ -130,6 +130,18 @@ export {
   type Versioned,
 } from './zk-json-store.js';
 export { RequestStore } from './request-store.js';
+export {
+  DeployIntentStore,
+  bounceInputSchema,
+  bounceIntentSchema,
+  deployAdvanceIntentSchema,
+  deployCancelInputSchema,
+  deployCancelIntentSchema,
+  deployUpdateInputSchema,
+  type BounceIntent,
+  type DeployAdvanceIntent,
+  type DeployCancelIntent,
+} from './deploy-intents.js';
 export { DeployStore, promoteDeployOps, type RequestDeploys } from './deploy-store.js';
 export {
   MAX_HISTORY_PER_REQUEST,

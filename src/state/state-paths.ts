@@ -26,7 +26,7 @@ export const statePaths = {
 } as const;
 
 /** Commands any replica writes for the leader to drain. */
-export type IntentKind = 'kill-task';
+export type IntentKind = 'kill-task' | 'deploy-cancel' | 'deploy-advance' | 'bounce';
 
 /** Directories that must exist before any replica writes children into them. */
 export const STATE_DIRS = [
@@ -35,5 +35,8 @@ export const STATE_DIRS = [
   statePaths.tasksActiveRoot,
   statePaths.tasksHistoryRoot,
   statePaths.intentsDir('kill-task'),
+  statePaths.intentsDir('deploy-cancel'),
+  statePaths.intentsDir('deploy-advance'),
+  statePaths.intentsDir('bounce'),
   statePaths.agentsDir,
 ] as const;

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 import { startSimAgents } from '../harness/sim-agent.js';
-import {
-  activeTasks,
-  anyUrl,
-  callJson,
-  createService,
-  shortAgentGraces,
-} from '../harness/tasks-cluster.js';
+import { activeTasks, anyUrl, callJson, shortAgentGraces } from '../harness/tasks-cluster.js';
 
 const zk = useZooKeeper();
 shortAgentGraces();
@@ -19,8 +13,25 @@ describe('crash loops (simulated agents, real replicas)', () => {
     const [agent] = startSimAgents(cluster, ['sim-crash'], {
       onLaunch: ['TASK_STARTING', 'TASK_FAILED'],
     });
-    await createService(cluster, 'crashy', 2);
     const url = anyUrl(cluster);
+    await callJson(`${url}/api/requests`, 'POST', {
+      id: 'crashy',
+      requestType: 'SERVICE',
+      instances: 2,
+    });
+    // Retries allowed: the deploy keeps replacing failed tasks (with back-off) instead of
+    // failing at the first one (a deploy that fails rolls back instead: deploys-commands).
+    const deployed = await callJson(`${url}/api/deploys`, 'POST', {
+      deploy: {
+        requestId: 'crashy',
+        id: 'd1',
+        command: 'sleep',
+        arguments: ['1000'],
+        resources: { cpus: 0.1, memoryMb: 16, numPorts: 1 },
+        maxTaskRetries: 100,
+      },
+    });
+    expect(deployed.status).toBe(200);
     const cooled = await waitFor(
       'SYSTEM_COOLDOWN',
       async () => {

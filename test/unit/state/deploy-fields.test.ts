@@ -214,10 +214,8 @@ describe('deploy fields (Singularity names and defaults)', () => {
   it('warns about every field set but not acted on, and only those', () => {
     const input = parseInput(deployInputSchema, singularityDeploy);
     const warned = deployWarnings(input).map((w) => w.field);
-    expect(warned).toContain('deploy.healthcheck');
-    expect(warned).toContain('deploy.deployInstanceCountPerStep');
-    expect(warned).toContain('deploy.serviceBasePath');
-    expect(warned).not.toContain('deploy.command');
+    // The leader acts on steps, health and load-balancer fields: the service-id caveat is left.
+    expect(warned).toEqual(['deploy.loadBalancerServiceIdOverride']);
     expect(deployWarnings(parseInput(deployInputSchema, base))).toEqual([]);
     for (const w of deployWarnings(input)) expect(w.message.length).toBeGreaterThan(10);
     // Every entry of the tables names a field the schemas know: no stale warning survives a rename.
@@ -230,7 +228,13 @@ describe('deploy fields (Singularity names and defaults)', () => {
       requestType: 'SERVICE',
       loadBalanced: true,
     });
-    expect(requestWarnings(r).map((w) => w.field)).toEqual(['loadBalanced']);
+    expect(requestWarnings(r)).toEqual([]);
+    const scheduled = parseInput(requestInputSchema, {
+      id: 's',
+      requestType: 'SCHEDULED',
+      schedule: '*/5 * * * *',
+    });
+    expect(requestWarnings(scheduled).map((w) => w.field)).toEqual(['schedule']);
     const off = parseInput(requestInputSchema, {
       id: 'w',
       requestType: 'SERVICE',

@@ -1,0 +1,64 @@
+/** A client sending requests through nginx lb-agents for the whole of a test's change. */
+import { httpGet } from './lb-cluster.js';
+
+/** One answer seen through nginx. */
+export interface TrafficAnswer {
+  at: number;
+  nginxPort: number;
+  status: number;
+  /** The task that answered (the demo service's `taskId`), if the body said. */
+  taskId?: string;
+  error?: string;
+}
+
+/** A running client; `stop()` returns every answer it saw. */
+export interface TrafficClient {
+  /** Answers so far. */
+  readonly answers: readonly TrafficAnswer[];
+  failures(): TrafficAnswer[];
+  stop(): Promise<TrafficAnswer[]>;
+}
+
+/**
+ * Sends GETs to `pathname` through each nginx port in turn, one at a time per port, every
+ * `intervalMs`, each on a fresh connection (so every request sees nginx's current config).
+ * A non-200 answer or a connection error is a failure.
+ */
+export function startTraffic(
+  nginxPorts: readonly number[],
+  pathname: string,
+  intervalMs = 20,
+): TrafficClient {
+  const answers: TrafficAnswer[] = [];
+  let running = true;
+  const loop = async (nginxPort: number): Promise<void> => {
+    while (running) {
+      const at = Date.now();
+      try {
+        const r = await httpGet(nginxPort, pathname);
+        const answer: TrafficAnswer = { at, nginxPort, status: r.status };
+        try {
+          const body = JSON.parse(r.body) as { taskId?: string };
+          if (body.taskId) answer.taskId = body.taskId;
+        } catch {
+          /* not the demo service's JSON: the status says enough */
+        }
+        answers.push(answer);
+      } catch (err) {
+        answers.push({ at, nginxPort, status: 0, error: String(err) });
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  };
+  const loops = nginxPorts.map((p) => loop(p));
+  const failures = (): TrafficAnswer[] => answers.filter((a) => a.status !== 200);
+  return {
+    answers,
+    failures,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return answers;
+    },
+  };
+}
