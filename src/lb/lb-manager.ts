@@ -21,8 +21,6 @@ import type { LbRequestRecord, LbRequestStateName, LbServiceRecord } from './lb-
 import { toServiceConfig } from './lb-proto-mapping.js';
 import { markLbStage } from './lb-stage-events.js';
 import {
-  type LbPlan,
-  type LbRound,
   type LbSnapshot,
   decideRound,
   describeFailure,
@@ -32,13 +30,14 @@ import {
   startRound,
   toDoneRecord,
 } from './lb-request-state-machine.js';
+import type { LbRequestStore, Versioned } from './lb-request-store.js';
 import {
-  type LbRequestStore,
-  type Versioned,
-  commitServiceOps,
-  requestPath,
-  setRequestOp,
-} from './lb-request-store.js';
+  type ApplyPlan,
+  type InFlight,
+  LbRequestWrites,
+  startInFlight,
+  withAgents,
+} from './lb-request-writes.js';
 
 /** Tunables of the manager. */
 export interface LbManagerOptions {
@@ -48,24 +47,6 @@ export interface LbManagerOptions {
   agentGraceMs: number;
   logger: Logger;
   registry: Registry;
-}
-
-type ApplyPlan = Extract<LbPlan, { kind: 'apply' }>;
-
-/** A request being applied (or reverted) on the agents of its groups. */
-interface InFlight {
-  serviceId: string;
-  record: LbRequestRecord;
-  /** Znode version of the request, for compare-and-set. */
-  version: number;
-  plan: ApplyPlan;
-  round: LbRound;
-  nonces: Map<string, string>;
-  timer?: NodeJS.Timeout;
-  canceling: boolean;
-  failure?: string;
-  busy: boolean;
-  startedAt: number;
 }
 
 /**
@@ -87,6 +68,7 @@ export class LbManager implements LeaderService {
   private establishedAt = 0;
   private services = new Map<string, Versioned<LbServiceRecord>>();
   private readonly intake: LbRequestIntake;
+  private readonly writes: LbRequestWrites;
   private readonly inFlight = new Map<string, InFlight>();
   private unwatch: Unwatch | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -106,6 +88,7 @@ export class LbManager implements LeaderService {
       writer: () => this.writer,
     });
     this.metrics = makeLbManagerMetrics(options.registry);
+    this.writes = new LbRequestWrites(store, () => this.requireWriter());
     this.intake = new LbRequestIntake(store, this.log, {
       isLeading: () => this.leading,
       onQueued: () => this.schedulePump(),
@@ -228,18 +211,7 @@ export class LbManager implements LeaderService {
   }
 
   private track(serviceId: string, head: Versioned<LbRequestRecord>, plan: ApplyPlan): InFlight {
-    const round = startRound('APPLY', plan.targets);
-    const f: InFlight = {
-      serviceId,
-      record: { ...head.value, step: 'APPLY_SENT', agents: [...round.agents] },
-      version: head.version,
-      plan,
-      round,
-      nonces: new Map(),
-      canceling: head.value.state === 'CANCELING',
-      busy: false,
-      startedAt: Date.now(),
-    };
+    const f = startInFlight(serviceId, head, plan);
     this.inFlight.set(serviceId, f);
     return f;
   }
@@ -313,25 +285,7 @@ export class LbManager implements LeaderService {
   /** SUCCESS: the request and `/lb/services/<id>` in one fenced multi. */
   private async commit(f: InFlight): Promise<void> {
     const stored = this.services.get(f.serviceId);
-    const record = toDoneRecord(
-      this.withAgents(f),
-      'SUCCESS',
-      'applied on every agent',
-      Date.now(),
-    );
-    const ops = [
-      setRequestOp(record, f.version),
-      ...commitServiceOps(f.serviceId, f.plan.next, stored?.version ?? null),
-    ];
-    try {
-      await this.requireWriter().write(ops);
-    } catch (err) {
-      if (!(err instanceof ZkError && err.path === requestPath(f.record.requestId))) throw err;
-      const now = await this.store.getRequest(f.record.requestId);
-      if (now?.value.state !== 'CANCELING') throw err;
-      f.version = now.version;
-      f.canceling = true;
-      f.record = { ...f.record, state: 'CANCELING' };
+    if ((await this.writes.commit(f, stored)) === 'canceling') {
       await this.revert(f);
       return;
     }
@@ -367,12 +321,8 @@ export class LbManager implements LeaderService {
 
   private async finish(f: InFlight, state: LbRequestStateName, message: string): Promise<void> {
     const final = (): LbRequestStateName => (f.canceling ? 'CANCELED' : state);
-    await this.writeCas(f, () => toDoneRecord(this.withAgents(f), final(), message, Date.now()));
+    await this.writes.writeCas(f, () => toDoneRecord(withAgents(f), final(), message, Date.now()));
     this.done(f, final());
-  }
-
-  private withAgents(f: InFlight): LbRequestRecord {
-    return { ...f.record, agents: [...f.round.agents] };
   }
 
   private async markApplySent(f: InFlight): Promise<InFlight | null> {
@@ -397,26 +347,7 @@ export class LbManager implements LeaderService {
   }
 
   private async writeRecord(f: InFlight): Promise<void> {
-    await this.writeCas(f, () => ({ ...f.record, updatedAt: Date.now() }));
-  }
-
-  /**
-   * Writes the request by CAS. A cancel may have landed meanwhile (the only other writer of
-   * an in-flight request): then the request is marked canceling and the write retried once.
-   */
-  private async writeCas(f: InFlight, build: () => LbRequestRecord): Promise<void> {
-    try {
-      await this.requireWriter().write([setRequestOp(build(), f.version)]);
-    } catch (err) {
-      if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) throw err;
-      const now = await this.store.getRequest(f.record.requestId);
-      if (now?.value.state !== 'CANCELING') throw err;
-      f.canceling = true;
-      f.version = now.version;
-      f.record = { ...f.record, state: 'CANCELING' };
-      await this.requireWriter().write([setRequestOp(build(), f.version)]);
-    }
-    f.version += 1;
+    await this.writes.writeCas(f, () => ({ ...f.record, updatedAt: Date.now() }));
   }
 
   private async finishEarly(
@@ -424,9 +355,8 @@ export class LbManager implements LeaderService {
     state: LbRequestStateName,
     message: string,
   ): Promise<void> {
-    const record = toDoneRecord(r.value, state, message, Date.now());
     try {
-      await this.requireWriter().write([setRequestOp(record, r.version)]);
+      const record = await this.writes.finishStored(r, state, message);
       this.metrics.finished.inc({ state });
       this.view.onFinished(record, state);
     } catch (err) {
@@ -443,7 +373,7 @@ export class LbManager implements LeaderService {
     );
     this.drop(f);
     this.catchUp(f);
-    this.view.onFinished(this.withAgents(f), state);
+    this.view.onFinished(withAgents(f), state);
     this.schedulePump();
   }
 

@@ -53,6 +53,7 @@ export class DeployDriver {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private readonly intents: DeployIntentStore;
+  private readonly bouncing: () => Promise<string[]>;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -60,8 +61,11 @@ export class DeployDriver {
     private readonly deploys: DeployStore,
     private readonly lb: () => SchedulerLoadBalancer | undefined,
     private readonly requestCycle: () => void,
+    /** Request ids with a bounce intent (the leadership's watched copy; default: a read). */
+    bouncing?: () => Promise<string[]>,
   ) {
     this.intents = new DeployIntentStore(leader.zk);
+    this.bouncing = bouncing ?? (() => this.intents.bouncing());
   }
 
   /** A task ended: kept so the machine can count a new task's failure. */
@@ -81,7 +85,7 @@ export class DeployDriver {
   /** One pass over every request with a deploy in progress. */
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
-    const bouncing = new Set(await this.intents.bouncing());
+    const bouncing = new Set(await this.bouncing());
     for (const [rid, r] of requests) {
       if (!this.drives(r, bouncing.has(rid))) {
         this.progress.delete(rid);

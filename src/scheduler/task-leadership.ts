@@ -36,6 +36,8 @@ import { TaskLeaderContext, type TaskLeaderOptions } from './task-leader-context
 export interface LeaderCaches {
   /** `/intents/kill-task/*`: drained each cycle from memory. */
   killIntents: TreeCache;
+  /** Bounce intents: which requests bounce, without a read per cycle. */
+  bounceIntents: TreeCache;
   /** `/agents/*`: admin state changes (freeze, decommission) adopted each cycle. */
   agents: TreeCache;
 }
@@ -120,6 +122,7 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
   const caches: LeaderCaches = {
     killIntents: new TreeCache(deps.zk, statePaths.intentsDir('kill-task'), 1),
     agents: new TreeCache(deps.zk, statePaths.agentsDir, 1),
+    bounceIntents: new TreeCache(deps.zk, statePaths.intentsDir('bounce'), 1),
   };
   for (const c of Object.values(caches)) c.on('change', deps.requestCycle);
   const onDesiredChange = (): void => deps.requestCycle();
@@ -138,6 +141,7 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
       deps.stores.deploys,
       deps.loadBalancer,
       deps.requestCycle,
+      () => cachedChildNames(caches.bounceIntents, statePaths.intentsDir('bounce')),
     ),
     lbFollower: new LbFollower(
       leader,
@@ -192,4 +196,10 @@ async function deployOf(
     undefined;
   if (cached) leader.deploys.set(key, cached);
   return cached;
+}
+
+/** The names of a directory's children as its cache holds them, once it has loaded. */
+async function cachedChildNames(cache: TreeCache, dir: string): Promise<string[]> {
+  await cache.whenSynced();
+  return [...cache.children(dir)].map(([name]) => name);
 }

@@ -137,9 +137,14 @@ describe('deploy commands: advance, cancel, history (real ZooKeeper, replicas)',
       writeFileSync(f, JSON.stringify({ deploy, message: `deploy ${id}` }));
       return f;
     };
-    const ok = await runThales(['deploy', '--file', file('v2', {}), '--wait', '--api', url], {
-      timeoutMs: 90_000,
-    });
+    // A wait between the steps: with simulated agents (healthy at once) a deploy could end
+    // before the first poll, and the progress line would have nothing to show.
+    const ok = await runThales(
+      ['deploy', '--file', file('v2', { deployStepWaitTimeMs: 2_000 }), '--wait', '--api', url],
+      {
+        timeoutMs: 90_000,
+      },
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/step [12] of 2, healthy \d of 2, in load balancer \d of 2/);
     expect(JSON.parse(ok.stdout).deployResult.deployState).toBe('SUCCEEDED');
