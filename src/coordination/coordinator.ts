@@ -256,14 +256,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * member, within the same budget as one call. Only reads: a write lost with its connection
    * may have been applied, and only its caller can tell what to do (the APIs answer 503).
    */
-  private async read<T>(
-    path: string,
-    run: (
-      client: zookeeper.Client,
-      absolutePath: string,
-      cb: (err: unknown, value: T) => void,
-    ) => void,
-  ): Promise<T> {
+  private async read<T>(path: string, run: ClientCall<T>): Promise<T> {
     const deadline = Date.now() + this.opTimeoutMs;
     for (;;) {
       try {
@@ -277,14 +270,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   /** Runs one client call with the chroot applied, a timeout, and errors made typed. */
-  private call<T>(
-    path: string,
-    run: (
-      client: zookeeper.Client,
-      absolutePath: string,
-      cb: (err: unknown, value: T) => void,
-    ) => void,
-  ): Promise<T> {
+  private call<T>(path: string, run: ClientCall<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.session.state === 'closed') {
         reject(new ZkError('NOT_CONNECTED', path));
@@ -305,6 +291,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
   }
 }
+
+/** One node-zookeeper-client call on the chrooted path, answering through its callback. */
+type ClientCall<T> = (
+  client: zookeeper.Client,
+  absolutePath: string,
+  cb: (err: unknown, value: T) => void,
+) => void;
 
 /** Errors after which a read is sent again: it was lost with its connection, not refused. */
 const READ_AGAIN: readonly ZkErrorCode[] = ['CONNECTION_LOSS', 'SESSION_MOVED'];

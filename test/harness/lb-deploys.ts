@@ -38,6 +38,28 @@ export async function startLbCluster(
   return { cluster, lb };
 }
 
+/**
+ * {@link startLbCluster}, then the load-balanced request `web` (4 instances) on deploy v1,
+ * served by nginx on every lb-agent.
+ */
+export async function startWebOnV1(
+  zk: ZooKeeperCluster,
+): Promise<{ cluster: TestCluster; lb: LbTestCluster; url: string }> {
+  const { cluster, lb } = await startLbCluster(zk);
+  const url = anyUrl(cluster);
+  const created = await callJson(`${url}/api/requests`, 'POST', {
+    id: 'web',
+    requestType: 'SERVICE',
+    instances: 4,
+    loadBalanced: true,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  await submitDeploy(cluster, { id: 'v1' });
+  await waitDeployEnded(cluster, 'v1');
+  await waitServedBy(lb, 'v1', 4);
+  return { cluster, lb, url };
+}
+
 export async function submitDeploy(
   cluster: TestCluster,
   deploy: Record<string, unknown>,

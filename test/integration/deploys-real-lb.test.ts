@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { useZooKeeper, waitFor } from '../harness/index.js';
 import {
-  startLbCluster,
+  startWebOnV1,
   submitDeploy,
   fastChecks,
   waitDeployEnded,
@@ -28,18 +28,7 @@ describe('stepped deploys behind real nginx lb-agents (real agents, ZooKeeper)',
   it(
     'v1 → v2 one instance per step: 0 failed requests; v3 never healthy: FAILED, rolled back, v2 at 4, 0 failed',
     async () => {
-      const { cluster, lb } = await startLbCluster(zk());
-      const url = anyUrl(cluster);
-      const created = await callJson(`${url}/api/requests`, 'POST', {
-        id: 'web',
-        requestType: 'SERVICE',
-        instances: 4,
-        loadBalanced: true,
-      });
-      expect(created.status, JSON.stringify(created.body)).toBe(200);
-      await submitDeploy(cluster, { id: 'v1' });
-      await waitDeployEnded(cluster, 'v1');
-      await waitServedBy(lb, 'v1', 4);
+      const { cluster, lb } = await startWebOnV1(zk());
 
       const traffic = startTraffic(
         lb.agents.map((a) => a.nginxPort),
@@ -93,18 +82,7 @@ describe('stepped deploys behind real nginx lb-agents (real agents, ZooKeeper)',
   it(
     'the leader SIGKILLed in the middle of a step: the new leader resumes the same step and the deploy SUCCEEDs, 0 failed requests',
     async () => {
-      const { cluster, lb } = await startLbCluster(zk());
-      const url = anyUrl(cluster);
-      const created = await callJson(`${url}/api/requests`, 'POST', {
-        id: 'web',
-        requestType: 'SERVICE',
-        instances: 4,
-        loadBalanced: true,
-      });
-      expect(created.status, JSON.stringify(created.body)).toBe(200);
-      await submitDeploy(cluster, { id: 'v1' });
-      await waitDeployEnded(cluster, 'v1');
-      await waitServedBy(lb, 'v1', 4);
+      const { cluster, lb, url } = await startWebOnV1(zk());
       const traffic = startTraffic(
         lb.agents.map((a) => a.nginxPort),
         '/web/hello',

@@ -1,12 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are checked field by field */
 import { describe, expect, it } from 'vitest';
 import { useZooKeeper, waitFor, type TestCluster } from '../harness/index.js';
-import {
-  startLbCluster,
-  submitDeploy,
-  waitDeployEnded,
-  waitServedBy,
-} from '../harness/lb-deploys.js';
+import { startWebOnV1, waitServedBy } from '../harness/lb-deploys.js';
 import { startTraffic } from '../harness/lb-traffic.js';
 import { activeTasks, anyUrl, callJson, shortAgentGraces } from '../harness/tasks-cluster.js';
 
@@ -62,18 +57,7 @@ function expectRemovedBeforeKilled(task: any, lbRequests: any[]): void {
 
 describe('the load balancer follows the tasks (real agents, ZooKeeper, nginx lb-agents)', () => {
   it('unhealthy replacement, scale down and an API kill: each out of nginx before killed, 0 failed requests', async () => {
-    const { cluster, lb } = await startLbCluster(zk());
-    const url = anyUrl(cluster);
-    const created = await callJson(`${url}/api/requests`, 'POST', {
-      id: 'web',
-      requestType: 'SERVICE',
-      instances: 4,
-      loadBalanced: true,
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(200);
-    await submitDeploy(cluster, { id: 'v1' });
-    await waitDeployEnded(cluster, 'v1');
-    await waitServedBy(lb, 'v1', 4);
+    const { cluster, lb, url } = await startWebOnV1(zk());
     const traffic = startTraffic(
       lb.agents.map((a) => a.nginxPort),
       '/web/hello',
