@@ -24,6 +24,12 @@ export interface LostSink {
 
 /** Reconciles connected agents' running sets with the active tasks. */
 export class AgentReconciler {
+  /**
+   * Whether an orphan's kill on this agent must wait: a load balancer may still route to an
+   * upstream there that no active task owns (set by the load-balancer follower; none: no wait).
+   */
+  orphanHold: ((agentId: string) => boolean) | undefined;
+
   /** Launches sent again by this leadership, taskId → when. */
   private readonly launchesSentAt = new Map<string, number>();
 
@@ -107,11 +113,14 @@ export class AgentReconciler {
     }
     if (!leader.active) return;
     for (const k of plan.kill) {
+      const orphan = leader.tasks.get(k.taskId)?.agentId !== session.agentId;
+      // Not recorded as sent: the next round plans it again, until nothing may route to it.
+      if (orphan && this.orphanHold?.(session.agentId)) continue;
       leader.logger.info(
         { agentId: session.agentId, taskId: k.taskId, reason: k.reason, detail: k.message },
         'reconciliation: kill',
       );
-      if (leader.tasks.get(k.taskId)?.agentId === session.agentId) {
+      if (!orphan) {
         this.kills.send(k.taskId, k.message, now);
         continue;
       }

@@ -106,6 +106,31 @@ export class LbFollower {
     if (plan.retire.length > 0) this.requestCycle();
   }
 
+  /**
+   * Whether a load balancer may still route to an upstream on this agent's host that no
+   * active task owns — an orphan's (a task marked LOST whose agent came back), whose removal
+   * has not succeeded yet: the orphan's kill waits until it is out (invariant 5). Before the
+   * LB manager is ready, "not routed" cannot be known: maybe.
+   */
+  mayRouteToAgent(agentId: string): boolean {
+    const lb = this.lb();
+    const host = this.leader.agents.get(agentId)?.record.host;
+    if (!lb || host === undefined) return false;
+    const owned = new Set<string>();
+    for (const t of this.leader.tasks.values())
+      for (const p of t.ports) owned.add(`${t.host}:${p}`);
+    const stale = (u: string): boolean => u.startsWith(`${host}:`) && !owned.has(u);
+    for (const r of this.requests().values()) {
+      const service = this.serviceOf(r);
+      if (!service) continue;
+      if (!lb.ready) return true;
+      const state = lb.service(service.serviceId);
+      if ([...state.upstreams].some(stale)) return true;
+      if (state.touches.some((t) => t.add.some(stale) || t.remove.some(stale))) return true;
+    }
+    return false;
+  }
+
   /** A task of a load-balanced request may be routed to: its kill waits for its removal. */
   private mustHold(task: Task): boolean {
     if (!this.lb()) return false;

@@ -161,6 +161,7 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     cooldownSince: new Map(),
     undecodable: new Set(),
   };
+  reconciler.orphanHold = (agentId) => leadership.lbFollower.mayRouteToAgent(agentId);
   for (const c of Object.values(caches)) c.start();
   return leadership;
 }

@@ -77,6 +77,23 @@ describe('AgentReconciler (fake leadership host, no ZooKeeper)', () => {
     expect(sent.map((m) => m.kill?.taskId)).toEqual(['ghost', 'ghost']);
   });
 
+  it('holds an orphan kill while a load balancer may still route to the agent, sends it once not', async () => {
+    const host = new FakeHost();
+    host.agents.set('a', { record: record('a'), version: 0, disconnectedAt: 0 });
+    const { reconciler } = leadershipOn(host);
+    let routed = true;
+    reconciler.orphanHold = (agentId) => agentId === 'a' && routed;
+    const { session, sent } = fakeSession('a', 1, [{ taskId: 'ghost', state: 'TASK_RUNNING' }]);
+    host.agents.get('a')!.session = session;
+    await reconciler.reconcileRegistration(session);
+    await reconciler.reconcileConnected();
+    expect(sent).toEqual([]);
+    // The stale upstream left every lb-agent: the next round kills the orphan.
+    routed = false;
+    await reconciler.reconcileConnected();
+    expect(sent.map((m) => m.kill?.taskId)).toEqual(['ghost']);
+  });
+
   it('marks LOST an active task a connected agent stopped reporting, only after its grace', async () => {
     const t = makeTask('r', 1, 'TASK_RUNNING', 'a');
     const host = new FakeHost().add(t);
