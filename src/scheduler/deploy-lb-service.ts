@@ -5,7 +5,7 @@
  * Pure; the deploy driver and the LB-first kill paths use it.
  */
 import { type LbPresence, type LbRequestTouch, lbPresence } from '../deploys/index.js';
-import { type Deploy, type Task, deploySettings } from '../state/index.js';
+import { type Deploy, type Task, deploySettings, isTerminal } from '../state/index.js';
 import type { GatewayService, GatewayServiceState } from './load-balancer-gateway.js';
 
 /** The load-balancer service id of a request's deploy. */
@@ -47,8 +47,16 @@ export function presenceByTask(
   tasks: readonly { task: Task; upstream: string | undefined }[],
   state: GatewayServiceState,
 ): Map<string, LbPresence> {
+  // A port freed by an ended task may be given to a new one on the same host: the upstream
+  // is the live task's then, never the ended one's (else the ended task looks routed, the
+  // live one not, and removing "the ended one" would take the live one out).
   const byUpstream = new Map<string, string>();
-  for (const { task, upstream } of tasks) if (upstream) byUpstream.set(upstream, task.taskId);
+  for (const live of [true, false]) {
+    for (const { task, upstream } of tasks) {
+      if (!upstream || isTerminal(task.state) === live || byUpstream.has(upstream)) continue;
+      byUpstream.set(upstream, task.taskId);
+    }
+  }
   const ids = (upstreams: readonly string[]): string[] =>
     upstreams.flatMap((u) => {
       const id = byUpstream.get(u);

@@ -79,14 +79,23 @@ export async function submitDeploy(
   expect(d.status, JSON.stringify(d.body)).toBe(200);
 }
 
-/** Waits until no deploy is pending and `deployId` is active; says what it last saw. */
+/**
+ * Waits until no deploy is pending and `deployId` is active; says what it last saw. A deploy
+ * that ended otherwise (FAILED, CANCELED…) fails the wait at once with its result.
+ */
 export async function waitDeployEnded(cluster: TestCluster, deployId: string): Promise<any> {
-  return waitFor(
+  const outcome = await waitFor(
     `deploy ended with ${deployId} active`,
     async () => {
-      const r = await callJson(`${anyUrl(cluster)}/api/requests/request/web`, 'GET');
+      const url = anyUrl(cluster);
+      const r = await callJson(`${url}/api/requests/request/web`, 'GET');
       const body = r.body as any;
-      if (!body.pendingDeploy && body.activeDeploy?.id === deployId) return body;
+      if (!body.pendingDeploy && body.activeDeploy?.id === deployId) return { body };
+      if (!body.pendingDeploy) {
+        const h = await callJson(`${url}/api/history/request/web/deploy/${deployId}`, 'GET');
+        const result = (h.body as any)?.deployResult;
+        if (h.status === 200 && result) return { result };
+      }
       throw new Error(
         `active ${body.activeDeploy?.id}, pending ${body.pendingDeploy?.id}, ` +
           `progress ${JSON.stringify(body.pendingDeployState?.deployProgress ?? null)}`,
@@ -94,6 +103,12 @@ export async function waitDeployEnded(cluster: TestCluster, deployId: string): P
     },
     { timeoutMs: 240_000, intervalMs: 250 },
   );
+  if ('result' in outcome) {
+    throw new Error(
+      `deploy ${deployId} ended without becoming active: ${JSON.stringify(outcome.result)}`,
+    );
+  }
+  return outcome.body;
 }
 
 /** Tasks answering through both nginx agents, until `n` distinct ones of `deployId` answered. */
@@ -122,13 +137,21 @@ export function watchSteps(cluster: TestCluster): {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const r = await callJson(`${anyUrl(cluster)}/api/requests/request/web`, 'GET');
-      const step = (r.body as any).pendingDeployState?.step;
-      const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'web').length;
-      if (typeof step === 'number') seen.push({ step, tasks });
+      // A sample that fails (a replica restarting, the test over) is only a missed sample.
+      try {
+        const r = await callJson(`${anyUrl(cluster)}/api/requests/request/web`, 'GET');
+        const step = (r.body as any).pendingDeployState?.step;
+        const tasks = (await activeTasks(cluster)).filter((t) => t.requestId === 'web').length;
+        if (typeof step === 'number') seen.push({ step, tasks });
+      } catch {
+        // next sample
+      }
       await new Promise((done) => setTimeout(done, 100));
     }
   })();
+  onTestFinished(() => {
+    running = false;
+  });
   return {
     async stop() {
       running = false;
