@@ -37,7 +37,7 @@ export class DeployStore {
    */
   async submit(deploy: Deploy): Promise<Deploy> {
     const rid = deploy.requestId;
-    const request = await this.requests.get(rid);
+    const request = await this.requests.getForWrite(rid);
     if (request.value.state === 'DELETING') {
       throw new StateError('CONFLICT', `request ${rid} is being deleted`);
     }

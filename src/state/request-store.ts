@@ -1,4 +1,4 @@
-import type { Coordinator } from '../coordination/index.js';
+import { type Coordinator, linearizableBarrier } from '../coordination/index.js';
 import {
   type Request,
   type RequestRecord,
@@ -29,6 +29,20 @@ export class RequestStore {
     const found = await readJson(this.zk, statePaths.request(requestId), requestRecordSchema);
     if (!found) throw new StateError('NOT_FOUND', `request ${requestId} does not exist`);
     return found;
+  }
+
+  /**
+   * The request for a write that depends on it (a deploy, a scale): NOT_FOUND only after a
+   * quorum-ordered barrier. This replica's ZooKeeper server may not have applied yet a create
+   * another replica's client had acknowledged (a member catching up after a restart); a
+   * client that created a request and then deploys it through another replica must not be
+   * told it does not exist.
+   */
+  async getForWrite(requestId: string): Promise<Versioned<RequestRecord>> {
+    const found = await readJson(this.zk, statePaths.request(requestId), requestRecordSchema);
+    if (found) return found;
+    await linearizableBarrier(this.zk);
+    return this.get(requestId);
   }
 
   /** Every request. */
