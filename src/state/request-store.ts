@@ -86,7 +86,7 @@ export class RequestStore {
     requestId: string,
     change: (current: RequestRecord) => RequestRecord,
   ): Promise<RequestRecord> {
-    const current = await this.get(requestId);
+    const current = await this.getForWrite(requestId);
     const next = { ...change(current.value), timestamp: Date.now() };
     const path = statePaths.request(requestId);
     try {
