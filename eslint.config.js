@@ -22,16 +22,7 @@ const ABOVE_STATE = [
   'dev',
   'cli',
 ];
-const ABOVE_DAEMON = [
-  'deploys',
-  'api',
-  'scheduler',
-  'lb',
-  'agent',
-  'executor-cleanup',
-  'dev',
-  'cli',
-];
+const ABOVE_DAEMON = ABOVE_STATE.filter((c) => c !== 'daemon');
 const layer = (target, forbidden, except = []) => ({
   target: `./src/${target}`,
   from: forbidden.map((f) => `./src/${f}`),

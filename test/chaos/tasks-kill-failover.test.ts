@@ -7,13 +7,17 @@
 import { describe, expect, it } from 'vitest';
 import { startCluster, useZooKeeper, waitFor } from '../harness/index.js';
 import { startSimAgents } from '../harness/sim-agent.js';
-import { anyUrl, callJson, createService, waitRunning } from '../harness/tasks-cluster.js';
+import {
+  anyUrl,
+  callJson,
+  createService,
+  shortAgentGraces,
+  waitRunning,
+} from '../harness/tasks-cluster.js';
 
 const zk = useZooKeeper();
 // Long enough that the away agent is never declared lost: its task must end by the kill.
-process.env.THALES_AGENT_RECONNECT_GRACE_MS = '30000';
-process.env.THALES_AGENT_LOST_MS = '30000';
-process.env.THALES_AGENT_HEARTBEAT_TIMEOUT_MS = '5000';
+shortAgentGraces({ THALES_AGENT_RECONNECT_GRACE_MS: '30000', THALES_AGENT_LOST_MS: '30000' });
 
 describe('kills across leader failover (simulated agents, real replicas)', () => {
   it('a kill decided by a leader that died before the agent heard it is carried out by the next', async () => {

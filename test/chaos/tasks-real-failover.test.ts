@@ -13,9 +13,8 @@ import { scanLiveProcesses } from '../harness/agent-process.js';
 import { processesWithTaskId, startRealAgent } from '../harness/tasks-real-agents.js';
 
 const zk = useZooKeeper();
-shortAgentGraces();
 // Real agents back off up to 5 s between attempts while there is no leader.
-process.env.THALES_AGENT_RECONNECT_GRACE_MS = '15000';
+shortAgentGraces({ THALES_AGENT_RECONNECT_GRACE_MS: '15000' });
 
 /**
  * TASK_IDs of every live process started for `requestId` (from /proc environments) by this

@@ -28,12 +28,16 @@ const SHORT_AGENT_GRACES = {
  * Shortens the agent grace periods of replicas started after it (they inherit
  * `process.env`), until the end of the enclosing suite: call it at the top of a test file or
  * of a `describe`. The previous values (or their absence) come back in `afterAll`, including
- * a value the file changed itself after the call.
+ * a value the file changed itself after the call. `overrides` replaces some of them (a
+ * test whose failover must not also lose an agent).
  */
-export function shortAgentGraces(): void {
-  const keys = Object.keys(SHORT_AGENT_GRACES) as (keyof typeof SHORT_AGENT_GRACES)[];
+export function shortAgentGraces(
+  overrides: Partial<Record<keyof typeof SHORT_AGENT_GRACES, string>> = {},
+): void {
+  const graces = { ...SHORT_AGENT_GRACES, ...overrides };
+  const keys = Object.keys(graces) as (keyof typeof SHORT_AGENT_GRACES)[];
   const saved = new Map(keys.map((k) => [k, process.env[k]]));
-  for (const k of keys) process.env[k] = SHORT_AGENT_GRACES[k];
+  for (const k of keys) process.env[k] = graces[k];
   afterAll(() => {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];

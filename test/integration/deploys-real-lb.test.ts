@@ -14,12 +14,10 @@ import { activeTasks, anyUrl, callJson, shortAgentGraces } from '../harness/task
 
 // Real ZooKeeper, real replicas, two real agents, two real lb-agents each with its own nginx.
 const zk = useZooKeeper();
-shortAgentGraces();
 // Failover here is the leader's, not an agent's: an agent that reconnects slowly on a loaded
 // machine must not be declared lost (its tasks' upstreams would then leave nginx at once, by
 // design, before their replacements are healthy).
-process.env.THALES_AGENT_RECONNECT_GRACE_MS = '30000';
-process.env.THALES_AGENT_LOST_MS = '60000';
+shortAgentGraces({ THALES_AGENT_RECONNECT_GRACE_MS: '30000', THALES_AGENT_LOST_MS: '60000' });
 
 /** Generous: two real agents, two nginx and a JVM on 2 loaded cores. */
 const TEST_MS = 300_000;

@@ -5,9 +5,8 @@ import { anyUrl, callJson, shortAgentGraces, waitRunning } from '../harness/task
 import { demoServicePath, restartRealAgent, startRealAgent } from '../harness/tasks-real-agents.js';
 
 const zk = useZooKeeper();
-shortAgentGraces();
 // An agent restart here must not outlast the lost-agent grace (its tasks would be replaced).
-process.env.THALES_AGENT_LOST_MS = '60000';
+shortAgentGraces({ THALES_AGENT_LOST_MS: '60000' });
 
 /** A SERVICE running the demo service with `fields` added to its deploy. */
 async function deployDemo(
