@@ -10,26 +10,7 @@ import { jsonOf } from '../zk/replay.js';
 import { hex } from './leader-fencing.js';
 import type { ReplayVisitor, Violation } from './types.js';
 
-/** A task's life as ZooKeeper recorded it (times are the committing transactions'). */
-export interface TaskTimeline {
-  taskId: string;
-  requestId: string;
-  deployId: string;
-  instanceNo: number;
-  agentId: string;
-  host: string;
-  ports: number[];
-  resources: { cpus: number; memoryMb: number; diskMb: number };
-  createdAt: number;
-  /** First commit with state TASK_RUNNING. */
-  runningAt?: number;
-  /** First commit carrying a kill reason. */
-  killDecidedAt?: number;
-  /** When it left `/tasks/active`, and in which state. */
-  endedAt?: number;
-  endState?: string;
-}
-
+/** The fields of an active task's znode the checks read. */
 interface TaskDoc {
   taskId: string;
   requestId: string;
@@ -41,6 +22,18 @@ interface TaskDoc {
   resources: { cpus: number; memoryMb: number; diskMb: number };
   state: string;
   killReason?: string;
+}
+
+/** A task's life as ZooKeeper recorded it (times are the committing transactions'). */
+export interface TaskTimeline extends Omit<TaskDoc, 'state' | 'killReason'> {
+  createdAt: number;
+  /** First commit with state TASK_RUNNING. */
+  runningAt?: number;
+  /** First commit carrying a kill reason. */
+  killDecidedAt?: number;
+  /** When it left `/tasks/active`, and in which state. */
+  endedAt?: number;
+  endState?: string;
 }
 
 interface AgentDoc {
