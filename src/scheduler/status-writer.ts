@@ -18,7 +18,7 @@ import {
 } from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
 import { applyStatusTransition, toHealthcheckResult } from './task-health-results.js';
-import { TaskHistoryIndex } from './task-history.js';
+import { type HistoryDraft, TaskHistoryIndex } from './task-history.js';
 
 /**
  * One task's next update, to persist: decided by the leader itself (LOST) or reported by its
@@ -124,7 +124,11 @@ export class StatusWriter {
         // Launch commits go first: a status update only has to be durable before its ack.
         await this.host.launchesSettled();
         const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
-        const ok = await this.host.serialize(() => this.writeBatch(batch));
+        const ok = await this.host.serialize(() => this.writeBatch(batch)).catch((err) => {
+          // Nothing may escape a flush (it runs detached): an unforeseen error is a retry.
+          this.host.logger.error({ err }, 'status batch failed unexpectedly; retrying');
+          return false;
+        });
         if (!ok) {
           // Not persisted: retry later (nothing was acknowledged).
           this.queue.unshift(...batch);
@@ -151,14 +155,28 @@ export class StatusWriter {
     return working;
   }
 
-  /** Writes one batch; true when committed (or nothing needed writing). */
-  private async writeBatch(batch: Queued[]): Promise<boolean> {
-    const working = this.nextStates(batch);
-    const history = this.history.draft();
+  /** The ops of one batch; reads the histories it compacts (a read that can fail). */
+  private async batchOps(working: Map<string, Task>, history: HistoryDraft): Promise<ZkOp[]> {
     const ops: ZkOp[] = [];
     for (const task of working.values()) {
       if (isTerminal(task.state)) ops.push(...endTaskOps(task), ...(await history.add(task)));
       else ops.push(setActiveTaskOp(task));
+    }
+    return ops;
+  }
+
+  /** Writes one batch; true when committed (or nothing needed writing). */
+  private async writeBatch(batch: Queued[]): Promise<boolean> {
+    const working = this.nextStates(batch);
+    const history = this.history.draft();
+    let ops: ZkOp[];
+    try {
+      ops = await this.batchOps(working, history);
+    } catch (err) {
+      // A history list that could not be read (e.g. CONNECTION_LOSS): like a failed write,
+      // nothing is written or acknowledged, and the batch is retried.
+      this.host.logger.warn({ err }, 'status batch not persisted: task history not readable');
+      return false;
     }
     if (ops.length > 0) {
       try {
@@ -199,8 +217,9 @@ export class StatusWriter {
         // Its active znode is gone: its end is already recorded (this leader is the only writer).
         if (!(await this.host.activeInStore(task).catch(() => true))) done.add(task.taskId);
       }
-      // Written without compaction: its history entry counts from now on.
-      if (terminal && done.has(task.taskId)) await history.record(task);
+      // Written without compaction: its history entry counts from now on. A history that
+      // cannot be read now is read from ZooKeeper, entry included, when next needed.
+      if (terminal && done.has(task.taskId)) await history.record(task).catch(() => undefined);
     }
     history.commit();
     return done;

@@ -60,6 +60,8 @@ export class FakeHost implements StatusWriterHost, LeaderState {
   readonly failNext: unknown[] = [];
   /** requestId → task ids already in its history in "ZooKeeper". */
   readonly historyInStore = new Map<string, string[]>();
+  /** Errors the next history reads fail with, in order (then they succeed). */
+  readonly historyReadFailures: unknown[] = [];
   /** Task ids whose active znode is gone from "ZooKeeper". */
   readonly goneFromStore = new Set<string>();
   /** When set, each write waits for this before it commits. */
@@ -96,6 +98,8 @@ export class FakeHost implements StatusWriterHost, LeaderState {
   }
 
   historyTaskIds(requestId: string): Promise<string[]> {
+    const err = this.historyReadFailures.shift();
+    if (err) return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     return Promise.resolve([...(this.historyInStore.get(requestId) ?? [])]);
   }
 

@@ -128,6 +128,22 @@ describe('StatusWriter (fake leadership host, no ZooKeeper)', () => {
     expect(host.removedHistory('r')).toEqual([old[0], old[1], old[2]]);
   });
 
+  it('a history that cannot be read (CONNECTION_LOSS) is a retry, not a crash: nothing acked until written', async () => {
+    // Seen in a 30-minute chaos run: the rejection escaped the detached flush and the
+    // unhandled rejection ended every replica that was leader at that moment.
+    const t1 = makeTask('r', 1, 'TASK_RUNNING', 'agent-a');
+    const host = new FakeHost().add(t1);
+    host.historyReadFailures.push(connectionLoss(), connectionLoss());
+    const { writer, ended } = writerFor(host);
+    const { session, sent } = fakeSession('agent-a');
+    writer.fromAgent(session, update(t1.taskId, 'TASK_FINISHED', 'u1'));
+    await vi.waitFor(() => expect(ended).toHaveLength(1), { timeout: 5_000 });
+    expect(host.historyReadFailures).toHaveLength(0);
+    expect(host.writes).toHaveLength(1);
+    expect(acked(sent)).toEqual(['u1']);
+    expect(host.tasks.has(t1.taskId)).toBe(false);
+  });
+
   it('on a conflict, writes task by task: one stale change does not hold the others', async () => {
     const a = makeTask('r', 1, 'TASK_LAUNCHED', 'agent-a');
     const b = makeTask('r', 2, 'TASK_RUNNING', 'agent-a');
