@@ -172,7 +172,11 @@ function checkRegisters(
       firstChild(tree, `/deploys/${rid}/pending`) ??
       firstChild(tree, `/deploys/${rid}/active`) ??
       '(none)';
-    if (deploys.length > 0 && !deployOk.has(finalDeploy)) {
+    if (
+      deploys.length > 0 &&
+      !deployOk.has(finalDeploy) &&
+      !rolledBack(tree, rid, deployOk, finalDeploy, deploys)
+    ) {
       lost(
         last,
         `${rid}'s latest deploy is ${finalDeploy}; its deploys allow only ${[...deployOk].join(' or ')}`,
@@ -263,6 +267,30 @@ function checkLbServices(
       );
     }
   }
+}
+
+/**
+ * A deploy the clients last wrote may have been decided since: failed, canceled or overdue,
+ * it is in history with its result and the request is back on the deploy before it. The
+ * write is then accounted for, not lost (seen: a deploy OVERDUE after minutes without a
+ * leader, rolled back to no deploy at all).
+ */
+function rolledBack(
+  tree: TreeReplay,
+  rid: string,
+  candidates: ReadonlySet<string>,
+  finalDeploy: string,
+  deploys: readonly { value: string }[],
+): boolean {
+  const resultOf = (id: string) =>
+    jsonOf<{ deployResult?: { deployState?: string } }>(
+      tree.nodes.get(`/deploys/${rid}/history/${id}`),
+    )?.deployResult?.deployState;
+  const decided = [...candidates].every((id) => {
+    const state = resultOf(id);
+    return state !== undefined && state !== 'SUCCEEDED';
+  });
+  return decided && (finalDeploy === '(none)' || deploys.some((d) => d.value === finalDeploy));
 }
 
 function firstChild(tree: TreeReplay, dir: string): string | undefined {

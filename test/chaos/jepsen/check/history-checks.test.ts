@@ -104,6 +104,32 @@ describe('acknowledged writes are never lost (synthetic histories)', () => {
     ]);
   });
 
+  it('accepts a deploy decided since it was acknowledged (OVERDUE, in history), not one that vanished', () => {
+    const b = new TxnBuilder()
+      .create('/requests/svc', request(1))
+      .create('/deploys/svc/pending/d2', {});
+    const deploy = op('deploy', b.time - 5, b.time + 5, 'ok', { requestId: 'svc', value: 'd2' });
+    const ops = [
+      op('create', b.time - 20, b.time - 10, 'ok', { requestId: 'svc', value: 1 }),
+      deploy,
+    ];
+    b.wait(100)
+      .multi(L0, [{ del: '/deploys/svc/pending/d2' }])
+      .create('/deploys/svc/history/d2', { deployResult: { deployState: 'OVERDUE' } });
+    expect(acked(b, ops)).toEqual({ violations: [], lost: 0 });
+    // In history as SUCCEEDED yet neither active nor pending: that is no rollback.
+    const c = new TxnBuilder()
+      .create('/requests/svc', request(1))
+      .create('/deploys/svc/pending/d2', {});
+    const ops2 = [op('deploy', c.time - 5, c.time + 5, 'ok', { requestId: 'svc', value: 'd2' })];
+    c.wait(100)
+      .multi(L0, [{ del: '/deploys/svc/pending/d2' }])
+      .create('/deploys/svc/history/d2', { deployResult: { deployState: 'SUCCEEDED' } });
+    expect(acked(c, ops2).violations.map((v) => v.message)).toEqual([
+      "svc's latest deploy is (none); its deploys allow only d2",
+    ]);
+  });
+
   it('catches load-balancer services that are not the fold of their successful requests', () => {
     const req = (id: string, add: string[], remove: string[]) => ({
       requestId: id,
