@@ -15,6 +15,8 @@
  * Ends with one JSON line. Every process it started is stopped on success, failure, Ctrl-C.
  */
 import os from 'node:os';
+import type { Coordinator } from '../../src/coordination/index.js';
+import type { Task } from '../../src/state/index.js';
 import type { TrafficAnswer, TrafficClient } from '../../test/harness/lb-traffic.js';
 import { startPacedTraffic } from '../../test/harness/lb-traffic.js';
 import { DeployBenchCluster } from './deploy-cluster.js';
@@ -47,8 +49,8 @@ function progressLines(log: ProgressLog, deployId: string, traffic: TrafficClien
   const timer = setInterval(() => {
     const p = log.latest(deployId);
     const where = p
-      ? `step ${p.step}/${Math.ceil(p.targetActiveInstances > 0 ? INSTANCES / p.deployInstanceCountPerStep : 0)} ` +
-        `${p.phase.toLowerCase()}, ${p.currentActiveInstances}/${p.targetActiveInstances} new serving`
+      ? `step ${p.step}/${STEPS} ${p.phase.toLowerCase()}, ` +
+        `${p.currentActiveInstances}/${p.targetActiveInstances} new serving`
       : 'not taken up yet';
     say(
       `  ${deployId}: ${where}; requests ${traffic.answers.length}, ` +
@@ -58,22 +60,39 @@ function progressLines(log: ProgressLog, deployId: string, traffic: TrafficClien
   return () => clearInterval(timer);
 }
 
-/** Where each step boundary's time went: the deploy's LB requests inside it. */
-async function explain(c: DeployBenchCluster, b: readonly StepBoundary[], prefix: string) {
-  const lbs = await lbRequestsOf(c.zk!, prefix);
-  for (const s of b) {
+/**
+ * Where each step boundary's time went, from the deploy's LB requests inside it (submitted
+ * → done on every lb-agent, relative to the last new task being healthy): which one added
+ * that task, and how long the leader then took from the last request's end to the launches.
+ */
+async function explain(
+  c: DeployBenchCluster,
+  bounds: readonly StepBoundary[],
+  tasks: readonly Task[],
+  prefix: string,
+): Promise<void> {
+  const lbs = await lbRequestsOf(c.zk as Coordinator, prefix);
+  const upstream = new Map(tasks.map((t) => [t.taskId, `${t.host}:${t.ports[0]}`]));
+  for (const s of bounds) {
+    const last = upstream.get(s.lastHealthyTask);
     const inside = lbs.filter(
-      (r) => r.submittedAt >= s.lastHealthyAt && r.submittedAt <= s.nextLaunchAt,
+      (r) => r.updatedAt >= s.lastHealthyAt && r.submittedAt <= s.nextLaunchAt,
     );
-    const parts = inside.map(
-      (r) =>
-        `lb +${r.submittedAt - s.lastHealthyAt}…+${r.updatedAt - s.lastHealthyAt} ms ` +
-        `(${r.request.addUpstreams?.length ?? 0} add, ${r.request.removeUpstreams?.length ?? 0} remove, ${r.state})`,
-    );
+    const parts = inside.map((r) => {
+      const adds = r.request.addUpstreams ?? [];
+      const mark = adds.some((u) => u.upstream === last) ? ' *' : '';
+      return (
+        `+${r.submittedAt - s.lastHealthyAt}…+${r.updatedAt - s.lastHealthyAt}` +
+        ` ${adds.length}a/${r.request.removeUpstreams?.length ?? 0}r${mark}`
+      );
+    });
+    const lastDone = Math.max(s.lastHealthyAt, ...inside.map((r) => r.updatedAt));
     say(
-      `  step ${s.step} → ${s.step + 1}: ${s.overheadMs} ms; ${parts.join('; ') || 'no lb request'}`,
+      `  step ${s.step}→${s.step + 1}: ${s.overheadMs} ms = lb [${parts.join(', ')}]` +
+        ` + ${s.nextLaunchAt - lastDone} ms from the last lb request done to the launches`,
     );
   }
+  say('  (lb +submitted…+done ms after the last healthy, a adds / r removes, * adds that task)');
 }
 
 function describeFailures(failures: readonly TrafficAnswer[]): void {
@@ -92,7 +111,7 @@ async function run(c: DeployBenchCluster): Promise<void> {
   say(
     `cluster up: 3 replicas, 4 agents, 2 lb-agents (nginx :${c.nginxPorts().join(', :')}); load ${load()}`,
   );
-  const log = new ProgressLog(c.zk!, REQUEST_ID);
+  const log = new ProgressLog(c.zk as Coordinator, REQUEST_ID);
   await createRequest(c, INSTANCES);
   let t = Date.now();
   await submitDeploy(c, 'v1');
@@ -112,16 +131,14 @@ async function run(c: DeployBenchCluster): Promise<void> {
     say(
       `v2 ${v2.deployState} after ${deployMs} ms; requests ${traffic.answers.length}, failures ${traffic.failures().length}`,
     );
-    const boundaries = stepBoundaries(await c.tasks(REQUEST_ID), 'v2', INSTANCES, STEP);
-    await explain(c, boundaries, `${REQUEST_ID}-v2-`);
+    const v2Tasks = await c.tasks(REQUEST_ID);
+    const boundaries = stepBoundaries(v2Tasks, 'v2', INSTANCES, STEP);
+    await explain(c, boundaries, v2Tasks, `${REQUEST_ID}-v2-`);
 
     t = await submitDeploy(c, 'v3', {
       deployInstanceCountPerStep: STEP,
       env: { DEMO_START_DELAY_MS: '3600000' },
-      healthcheck: {
-        ...{ uri: '/health', startupIntervalSeconds: 1, intervalSeconds: 1 },
-        startupTimeoutSeconds: 10,
-      },
+      healthcheck: { uri: '/health', startupIntervalSeconds: 1, startupTimeoutSeconds: 10 },
     });
     stopLines = progressLines(log, 'v3', traffic);
     const v3 = await waitResult(c, 'v3').finally(stopLines);
