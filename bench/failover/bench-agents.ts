@@ -19,7 +19,7 @@ import {
   latchSequence,
   watchNode,
 } from '../../src/coordination/index.js';
-import { ThalesProcess, findFreePorts } from '../../src/dev/index.js';
+import { ThalesProcess, findFreePortBlock, findFreePorts } from '../../src/dev/index.js';
 
 /** The lb-agents' group. */
 export const BENCH_GROUP = 'bench';
@@ -31,9 +31,25 @@ export interface BenchDaemon {
   process: ThalesProcess;
   /** The znode whose writes tell which leader it streams to. */
   znode: string;
+  /** Where it keeps its files (a task agent: its tasks' sandboxes). */
+  workDir: string;
   /** nginx prefix (lb-agents), to stop the master at the end. */
   nginxPrefix?: string;
+  /** The port its nginx listens on (lb-agents). */
+  nginxPort?: number;
 }
+
+/** What each task agent offers (the failover bench's defaults: 1 cpu, 512 MB, 100 fixed ports). */
+export interface BenchAgentResources {
+  cpus: number;
+  memoryMb: number;
+  /** Task ports per agent. */
+  ports: number;
+  /** Take each agent's task ports from a free block (another bench may hold 40000+). */
+  freePortBlocks?: boolean;
+}
+
+const DEFAULT_AGENT_RESOURCES: BenchAgentResources = { cpus: 1, memoryMb: 512, ports: 100 };
 
 /** Starts `agents` task agents and `lbAgents` lb-agents on `chroot`, all with `--zk`. */
 export async function startBenchDaemons(o: {
@@ -42,7 +58,11 @@ export async function startBenchDaemons(o: {
   chroot: string;
   agents: number;
   lbAgents: number;
+  /** Options of every `thales lb-agent` besides the bench's (e.g. `--drift-check-ms`). */
+  lbAgentArgs?: string[];
+  agentResources?: BenchAgentResources;
 }): Promise<BenchDaemon[]> {
+  const res = o.agentResources ?? DEFAULT_AGENT_RESOURCES;
   // nginx workers run as nobody: they must be able to traverse the work directories.
   chmodSync(o.dir, 0o755);
   const ports = await findFreePorts(o.agents + 2 * o.lbAgents);
@@ -51,13 +71,20 @@ export async function startBenchDaemons(o: {
   for (let i = 0; i < o.agents; i++) {
     const id = `bench-agent-${i + 1}`;
     const workDir = path.join(o.dir, id);
-    const begin = 40_000 + i * 100;
+    const begin = res.freePortBlocks ? await findFreePortBlock(res.ports) : 40_000 + i * 100;
     const args = [
       ...['agent', '--work-dir', workDir, ...zk, '--agent-id', id, '--host', '127.0.0.1'],
       ...['--http-host', '127.0.0.1', '--http-port', String(ports[i])],
-      ...['--cpus', '1', '--memory-mb', '512', '--ports', `${begin}-${begin + 99}`],
+      ...['--cpus', String(res.cpus), '--memory-mb', String(res.memoryMb)],
+      ...['--ports', `${begin}-${begin + res.ports - 1}`],
     ];
-    daemons.push({ id, kind: 'agent', znode: `/agents/${id}`, process: spawn(id, args, workDir) });
+    daemons.push({
+      id,
+      kind: 'agent',
+      znode: `/agents/${id}`,
+      workDir,
+      process: spawn(id, args, workDir),
+    });
   }
   for (let i = 0; i < o.lbAgents; i++) {
     const id = `bench-lb-${i + 1}`;
@@ -68,13 +95,16 @@ export async function startBenchDaemons(o: {
       ...['lb-agent', '--group', BENCH_GROUP, '--agent-id', id, ...zk],
       ...['--nginx-port', String(nginxPort), '--http-port', String(httpPort)],
       ...['--work-dir', workDir],
+      ...(o.lbAgentArgs ?? []),
     ];
     daemons.push({
       id,
       kind: 'lb-agent',
       znode: `/lb/groups/${BENCH_GROUP}/agents/${id}`,
+      workDir,
       process: spawn(id, args, workDir),
       nginxPrefix: path.join(workDir, 'nginx'),
+      nginxPort: nginxPort as number,
     });
   }
   return daemons;

@@ -107,7 +107,10 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
       ...goal.gone,
       ...goal.retire.filter((t) => t.lb !== 'NONE' && mayRetire(t)),
     ].map((t) => t.taskId);
-    const add = goal.keep.filter((t) => isReady(t, snap) && t.lb !== 'ALL').map((t) => t.taskId);
+    const held = holdsFreshAdds(snap, goal, totalServing);
+    const add = goal.keep
+      .filter((t) => isReady(t, snap) && t.lb !== 'ALL' && !(held && isFresh(t, snap)))
+      .map((t) => t.taskId);
     if (remove.length > 0 || add.length > 0) {
       const n = p.lbRequests + 1;
       const lbRequestId = deployLbRequestId(p, n);
@@ -126,6 +129,20 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
     actions.push({ kind: 'kill', taskId: t.taskId, reason: retireReason(snap, t) });
   }
   return { ...p, currentActiveInstances: freshServing };
+}
+
+/**
+ * Forward, while the old tasks keep the request at full count, a step's new tasks go into
+ * the load balancer together, once all of them are ready (as Singularity's deploy checker
+ * waits for the whole step): one request, where adding each wave of health results would
+ * queue the last task behind the request in flight (one at a time) and cost the step a round
+ * of both lb-agents. A shortfall (an old task died) is filled with whatever is ready at once.
+ */
+function holdsFreshAdds(snap: DeploySnapshot, goal: DeployGoal, totalServing: number): boolean {
+  const p = snap.progress;
+  if (p.phase !== 'DEPLOYING' || totalServing < goal.capacity) return false;
+  const ready = goal.keepFresh.filter((t) => isReady(t, snap)).length;
+  return ready < Math.min(snap.instances, p.targetActiveInstances);
 }
 
 function retireReason(snap: DeploySnapshot, t: DeployTaskView): string {

@@ -62,3 +62,54 @@ export function startTraffic(
     },
   };
 }
+
+/**
+ * An open-loop client: `perSecond` GETs a second in all, sent on schedule whether or not
+ * earlier ones answered (a slow nginx does not slow the load down), alternating between the
+ * nginx ports, each on a fresh connection. A non-200 answer or a connection error is a failure.
+ */
+export function startPacedTraffic(
+  nginxPorts: readonly number[],
+  pathname: string,
+  perSecond: number,
+): TrafficClient {
+  const answers: TrafficAnswer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  let sent = 0;
+  const send = (nginxPort: number): void => {
+    const at = Date.now();
+    const done = httpGet(nginxPort, pathname).then(
+      (r) => {
+        const answer: TrafficAnswer = { at, nginxPort, status: r.status };
+        try {
+          const body = JSON.parse(r.body) as { taskId?: string };
+          if (body.taskId) answer.taskId = body.taskId;
+        } catch {
+          /* not the demo service's JSON: the status says enough */
+        }
+        answers.push(answer);
+      },
+      (err: unknown) => {
+        answers.push({ at, nginxPort, status: 0, error: String(err) });
+      },
+    );
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+  // A 5 ms tick catches up on what is due, so timer lateness on a loaded host costs no requests.
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) * perSecond) / 1000);
+    for (; sent < due; sent++) send(nginxPorts[sent % nginxPorts.length] as number);
+  }, 5);
+  const failures = (): TrafficAnswer[] => answers.filter((a) => a.status !== 200);
+  return {
+    answers,
+    failures,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      return answers;
+    },
+  };
+}
