@@ -27,6 +27,7 @@ export { StatusOutbox, type OutboxEntry } from './status-outbox.js';
 export { AgentIdentityStore, generateAgentId, type AgentIdentity } from './agent-identity.js';
 export {
   deriveTaskTransition,
+  observeSandbox,
   finalStateOf,
   type TaskObservation,
   type TaskTransition,

@@ -1,4 +1,9 @@
-import { type SandboxFiles, type TaskState, isTerminal } from './sandbox-layout.js';
+import {
+  type ExecutorJson,
+  type SandboxFiles,
+  type TaskState,
+  isTerminal,
+} from './sandbox-layout.js';
 
 /** What the supervisor observed about one task, besides its sandbox files. */
 export interface TaskObservation {
@@ -87,4 +92,31 @@ export function finalStateOf(exit: {
 }): TaskState {
   if (exit.killRequested) return 'TASK_KILLED';
   return exit.exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED';
+}
+
+/**
+ * Reads a sandbox with its executor's liveness checked BEFORE the files that are judged by
+ * it (see {@link deriveTaskTransition}). If executor.json appears (or names another process)
+ * between the liveness check and the read, that executor's liveness was never checked: it is
+ * checked now and the files read again. (Seen in a chaos run: an executor that wrote
+ * executor.json between the two reads was reported TASK_LOST while its task ran on.)
+ */
+export function observeSandbox(
+  readFiles: () => SandboxFiles,
+  isAlive: (executor: ExecutorJson) => boolean,
+): { files: SandboxFiles; executorAlive: boolean } {
+  let checked = readFiles().executor;
+  for (let attempt = 0; ; attempt++) {
+    const executorAlive = checked ? isAlive(checked) : false;
+    const files = readFiles();
+    const now = files.executor;
+    const same =
+      now === undefined ||
+      (checked !== undefined &&
+        now.executorPid === checked.executorPid &&
+        now.executorStartTime === checked.executorStartTime);
+    // executor.json is written once per executor: a second look settles it.
+    if (same || attempt >= 2) return { files, executorAlive: same ? executorAlive : isAlive(now) };
+    checked = now;
+  }
 }

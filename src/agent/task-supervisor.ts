@@ -14,7 +14,7 @@ import {
   isTerminal,
   readSandbox,
 } from './sandbox-layout.js';
-import { deriveTaskTransition } from './task-state.js';
+import { deriveTaskTransition, observeSandbox } from './task-state.js';
 
 /** A state change to put in the outbox and send. */
 export interface TaskReport {
@@ -186,11 +186,10 @@ export class TaskSupervisor {
   private pollTask(taskId: string, tracked: Tracked): void {
     const { layout } = this.o;
     // Liveness first, files second: see deriveTaskTransition.
-    const before = readSandbox(layout, taskId).executor;
-    const executorAlive = before
-      ? isProcessAlive(before.executorPid, before.executorStartTime)
-      : false;
-    const files = readSandbox(layout, taskId);
+    const { files, executorAlive } = observeSandbox(
+      () => readSandbox(layout, taskId),
+      (e) => isProcessAlive(e.executorPid, e.executorStartTime),
+    );
     this.escalateKill(files);
     const t = deriveTaskTransition({
       files,

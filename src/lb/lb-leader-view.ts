@@ -56,6 +56,11 @@ export class LbLeaderView {
     return this.stuck.get(serviceId) ?? [];
   }
 
+  /** The services with stuck requests. */
+  stuckServiceIds(): string[] {
+    return [...this.stuck.keys()];
+  }
+
   /** Calls `listener` after every finished request; returns the unsubscribe. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -162,6 +162,14 @@ export class LbManager implements LeaderService {
     return f ? [f.record, ...queued] : queued;
   }
 
+  /** Every service stored, in flight, queued or stuck. */
+  serviceIds(): string[] {
+    const ids = new Set([...this.services.keys(), ...this.inFlight.keys()]);
+    for (const id of this.intake.queues.keys()) ids.add(id);
+    for (const id of this.view.stuckServiceIds()) ids.add(id);
+    return [...ids];
+  }
+
   /** The configs of every stored service of `group` (an agent's bootstrap). */
   private servicesForGroup(group: string): LbServiceConfig[] {
     return [...this.services.entries()]

@@ -95,6 +95,12 @@ export class LbSchedulerGateway implements SchedulerLoadBalancer {
     };
   }
 
+  serviceIds(): string[] {
+    const ids = new Set(this.manager.serviceIds());
+    for (const s of this.submitted.values()) ids.add(s.serviceId);
+    return [...ids];
+  }
+
   onChange(listener: () => void): () => void {
     return this.manager.view.onChange(listener);
   }

@@ -120,11 +120,11 @@ export class LbFollower {
     for (const t of this.leader.tasks.values())
       for (const p of t.ports) owned.add(`${t.host}:${p}`);
     const stale = (u: string): boolean => u.startsWith(`${host}:`) && !owned.has(u);
-    for (const r of this.requests().values()) {
-      const service = this.serviceOf(r);
-      if (!service) continue;
-      if (!lb.ready) return true;
-      const state = lb.service(service.serviceId);
+    if (!lb.ready) return true;
+    // Every service, not only those of load-balanced requests: an operator's hand-made
+    // requests route to tasks too (seen in the chaos run, whose workload routes `web` so).
+    for (const serviceId of lb.serviceIds()) {
+      const state = lb.service(serviceId);
       if ([...state.upstreams].some(stale)) return true;
       if (state.touches.some((t) => t.add.some(stale) || t.remove.some(stale))) return true;
     }

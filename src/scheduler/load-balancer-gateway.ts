@@ -71,6 +71,11 @@ export interface SchedulerLoadBalancer {
   outcomes(requestIds: readonly string[]): Promise<Map<string, GatewayRequestState>>;
   /** A service's state (an unknown service: not stored, nothing open). */
   service(serviceId: string): GatewayServiceState;
+  /**
+   * Every service stored or with requests open or stuck, whoever submitted them (the
+   * scheduler's own or an operator's hand-made Baragon-style requests).
+   */
+  serviceIds(): string[];
   /** Calls `listener` after every change that can change a decision; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
 }

@@ -124,11 +124,13 @@ export class StatusWriter {
         // Launch commits go first: a status update only has to be durable before its ack.
         await this.host.launchesSettled();
         const batch = this.queue.splice(0, MAX_UPDATES_PER_BATCH);
-        const ok = await this.host.serialize(() => this.writeBatch(batch)).catch((err) => {
-          // Nothing may escape a flush (it runs detached): an unforeseen error is a retry.
-          this.host.logger.error({ err }, 'status batch failed unexpectedly; retrying');
-          return false;
-        });
+        const ok = await this.host
+          .serialize(() => this.writeBatch(batch))
+          .catch((err) => {
+            // Nothing may escape a flush (it runs detached): an unforeseen error is a retry.
+            this.host.logger.error({ err }, 'status batch failed unexpectedly; retrying');
+            return false;
+          });
         if (!ok) {
           // Not persisted: retry later (nothing was acknowledged).
           this.queue.unshift(...batch);

@@ -4,6 +4,7 @@ import {
   type TaskJson,
   deriveTaskTransition,
   finalStateOf,
+  observeSandbox,
 } from '../../../src/agent/index.js';
 
 const task = { taskId: 't', launchedAt: 1_000 } as TaskJson;
@@ -112,5 +113,38 @@ describe('finalStateOf (pure)', () => {
     expect(finalStateOf({ exitCode: null, signal: 'SIGKILL', killRequested: true })).toBe(
       'TASK_KILLED',
     );
+  });
+});
+
+describe('observeSandbox: liveness checked before the files it judges', () => {
+  it('an executor.json written between the liveness check and the read is checked, not LOST', () => {
+    // The executor writes executor.json just after the first look: the old order judged it
+    // by the liveness of "no executor" (false) and reported TASK_LOST while the task ran.
+    const reads: SandboxFiles[] = [none, { ...none, executor }, { ...none, executor }];
+    const checked: number[] = [];
+    const seen = observeSandbox(
+      () => reads.shift() ?? { ...none, executor },
+      (e) => (checked.push(e.executorPid), true),
+    );
+    expect(checked).toEqual([10]);
+    expect(seen.executorAlive).toBe(true);
+    expect(derive({ executor: seen.files.executor }, seen.executorAlive).observed).toBe(
+      'TASK_STARTING',
+    );
+  });
+
+  it('a dead executor without exit.json is still judged dead; a missing one needs no check', () => {
+    const dead = observeSandbox(
+      () => ({ ...none, executor }),
+      () => false,
+    );
+    expect(dead.executorAlive).toBe(false);
+    const missing = observeSandbox(
+      () => none,
+      () => {
+        throw new Error('no executor to check');
+      },
+    );
+    expect(missing).toEqual({ files: none, executorAlive: false });
   });
 });
