@@ -28,9 +28,13 @@ export function watchNode(
   return keepArmed(
     zk,
     async (fire) => {
-      const stat = await zk.exists(path, fire);
-      const node = stat ? await zk.getOrNull(path) : null;
-      onChange(node);
+      // One round trip while the znode exists (its data watch fires on change and deletion);
+      // only a missing one needs the `exists` watch that fires on its creation.
+      const node = await zk.getOrNull(path, fire);
+      if (node) return onChange(node);
+      // Created between the two reads: read it again (this arm's watches are superseded).
+      if (await zk.exists(path, fire)) return fire();
+      onChange(null);
     },
     hooks,
   );
