@@ -41,19 +41,23 @@ export function watchNode(
 }
 
 /**
- * Keeps calling `onChange` with the current children of a znode (`[]` while it is missing).
+ * Keeps calling `onChange` with the current children of a znode (`[]` while it is missing),
+ * sorted unless `sorted` is false (a cache of a large directory sorts on demand, not on
+ * every change).
  */
 export function watchChildren(
   zk: Coordinator,
   path: string,
   onChange: (children: string[]) => void,
   hooks?: WatchHooks,
+  sorted = true,
 ): Unwatch {
   return keepArmed(
     zk,
     async (fire) => {
       try {
-        onChange((await zk.children(path, fire)).sort());
+        const names = await zk.children(path, fire);
+        onChange(sorted ? names.sort() : names);
       } catch (err) {
         if (!(err instanceof ZkError && err.code === 'NO_NODE')) throw err;
         // Missing: watch for its creation instead; if it appeared meanwhile, read again.

@@ -187,6 +187,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
             this.emit('change');
           },
           childHooks,
+          false,
         ),
         () => this.forgive(childHooks),
       );
