@@ -28,28 +28,36 @@ export function watchNode(
   return keepArmed(
     zk,
     async (fire) => {
-      const stat = await zk.exists(path, fire);
-      const node = stat ? await zk.getOrNull(path) : null;
-      onChange(node);
+      // One round trip while the znode exists (its data watch fires on change and deletion);
+      // only a missing one needs the `exists` watch that fires on its creation.
+      const node = await zk.getOrNull(path, fire);
+      if (node) return onChange(node);
+      // Created between the two reads: read it again (this arm's watches are superseded).
+      if (await zk.exists(path, fire)) return fire();
+      onChange(null);
     },
     hooks,
   );
 }
 
 /**
- * Keeps calling `onChange` with the current children of a znode (`[]` while it is missing).
+ * Keeps calling `onChange` with the current children of a znode (`[]` while it is missing),
+ * sorted unless `sorted` is false (a cache of a large directory sorts on demand, not on
+ * every change).
  */
 export function watchChildren(
   zk: Coordinator,
   path: string,
   onChange: (children: string[]) => void,
   hooks?: WatchHooks,
+  sorted = true,
 ): Unwatch {
   return keepArmed(
     zk,
     async (fire) => {
       try {
-        onChange((await zk.children(path, fire)).sort());
+        const names = await zk.children(path, fire);
+        onChange(sorted ? names.sort() : names);
       } catch (err) {
         if (!(err instanceof ZkError && err.code === 'NO_NODE')) throw err;
         // Missing: watch for its creation instead; if it appeared meanwhile, read again.

@@ -187,6 +187,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
             this.emit('change');
           },
           childHooks,
+          false,
         ),
         () => this.forgive(childHooks),
       );
@@ -257,16 +258,28 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   }
 
   private syncChildren(path: string, level: number, names: string[]): void {
+    // Runs on every change of a directory, with all its children: one pass, no copies, and
+    // the removal scan only when some known child is missing from `names`.
     const prefix = path === '/' ? '/' : `${path}/`;
-    const wanted = new Set(names.filter((name) => !this.ignore(prefix + name)));
-    const current = this.childIndex.get(path) ?? new Set<string>();
-    for (const name of [...current]) if (!wanted.has(name)) this.untrack(prefix + name);
-    for (const name of wanted) {
-      if (current.has(name)) continue;
+    let current = this.childIndex.get(path);
+    if (!current) {
+      current = new Set<string>();
+      this.childIndex.set(path, current);
+    }
+    let kept = 0;
+    const added: string[] = [];
+    for (const name of names) {
+      if (current.has(name)) kept++;
+      else if (!this.ignore(prefix + name)) added.push(name);
+    }
+    if (kept < current.size) {
+      const listed = new Set(names);
+      for (const name of [...current]) if (!listed.has(name)) this.untrack(prefix + name);
+    }
+    for (const name of added) {
       current.add(name);
       this.track(prefix + name, level + 1);
     }
-    this.childIndex.set(path, current);
   }
 
   /** Stops watching `path` and its descendants; reports each cached one as removed (deepest first). */

@@ -1,4 +1,4 @@
-import { type Coordinator, linearizableBarrier } from '../coordination/index.js';
+import { type Coordinator, ZkError, linearizableBarrier } from '../coordination/index.js';
 import {
   type Request,
   type RequestRecord,
@@ -57,24 +57,35 @@ export class RequestStore {
   async upsert(request: Request, now = Date.now()): Promise<RequestRecord> {
     await ensureStateDirs(this.zk);
     const path = statePaths.request(request.id);
-    const existing = await readJson(this.zk, path, requestRecordSchema);
     try {
-      if (!existing) {
-        const record: RequestRecord = { request, state: 'ACTIVE', timestamp: now };
-        await this.zk.create(path, toData(record, path));
-        return record;
-      }
+      // Create first: a new request costs one round trip (no read that finds nothing first);
+      // an existing one is then read and replaced by compare-and-set.
+      const record: RequestRecord = { request, state: 'ACTIVE', timestamp: now };
+      if (await this.createIfMissing(path, record)) return record;
+      const existing = await readJson(this.zk, path, requestRecordSchema);
+      if (!existing) throw new StateError('CONFLICT', `request ${request.id} was just deleted`);
       if (existing.value.state === 'DELETING') {
         throw new StateError('CONFLICT', `request ${request.id} is being deleted`);
       }
       if (existing.value.request.requestType !== request.requestType) {
         throw new StateError('INVALID_ARGUMENT', 'requestType: cannot change an existing request');
       }
-      const record: RequestRecord = { ...existing.value, request, timestamp: now };
-      await this.zk.set(path, toData(record, path), existing.version);
-      return record;
+      const next: RequestRecord = { ...existing.value, request, timestamp: now };
+      await this.zk.set(path, toData(next, path), existing.version);
+      return next;
     } catch (err) {
       throw toStateError(err, `request ${request.id}`);
+    }
+  }
+
+  /** Creates the znode; false if it exists already. */
+  private async createIfMissing(path: string, record: RequestRecord): Promise<boolean> {
+    try {
+      await this.zk.create(path, toData(record, path));
+      return true;
+    } catch (err) {
+      if (err instanceof ZkError && err.code === 'NODE_EXISTS') return false;
+      throw err;
     }
   }
 

@@ -8,6 +8,8 @@ export const statePaths = {
   requestsDir: '/requests',
   request: (requestId: string) => `/requests/${requestId}`,
   deploysRoot: '/deploys',
+  /** Everything of one request's deploys. */
+  deployRoot: (requestId: string) => `/deploys/${requestId}`,
   deployDir: (requestId: string, kind: DeployKind) => `/deploys/${requestId}/${kind}`,
   deploy: (requestId: string, kind: DeployKind, deployId: string) =>
     `/deploys/${requestId}/${kind}/${deployId}`,
