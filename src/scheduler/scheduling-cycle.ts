@@ -8,6 +8,7 @@ import { decodeJson } from '../coordination/index.js';
 import {
   type DeployStore,
   type IntentStore,
+  type KillCause,
   type RequestStore,
   agentRecordSchema,
   statePaths,
@@ -27,6 +28,11 @@ import type { TaskLeadership } from './task-leadership.js';
  * incremental scope (cycle-scope.ts), cheap since it reads memory only.
  */
 const FULL_PLAN_EVERY_MS = 30_000;
+
+const DECOMMISSIONING: KillCause = {
+  cleanupType: 'DECOMMISSIONING',
+  message: 'agent decommissioning',
+};
 
 /** What a cycle reads and writes through, besides the leadership itself. */
 export interface CycleDeps {
@@ -176,16 +182,22 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
     // A request changed since the plan read it (a scale-up meanwhile): the next cycle decides.
     const rid = leader.tasks.get(k.taskId)?.requestId;
     if (rid !== undefined && deps.desired.stillCurrent?.(rid) === false) continue;
-    kills.send(k.taskId, k.reason);
+    kills.send(k.taskId, k.cause);
   }
   for (const t of tasksToEvacuate(leader)) {
-    if (!kills.isKilling(t.taskId)) kills.send(t.taskId, 'agent decommissioning');
+    if (!kills.isKilling(t.taskId)) kills.send(t.taskId, DECOMMISSIONING);
   }
   kills.resendDue();
   for (const p of plan.promote) {
     await promoteDeploy(leader, leadership.requests, p.requestId, p.deployId);
   }
   for (const rid of plan.remove) {
+    // Its load-balancer service goes first (the deploys that name it go with the request).
+    const r = leadership.requests.get(rid);
+    if (r && !(await leadership.lbFollower.serviceRemoved(r))) {
+      leadership.carried.add(rid); // planned again next cycle, changed or not
+      continue;
+    }
     await removeRequest(leader, deps.requests, deps.deploys, leadership.requests, rid);
   }
   await leadership.registrar.finishDecommissions();
