@@ -109,6 +109,26 @@ export class LbFollower {
   }
 
   /**
+   * The request's tasks that every lb-agent routes to; undefined when the request is not
+   * load-balanced (or there is no LB extension). Before the manager is ready: none.
+   */
+  inLoadBalancer(rid: string): ReadonlySet<string> | undefined {
+    const r = this.requests().get(rid);
+    const service = r && this.serviceOf(r);
+    const lb = this.lb();
+    if (!service || !lb) return undefined;
+    if (!lb.ready) return new Set();
+    const tasks = [...this.leader.tasks.values()]
+      .filter((t) => t.requestId === rid)
+      .map((task) => ({
+        task,
+        upstream: upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`)),
+      }));
+    const presence = presenceByTask(tasks, lb.service(service.serviceId));
+    return new Set([...presence].filter(([, p]) => p === 'ALL').map(([id]) => id));
+  }
+
+  /**
    * Whether a deleted request's load-balancer service is gone, so the request may be removed:
    * once its upstreams are out (this follower takes out those no live task owns), the
    * service itself is deleted from every lb-agent through the manager, and only after that

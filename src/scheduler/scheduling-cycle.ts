@@ -16,6 +16,7 @@ import {
 import { tasksToEvacuate } from './agent-registrar.js';
 import { type CycleScope, cycleScope, inScope } from './cycle-scope.js';
 import type { DesiredStateSource } from './desired-state.js';
+import { type EvacuationTask, planEvacuation } from './evacuate-plan.js';
 import { cachedKillIntents, drainKillIntents } from './kill-intents.js';
 import { type LaunchIntent, type Plan, instanceKey, planReconcile } from './reconcile-plan.js';
 import { liftCooldowns, promoteDeploy, removeRequest } from './request-transitions.js';
@@ -184,9 +185,7 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
     if (rid !== undefined && deps.desired.stillCurrent?.(rid) === false) continue;
     kills.send(k.taskId, k.cause);
   }
-  for (const t of tasksToEvacuate(leader)) {
-    if (!kills.isKilling(t.taskId)) kills.send(t.taskId, DECOMMISSIONING);
-  }
+  for (const taskId of evacuateNow(leadership)) kills.send(taskId, DECOMMISSIONING);
   kills.resendDue();
   for (const p of plan.promote) {
     await promoteDeploy(leader, leadership.requests, p.requestId, p.deployId);
@@ -201,6 +200,31 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
     await removeRequest(leader, deps.requests, deps.deploys, leadership.requests, rid);
   }
   await leadership.registrar.finishDecommissions();
+}
+
+/** The tasks of decommissioning agents to move now (evacuate-plan.ts), from memory. */
+function evacuateNow(leadership: TaskLeadership): string[] {
+  const { leader, kills, lbFollower } = leadership;
+  const leaving = new Set(tasksToEvacuate(leader).map((t) => t.taskId));
+  if (leaving.size === 0) return [];
+  const rids = new Set([...leaving].map((id) => leader.tasks.get(id)?.requestId));
+  const tasks: EvacuationTask[] = [];
+  for (const rid of rids) {
+    if (rid === undefined) continue;
+    const inLb = lbFollower.inLoadBalancer(rid);
+    for (const t of leader.tasks.values()) {
+      if (t.requestId !== rid) continue;
+      const running = t.state === 'TASK_RUNNING';
+      tasks.push({
+        taskId: t.taskId,
+        requestId: rid,
+        leaving: leaving.has(t.taskId),
+        killing: kills.isKilling(t.taskId),
+        serving: running && (inLb ? inLb.has(t.taskId) : t.health?.status !== 'UNHEALTHY'),
+      });
+    }
+  }
+  return planEvacuation(tasks);
 }
 
 /**
