@@ -3,7 +3,13 @@
  * loop builds a {@link DeploySnapshot} from its caches each cycle, calls `planDeploy`, persists
  * `plan.progress` when `plan.changed`, and carries out `plan.actions`.
  */
-import type { DeployProgress, DeployResult, HealthStatus, TaskState } from '../state/index.js';
+import type {
+  DeployProgress,
+  DeployResult,
+  HealthStatus,
+  TaskCleanupType,
+  TaskState,
+} from '../state/index.js';
 
 /**
  * Where a task's upstream is, as the leader can know it: ALL — in the service as stored
@@ -82,6 +88,8 @@ export interface LbAction {
 export interface KillAction {
   kind: 'kill';
   taskId: string;
+  /** Why, as the task's record keeps it (`taskCleanup.cleanupType`). */
+  cleanupType: TaskCleanupType;
   reason: string;
 }
 

@@ -17,7 +17,12 @@
  *   least `instances` other tasks serve — forward, only once the step's new tasks serve;
  * - the deploy ends with exactly one result: `finish` is planned once, with phase DONE.
  */
-import type { DeployFailure, DeployProgress, DeployResult } from '../state/index.js';
+import type {
+  DeployFailure,
+  DeployProgress,
+  DeployResult,
+  TaskCleanupType,
+} from '../state/index.js';
 import { checkForward, startRollback } from './deploy-failures.js';
 import { type DeployGoal, goalOf, isFresh, isLive, isReady, isServing } from './deploy-goal.js';
 import { deployLbRequestId, isLbOutcomeFinal, lbRetryDelayMs } from './deploy-lb.js';
@@ -126,7 +131,7 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
   for (const t of goal.retire) {
     if (t.lb !== 'NONE' || inFlightAdd.has(t.taskId) || p.lbOp?.add.includes(t.taskId)) continue;
     if (!mayRetire(t)) continue;
-    actions.push({ kind: 'kill', taskId: t.taskId, reason: retireReason(snap, t) });
+    actions.push({ kind: 'kill', taskId: t.taskId, ...retireReason(snap, t) });
   }
   return { ...p, currentActiveInstances: freshServing };
 }
@@ -145,12 +150,22 @@ function holdsFreshAdds(snap: DeploySnapshot, goal: DeployGoal, totalServing: nu
   return ready < Math.min(snap.instances, p.targetActiveInstances);
 }
 
-function retireReason(snap: DeploySnapshot, t: DeployTaskView): string {
+function retireReason(
+  snap: DeploySnapshot,
+  t: DeployTaskView,
+): { cleanupType: TaskCleanupType; reason: string } {
   const p = snap.progress;
-  if (t.health === 'UNHEALTHY') return 'unhealthy';
-  if (p.phase === 'ROLLING_BACK') return `deploy ${p.deployId} rolled back`;
-  if (isFresh(t, snap)) return `not needed by deploy ${p.deployId}`;
-  return p.kind === 'BOUNCE' ? 'bounced' : `replaced by deploy ${p.deployId}`;
+  if (t.health === 'UNHEALTHY') return { cleanupType: 'UNHEALTHY_NEW_TASK', reason: 'unhealthy' };
+  if (p.phase === 'ROLLING_BACK') {
+    const cleanupType =
+      p.rollback?.deployState === 'CANCELED' ? 'DEPLOY_CANCELED' : 'DEPLOY_FAILED';
+    return { cleanupType, reason: `deploy ${p.deployId} rolled back` };
+  }
+  if (isFresh(t, snap)) {
+    return { cleanupType: 'INCOMPATIBLE_DEPLOY', reason: `not needed by deploy ${p.deployId}` };
+  }
+  if (p.kind === 'BOUNCE') return { cleanupType: 'BOUNCING', reason: 'bounced' };
+  return { cleanupType: 'DEPLOY_STEP_FINISHED', reason: `replaced by deploy ${p.deployId}` };
 }
 
 function lbAction(

@@ -121,7 +121,8 @@ export class AgentReconciler {
         'reconciliation: kill',
       );
       if (!orphan) {
-        this.kills.send(k.taskId, k.message, now);
+        // Its kill was persisted by a previous leader (an API kill): the user's, sent again.
+        this.kills.send(k.taskId, { cleanupType: 'USER_REQUESTED', message: k.message }, now);
         continue;
       }
       session.orphanKillsAt.set(k.taskId, now);

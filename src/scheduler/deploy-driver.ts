@@ -30,6 +30,7 @@ import {
   writeDeployProgressOp,
 } from '../state/index.js';
 import { lbServiceOf, lbServiceIdOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
+import type { DeployIntentSource } from './deploy-intent-source.js';
 import type { KillSender } from './kill-policy.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { LaunchIntent, PlanRequest } from './reconcile-plan.js';
@@ -52,8 +53,7 @@ export class DeployDriver {
   private readonly ended = new Map<string, Task[]>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
-  private readonly intents: DeployIntentStore;
-  private readonly bouncing: () => Promise<string[]>;
+  private readonly intents: DeployIntentSource;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -61,11 +61,10 @@ export class DeployDriver {
     private readonly deploys: DeployStore,
     private readonly lb: () => SchedulerLoadBalancer | undefined,
     private readonly requestCycle: () => void,
-    /** Request ids with a bounce intent (the leadership's watched copy; default: a read). */
-    bouncing?: () => Promise<string[]>,
+    /** Bounce, cancel and advance intents (the leadership's watched copies; default: reads). */
+    intents?: DeployIntentSource,
   ) {
-    this.intents = new DeployIntentStore(leader.zk);
-    this.bouncing = bouncing ?? (() => this.intents.bouncing());
+    this.intents = intents ?? new DeployIntentStore(leader.zk);
   }
 
   /** A task ended: kept so the machine can count a new task's failure. */
@@ -85,7 +84,7 @@ export class DeployDriver {
   /** One pass over every request with a deploy in progress. */
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
-    const bouncing = new Set(await this.bouncing());
+    const bouncing = new Set(await this.intents.bouncing());
     for (const [rid, r] of requests) {
       if (!this.drives(r, bouncing.has(rid))) {
         this.progress.delete(rid);
@@ -272,8 +271,9 @@ export class DeployDriver {
           deployId: a.deployId,
           instanceNo: a.instanceNo,
         });
-      } else if (a.kind === 'kill') this.kills.sendNow(a.taskId, a.reason);
-      else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
+      } else if (a.kind === 'kill') {
+        this.kills.sendNow(a.taskId, { cleanupType: a.cleanupType, message: a.reason });
+      } else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
     }
   }
 

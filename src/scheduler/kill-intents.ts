@@ -1,5 +1,6 @@
 import { type TreeCache, type ZkOp, decodeJson } from '../coordination/index.js';
 import {
+  type KillCause,
   type KillIntent,
   killIntentSchema,
   removeIntentOp,
@@ -50,7 +51,7 @@ export function cachedKillIntents(cache: TreeCache, maxWaitMs = 5_000): KillInte
  * agent-reconcile-plan.ts), instead of forgetting it.
  *
  * Reads: `/intents/kill-task/*`, the leader's active tasks. Writes: the intent (removed),
- * `/tasks/active/<rid>/<taskId>` (killReason).
+ * `/tasks/active/<rid>/<taskId>` (killReason, taskCleanup).
  */
 export async function drainKillIntents(
   leader: TaskLeaderContext,
@@ -61,12 +62,15 @@ export async function drainKillIntents(
     const task = leader.tasks.get(intent.taskId);
     const ops: ZkOp[] = [removeIntentOp('kill-task', intent.taskId)];
     const reason = intent.message ?? 'killed through the API';
-    if (task) ops.push(setActiveTaskOp({ ...task, killReason: reason }));
+    const cause: KillCause = { cleanupType: 'USER_REQUESTED', message: reason };
+    // The kill's cause goes with its reason (the recorder then has nothing left to write).
+    const marks = { killReason: reason, taskCleanup: { ...cause, timestamp: Date.now() } };
+    if (task) ops.push(setActiveTaskOp({ ...task, ...marks }));
     await leader.serialize(async () => {
       await leader.write(ops);
       const current = leader.tasks.get(intent.taskId);
-      if (current) leader.tasks.set(current.taskId, { ...current, killReason: reason });
+      if (current) leader.tasks.set(current.taskId, { ...current, ...marks });
     });
-    if (task) kills.send(task.taskId, reason);
+    if (task) kills.send(task.taskId, cause);
   }
 }

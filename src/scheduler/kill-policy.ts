@@ -5,7 +5,7 @@
  * or its report (a stream that broke, a leader that changed in between), so the Kill is sent
  * again, stamped with this leader's term like every command.
  */
-import type { Task } from '../state/index.js';
+import type { KillCause, Task } from '../state/index.js';
 import type { LeaderState } from './task-leader-context.js';
 
 /**
@@ -26,53 +26,69 @@ export function isKillResendDue(sentAt: number, now: number, killGraceMs: number
   return now - sentAt > killGraceMs + KILL_RESEND_MARGIN_MS;
 }
 
+/**
+ * Records a kill on the task's record (its `taskCleanup`), called once per kill when it is
+ * first sent: the write is the recorder's, the kill does not wait for it.
+ */
+export type KillRecorder = (taskId: string, cause: KillCause, at: number) => void;
+
 /** Sends kills of active tasks and re-sends them under the policy above. */
 export class KillSender {
   /** Kills decided but held until the task is out of every load balancer. */
-  private readonly held = new Map<string, string>();
+  private readonly held = new Map<string, KillCause>();
   /** Set by the load-balancer follower; none: no kill waits. */
   hold: KillHold | undefined;
 
-  constructor(private readonly leader: LeaderState) {}
+  constructor(
+    private readonly leader: LeaderState,
+    private readonly record: KillRecorder = () => undefined,
+  ) {}
 
   /**
    * Decides the kill of an active task: held while {@link hold} says so (see
    * {@link release}), else recorded and sent if the task's agent is connected.
    */
-  send(taskId: string, reason: string, now = Date.now()): void {
+  send(taskId: string, cause: KillCause, now = Date.now()): void {
     const task = this.leader.tasks.get(taskId);
     if (!task || this.leader.killsSent.has(taskId)) {
-      if (task) this.sendNow(taskId, reason, now);
+      if (task) this.sendNow(taskId, cause, now);
       return;
     }
-    if (this.hold?.(task)) this.held.set(taskId, reason);
-    else this.sendNow(taskId, reason, now);
+    if (this.hold?.(task)) {
+      // The first decision names the kill (a scale-down held, then a pause: scaled down).
+      if (!this.held.has(taskId)) this.held.set(taskId, cause);
+    } else this.sendNow(taskId, cause, now);
   }
 
-  /** Kills held for the load balancer: task id → reason. */
-  heldKills(): ReadonlyMap<string, string> {
+  /** Kills held for the load balancer: task id → cause. */
+  heldKills(): ReadonlyMap<string, KillCause> {
     return this.held;
   }
 
   /** Sends a held kill: its task is out of every load balancer now. */
   release(taskId: string, now = Date.now()): void {
-    const reason = this.held.get(taskId);
+    const cause = this.held.get(taskId);
     this.held.delete(taskId);
-    if (reason !== undefined) this.sendNow(taskId, reason, now);
+    if (cause !== undefined) this.sendNow(taskId, cause, now);
   }
 
   /**
    * Records the kill of an active task and sends it if the task's agent is connected, with
    * no hold: for callers that took the task out of the load balancer themselves (deploys).
    */
-  sendNow(taskId: string, reason: string, now = Date.now()): void {
+  sendNow(taskId: string, cause: KillCause, now = Date.now()): void {
     const { leader } = this;
     const task = leader.tasks.get(taskId);
     if (!task) return;
     this.held.delete(taskId);
-    leader.killsSent.set(taskId, { at: now, reason });
+    const first = !leader.killsSent.has(taskId);
+    // A re-send keeps the first kill's cause: that is why the task ends.
+    const kept = leader.killsSent.get(taskId)?.cause ?? cause;
+    leader.killsSent.set(taskId, { at: now, cause: kept });
+    if (first && !task.taskCleanup) this.record(taskId, kept, now);
     const session = leader.agents.get(task.agentId)?.session;
     if (session && leader.active) {
+      const reason = `${kept.cleanupType}: ${kept.message}`;
       session.send({ kill: { taskId, graceMs: leader.options.killGraceMs, reason } });
     }
   }
@@ -89,7 +105,7 @@ export class KillSender {
     for (const [taskId, kill] of leader.killsSent) {
       if (!leader.tasks.has(taskId)) leader.killsSent.delete(taskId);
       else if (isKillResendDue(kill.at, now, leader.options.killGraceMs)) {
-        this.sendNow(taskId, kill.reason, now);
+        this.sendNow(taskId, kill.cause, now);
       }
     }
   }

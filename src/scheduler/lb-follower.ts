@@ -7,13 +7,15 @@
  * request's task waits for its removal.
  */
 import { createHash } from 'node:crypto';
-import type { Deploy, Task } from '../state/index.js';
+import type { Deploy, KillCause, Task } from '../state/index.js';
 import { lbServiceOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
 import type { KillSender } from './kill-policy.js';
 import { type FollowTask, planLbFollow } from './lb-follow-plan.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { PlanRequest } from './reconcile-plan.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
+
+const UNHEALTHY_REPLACED: KillCause = { cleanupType: 'UNHEALTHY', message: 'unhealthy: replaced' };
 
 /** Longest load-balancer request id (src/lb/lb-validation.ts). */
 const MAX_LB_ID = 128;
@@ -94,7 +96,7 @@ export class LbFollower {
       follow,
     });
     for (const taskId of plan.release) this.kills.release(taskId);
-    for (const taskId of plan.retire) this.kills.send(taskId, 'unhealthy: replaced');
+    for (const taskId of plan.retire) this.kills.send(taskId, UNHEALTHY_REPLACED);
     if (plan.add.length > 0 || plan.remove.length > 0) {
       await lb.submit({
         requestId: this.nextRequestId(service.serviceId),
@@ -104,6 +106,53 @@ export class LbFollower {
       });
     }
     if (plan.retire.length > 0) this.requestCycle();
+  }
+
+  /**
+   * The request's tasks that every lb-agent routes to; undefined when the request is not
+   * load-balanced (or there is no LB extension). Before the manager is ready: none.
+   */
+  inLoadBalancer(rid: string): ReadonlySet<string> | undefined {
+    const r = this.requests().get(rid);
+    const service = r && this.serviceOf(r);
+    const lb = this.lb();
+    if (!service || !lb) return undefined;
+    if (!lb.ready) return new Set();
+    const tasks = [...this.leader.tasks.values()]
+      .filter((t) => t.requestId === rid)
+      .map((task) => ({
+        task,
+        upstream: upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`)),
+      }));
+    const presence = presenceByTask(tasks, lb.service(service.serviceId));
+    return new Set([...presence].filter(([, p]) => p === 'ALL').map(([id]) => id));
+  }
+
+  /**
+   * Whether a deleted request's load-balancer service is gone, so the request may be removed:
+   * once its upstreams are out (this follower takes out those no live task owns), the
+   * service itself is deleted from every lb-agent through the manager, and only after that
+   * request succeeded is the answer yes. Without a service (not load-balanced, no LB
+   * extension): yes at once. A request re-created later with the same id starts from no
+   * service, as a new one.
+   */
+  async serviceRemoved(r: PlanRequest): Promise<boolean> {
+    const service = this.serviceOf(r);
+    const lb = this.lb();
+    if (!service || !lb) return true;
+    if (!lb.ready) return false;
+    const state = lb.service(service.serviceId);
+    if (state.open > 0) return false;
+    if (!state.stored) return true;
+    if (state.upstreams.size > 0) return false;
+    await lb.submit({
+      requestId: this.nextRequestId(service.serviceId),
+      service,
+      add: [],
+      remove: [],
+      action: 'DELETE',
+    });
+    return false;
   }
 
   /**

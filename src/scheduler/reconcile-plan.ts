@@ -6,7 +6,13 @@
  * Invariant 3 holds by construction: an instance number is launched only when no active task
  * of the same deploy holds it (tasks being killed still hold theirs until they end).
  */
-import { type Deploy, type RequestRecord, isLongRunning } from '../state/index.js';
+import {
+  type Deploy,
+  type KillCause,
+  type RequestRecord,
+  type TaskCleanupType,
+  isLongRunning,
+} from '../state/index.js';
 
 /** A request as the plan sees it. */
 export interface PlanRequest {
@@ -47,7 +53,7 @@ export interface LaunchIntent {
 /** What to do now. */
 export interface Plan {
   launch: LaunchIntent[];
-  kill: { taskId: string; reason: string }[];
+  kill: { taskId: string; cause: KillCause }[];
   /** Pending deploys whose tasks all run: make them active. */
   promote: { requestId: string; deployId: string }[];
   /** Requests being deleted that have no task left: remove them. */
@@ -75,24 +81,29 @@ export function planReconcile(snap: PlanSnapshot): Plan {
   }
   // Tasks of requests that no longer exist.
   for (const [rid, tasks] of byRequest) {
-    if (!known.has(rid)) killAll(tasks, 'request removed', plan);
+    if (!known.has(rid)) killAll(tasks, cause('REQUEST_DELETING', 'request removed'), plan);
   }
   return plan;
 }
 
-function killAll(tasks: readonly PlanTask[], reason: string, plan: Plan): void {
-  for (const t of tasks) if (!t.killing) plan.kill.push({ taskId: t.taskId, reason });
+function killAll(tasks: readonly PlanTask[], why: KillCause, plan: Plan): void {
+  for (const t of tasks) if (!t.killing) plan.kill.push({ taskId: t.taskId, cause: why });
+}
+
+function cause(cleanupType: TaskCleanupType, message: string): KillCause {
+  return { cleanupType, message };
 }
 
 function planRequest(r: PlanRequest, tasks: PlanTask[], snap: PlanSnapshot, plan: Plan): void {
   const { state, request } = r.record;
   if (state === 'DELETING') {
     if (tasks.length === 0) plan.remove.push(request.id);
-    else killAll(tasks, 'request deleted', plan);
+    else killAll(tasks, cause('REQUEST_DELETING', 'request deleted'), plan);
     return;
   }
   if (state === 'PAUSED' || state === 'FINISHED') {
-    killAll(tasks, `request ${state.toLowerCase()}`, plan);
+    const type = state === 'PAUSED' ? 'PAUSING' : 'REQUEST_FINISHED';
+    killAll(tasks, cause(type, `request ${state.toLowerCase()}`), plan);
     return;
   }
   // SCHEDULED, ON_DEMAND and RUN_ONCE are launched by the next issue's triggers.
@@ -108,11 +119,13 @@ function planRequest(r: PlanRequest, tasks: PlanTask[], snap: PlanSnapshot, plan
   const keep = r.pending && r.active ? r.active.id : undefined;
   killAll(
     others.filter((t) => t.deployId !== keep),
-    'deploy replaced',
+    cause('INCOMPATIBLE_DEPLOY', 'deploy replaced'),
     plan,
   );
   for (const t of ofTarget) {
-    if (t.instanceNo > n && !t.killing) plan.kill.push({ taskId: t.taskId, reason: 'scaled down' });
+    if (t.instanceNo > n && !t.killing) {
+      plan.kill.push({ taskId: t.taskId, cause: cause('SCALING_DOWN', 'scaled down') });
+    }
   }
   const held = new Set(ofTarget.map((t) => t.instanceNo));
   // A request in cooldown launches nothing until the leader lifts it.
@@ -131,7 +144,7 @@ function planRequest(r: PlanRequest, tasks: PlanTask[], snap: PlanSnapshot, plan
       plan.promote.push({ requestId: request.id, deployId: r.pending.id });
       killAll(
         others.filter((t) => t.deployId === keep),
-        'deploy replaced',
+        cause('NEW_DEPLOY_SUCCEEDED', 'deploy replaced'),
         plan,
       );
     }

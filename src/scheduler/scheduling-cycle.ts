@@ -8,6 +8,7 @@ import { decodeJson } from '../coordination/index.js';
 import {
   type DeployStore,
   type IntentStore,
+  type KillCause,
   type RequestStore,
   agentRecordSchema,
   statePaths,
@@ -15,6 +16,7 @@ import {
 import { tasksToEvacuate } from './agent-registrar.js';
 import { type CycleScope, cycleScope, inScope } from './cycle-scope.js';
 import type { DesiredStateSource } from './desired-state.js';
+import { type EvacuationTask, planEvacuation } from './evacuate-plan.js';
 import { cachedKillIntents, drainKillIntents } from './kill-intents.js';
 import { type LaunchIntent, type Plan, instanceKey, planReconcile } from './reconcile-plan.js';
 import { liftCooldowns, promoteDeploy, removeRequest } from './request-transitions.js';
@@ -27,6 +29,11 @@ import type { TaskLeadership } from './task-leadership.js';
  * incremental scope (cycle-scope.ts), cheap since it reads memory only.
  */
 const FULL_PLAN_EVERY_MS = 30_000;
+
+const DECOMMISSIONING: KillCause = {
+  cleanupType: 'DECOMMISSIONING',
+  message: 'agent decommissioning',
+};
 
 /** What a cycle reads and writes through, besides the leadership itself. */
 export interface CycleDeps {
@@ -176,19 +183,48 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
     // A request changed since the plan read it (a scale-up meanwhile): the next cycle decides.
     const rid = leader.tasks.get(k.taskId)?.requestId;
     if (rid !== undefined && deps.desired.stillCurrent?.(rid) === false) continue;
-    kills.send(k.taskId, k.reason);
+    kills.send(k.taskId, k.cause);
   }
-  for (const t of tasksToEvacuate(leader)) {
-    if (!kills.isKilling(t.taskId)) kills.send(t.taskId, 'agent decommissioning');
-  }
+  for (const taskId of evacuateNow(leadership)) kills.send(taskId, DECOMMISSIONING);
   kills.resendDue();
   for (const p of plan.promote) {
     await promoteDeploy(leader, leadership.requests, p.requestId, p.deployId);
   }
   for (const rid of plan.remove) {
+    // Its load-balancer service goes first (the deploys that name it go with the request).
+    const r = leadership.requests.get(rid);
+    if (r && !(await leadership.lbFollower.serviceRemoved(r))) {
+      leadership.carried.add(rid); // planned again next cycle, changed or not
+      continue;
+    }
     await removeRequest(leader, deps.requests, deps.deploys, leadership.requests, rid);
   }
   await leadership.registrar.finishDecommissions();
+}
+
+/** The tasks of decommissioning agents to move now (evacuate-plan.ts), from memory. */
+function evacuateNow(leadership: TaskLeadership): string[] {
+  const { leader, kills, lbFollower } = leadership;
+  const leaving = new Set(tasksToEvacuate(leader).map((t) => t.taskId));
+  if (leaving.size === 0) return [];
+  const rids = new Set([...leaving].map((id) => leader.tasks.get(id)?.requestId));
+  const tasks: EvacuationTask[] = [];
+  for (const rid of rids) {
+    if (rid === undefined) continue;
+    const inLb = lbFollower.inLoadBalancer(rid);
+    for (const t of leader.tasks.values()) {
+      if (t.requestId !== rid) continue;
+      const running = t.state === 'TASK_RUNNING';
+      tasks.push({
+        taskId: t.taskId,
+        requestId: rid,
+        leaving: leaving.has(t.taskId),
+        killing: kills.isKilling(t.taskId),
+        serving: running && (inLb ? inLb.has(t.taskId) : t.health?.status !== 'UNHEALTHY'),
+      });
+    }
+  }
+  return planEvacuation(tasks);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Coordinator, ZkOp } from '../coordination/index.js';
 import type { FencedWriter } from '../leader/index.js';
 import {
+  type KillCause,
   type AgentRecord,
   type Deploy,
   type Task,
@@ -68,7 +69,7 @@ export interface LeaderState {
   readonly tasks: Map<string, Task>;
   readonly agents: Map<string, AgentEntry>;
   /** Kill commands sent: taskId → when (re-sent while the task stays active). */
-  readonly killsSent: Map<string, { at: number; reason: string }>;
+  readonly killsSent: Map<string, { at: number; cause: KillCause }>;
   readonly options: TaskLeaderOptions;
   readonly logger: Logger;
   /** The term stamped on every command. */
@@ -89,7 +90,7 @@ export class TaskLeaderContext implements LeaderState {
   /** `requestId/deployId` → deploy (deploys never change once stored). */
   readonly deploys = new Map<string, Deploy>();
   /** Kill commands sent: taskId → when (re-sent while the task stays active). */
-  readonly killsSent = new Map<string, { at: number; reason: string }>();
+  readonly killsSent = new Map<string, { at: number; cause: KillCause }>();
   readonly establishedAt = Date.now();
   paused = false;
   revoked = false;

@@ -20,7 +20,9 @@ import { AgentReconciler } from './agent-reconciler.js';
 import { AgentRegistrar } from './agent-registrar.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { DeployDriver } from './deploy-driver.js';
+import { cachedDeployIntents } from './deploy-intent-source.js';
 import { KillSender } from './kill-policy.js';
+import { killRecorder } from './kill-record.js';
 import { LbFollower } from './lb-follower.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { PlanRequest } from './reconcile-plan.js';
@@ -38,6 +40,9 @@ export interface LeaderCaches {
   killIntents: TreeCache;
   /** Bounce intents: which requests bounce, without a read per cycle. */
   bounceIntents: TreeCache;
+  /** Deploy cancel and advance intents, read by the deploy driver from memory. */
+  cancelIntents: TreeCache;
+  advanceIntents: TreeCache;
   /** `/agents/*`: admin state changes (freeze, decommission) adopted each cycle. */
   agents: TreeCache;
 }
@@ -101,7 +106,7 @@ export interface TaskLeadershipDeps {
 export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<TaskLeadership> {
   const leader = new TaskLeaderContext(deps.zk, deps.writer, deps.options, deps.logger);
   const statusWriter = new StatusWriter(leader, deps.onTaskEnded, deps.onTaskChanged);
-  const kills = new KillSender(leader);
+  const kills = new KillSender(leader, killRecorder(leader));
   const reconciler = new AgentReconciler(leader, statusWriter, kills, (rid, did) =>
     deployOf(leader, deps.state, deps.stores.deploys, rid, did),
   );
@@ -123,6 +128,8 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
     killIntents: new TreeCache(deps.zk, statePaths.intentsDir('kill-task'), 1),
     agents: new TreeCache(deps.zk, statePaths.agentsDir, 1),
     bounceIntents: new TreeCache(deps.zk, statePaths.intentsDir('bounce'), 1),
+    cancelIntents: new TreeCache(deps.zk, statePaths.intentsDir('deploy-cancel'), 1),
+    advanceIntents: new TreeCache(deps.zk, statePaths.intentsDir('deploy-advance'), 1),
   };
   for (const c of Object.values(caches)) c.on('change', deps.requestCycle);
   const onDesiredChange = (): void => deps.requestCycle();
@@ -141,7 +148,11 @@ export async function startTaskLeadership(deps: TaskLeadershipDeps): Promise<Tas
       deps.stores.deploys,
       deps.loadBalancer,
       deps.requestCycle,
-      () => cachedChildNames(caches.bounceIntents, statePaths.intentsDir('bounce')),
+      cachedDeployIntents({
+        bounce: caches.bounceIntents,
+        cancel: caches.cancelIntents,
+        advance: caches.advanceIntents,
+      }),
     ),
     lbFollower: new LbFollower(
       leader,
@@ -197,10 +208,4 @@ async function deployOf(
     undefined;
   if (cached) leader.deploys.set(key, cached);
   return cached;
-}
-
-/** The names of a directory's children as its cache holds them, once it has loaded. */
-async function cachedChildNames(cache: TreeCache, dir: string): Promise<string[]> {
-  await cache.whenSynced();
-  return [...cache.children(dir)].map(([name]) => name);
 }

@@ -100,6 +100,13 @@ export {
   type TaskUpdate,
 } from './task-model.js';
 export {
+  TASK_CLEANUP_TYPES,
+  taskCleanupSchema,
+  type KillCause,
+  type TaskCleanup,
+  type TaskCleanupType,
+} from './task-cleanup.js';
+export {
   HEALTH_STATUSES,
   MAX_HEALTHCHECK_BODY,
   MAX_HEALTHCHECK_RESULTS,

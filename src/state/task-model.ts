@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { healthcheckResultSchema, taskHealthSchema } from './task-health.js';
+import { taskCleanupSchema } from './task-cleanup.js';
 
 /** Singularity's (Mesos') task states. */
 export const TASK_STATES = [
@@ -78,6 +79,8 @@ export const taskSchema = z.object({
   updates: z.array(taskUpdateSchema),
   /** Set once a kill was decided (scale-down, deploy replaced, kill API, unknown). */
   killReason: z.string().optional(),
+  /** Why the leader killed it, set when the kill was sent (absent: not killed by the leader). */
+  taskCleanup: taskCleanupSchema.optional(),
   /** The last health-check results, newest first (absent on tasks stored before them). */
   healthcheckResults: z.array(healthcheckResultSchema).optional(),
   /** The health the agent last reported (absent until it reports one). */

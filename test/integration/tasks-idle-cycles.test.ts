@@ -111,3 +111,66 @@ describe('incremental scheduling cycles (real ZooKeeper and replicas)', () => {
     expect(cluster.invariantViolations()).toEqual([]);
   });
 });
+
+describe('a deploy waiting for a manual advance (real ZooKeeper and replicas)', () => {
+  it('its idle cycles read nothing: the deploy driver reads its intents from watched caches', async () => {
+    const cluster = await startCluster(zk());
+    startSimAgents(cluster, ['sim-a', 'sim-b']);
+    await createService(cluster, 'steps', 2);
+    await waitRunning(cluster, 'steps', 2);
+    const { replica: leader } = await cluster.waitForLeader();
+    const d = await callJson(`${leader.url}/api/deploys`, 'POST', {
+      deploy: {
+        requestId: 'steps',
+        id: 'd2',
+        command: 'sleep',
+        arguments: ['1000'],
+        resources: { cpus: 0.1, memoryMb: 16, numPorts: 1 },
+        deployInstanceCountPerStep: 1,
+        autoAdvanceDeploySteps: false,
+        skipHealthchecksOnDeploy: true,
+      },
+    });
+    expect(d.status, JSON.stringify(d.body)).toBe(200);
+    await waitFor('step 1 complete, waiting for an advance', async () => {
+      const r = await callJson(`${leader.url}/api/requests/request/steps`, 'GET');
+      const state = (
+        r.body as { pendingDeployState?: { deployProgress?: { stepComplete?: boolean } } }
+      ).pendingDeployState;
+      if (state?.deployProgress?.stepComplete === true) return true;
+      throw new Error(JSON.stringify(state ?? null));
+    });
+
+    let idle: Counters | undefined;
+    await waitFor(
+      'three idle cycles without a ZooKeeper read while the deploy waits',
+      async () => {
+        const before = await counters(leader.url);
+        const after = await waitFor('three more cycles', async () => {
+          const now = await counters(leader.url);
+          const dd = delta(now, before);
+          return dd.fullCycles + dd.changedCycles >= 3 ? now : undefined;
+        });
+        idle = delta(after, before);
+        return idle.reads === 0 ? idle : undefined;
+      },
+      { timeoutMs: 60_000 },
+    ).catch((err: unknown) => {
+      throw new Error(`last idle window: ${JSON.stringify(idle)}`, { cause: err });
+    });
+    expect(idle!.reads).toBe(0);
+
+    // The advance still arrives (from the cache): the deploy goes on to its end.
+    const adv = await callJson(`${leader.url}/api/deploys/update`, 'POST', {
+      requestId: 'steps',
+      deployId: 'd2',
+    });
+    expect(adv.status, JSON.stringify(adv.body)).toBeLessThan(300);
+    await waitFor('d2 active', async () => {
+      const r = await callJson(`${leader.url}/api/requests/request/steps`, 'GET');
+      const body = r.body as { activeDeploy?: { id: string }; pendingDeploy?: unknown };
+      if (body.activeDeploy?.id === 'd2' && !body.pendingDeploy) return true;
+      throw new Error(JSON.stringify(body));
+    });
+  });
+});

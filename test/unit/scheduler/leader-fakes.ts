@@ -14,7 +14,7 @@ import {
   type LeaderState,
   type TaskLeaderOptions,
 } from '../../../src/scheduler/task-leader-context.js';
-import { type Task, makeTaskId, statePaths } from '../../../src/state/index.js';
+import { type KillCause, type Task, makeTaskId, statePaths } from '../../../src/state/index.js';
 
 /** A task in `state` on `agentId`, launched at `launchMs`. */
 export function makeTask(
@@ -48,7 +48,7 @@ export function makeTask(
 export class FakeHost implements StatusWriterHost, LeaderState {
   readonly tasks = new Map<string, Task>();
   readonly agents = new Map<string, AgentEntry>();
-  readonly killsSent = new Map<string, { at: number; reason: string }>();
+  readonly killsSent = new Map<string, { at: number; cause: KillCause }>();
   readonly options: TaskLeaderOptions = { ...DEFAULT_TASK_LEADER_OPTIONS };
   term = 1;
   revoked = false;
