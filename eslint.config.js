@@ -76,6 +76,10 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: {
+      // A detached promise goes through detach() (src/runtime/detach.ts), which logs its
+      // rejection, or handles it itself: `void` alone is no answer (docs/architecture.md).
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': 'error',
       // The layers of docs/architecture.md: a component imports only the ones below it.
       'import-x/no-restricted-paths': ['error', { zones: LAYER_ZONES }],
       // Components talk to each other through their index.ts only.

@@ -120,6 +120,7 @@ export class Agent {
     for (const t of this.supervisor.activeTasks())
       if (t.state === 'TASK_RUNNING') this.startHealthChecks(t.taskId, undefined);
     this.server = http.createServer(
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches (ctx.onerror)
       makeAgentHttpApp({
         agentId: this.agentId,
         layout: this.layout,

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { makeLogger } from '../observability/index.js';
+import { exitOnProcessFault, makeLogger } from '../observability/index.js';
 import { readJsonOrUndefined, writeJsonAtomic } from '../runtime/index.js';
 import {
   cgroupRootFromEnv,
@@ -54,6 +54,7 @@ export async function runExecutor(argv: string[]): Promise<void> {
   const task = readJsonOrUndefined<TaskJson>(path.join(sandbox, 'task.json'));
   if (!task) throw new Error(`executor: --sandbox ${sandbox} has no readable task.json`);
   const logger = makeLogger({ component: 'executor', agentId: task.agentId, taskId: task.taskId });
+  exitOnProcessFault(logger);
   const startedAt = Date.now();
   const self: ExecutorJson = {
     executorPid: process.pid,
@@ -102,7 +103,7 @@ function superviseTask(
       // Whatever the task left in its group (background children) ends with it; they would
       // otherwise also hold the output pipes open and delay exit.json.
       if (child.pid) signalQuietly(-child.pid, 'SIGKILL');
-      void logs.drained().then(async () => {
+      const recorded = logs.drained().then(async () => {
         const killed = killRequested || existsSync(path.join(sandbox, 'kill.json'));
         const state = finalStateOf({ ...exit, killRequested: killed });
         const record: ExitJson = { ...exit, finishedAt: Date.now(), state };
@@ -111,6 +112,12 @@ function superviseTask(
         const left = cgroup ? await removeTaskCgroup(cgroup) : undefined;
         if (left) logger.warn({ cgroup, err: left }, 'cgroup of the ended task not removed');
         resolve(0);
+      });
+      // exit.json not written (disk full, sandbox gone): the executor exits non-zero and the
+      // agent, finding no exit record, handles the task as it does an executor that died.
+      recorded.catch((err: unknown) => {
+        logger.error({ err }, 'task end not recorded');
+        resolve(1);
       });
     };
     child.once('spawn', () => onSpawned(sandbox, self, child, logger));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HealthcheckSpec__Output } from '../gen/thales/v1/HealthcheckSpec.js';
+import { detach } from '../runtime/index.js';
 import {
   type AgentHealthStatus,
   type CheckOutcome,
@@ -89,7 +90,10 @@ export class HealthChecker {
     const at = tracked.track.nextAt;
     if (at === null) return;
     const delay = Math.max(0, at - this.now());
-    tracked.timer = setTimeout(() => void this.due(taskId, tracked), delay);
+    tracked.timer = setTimeout(
+      () => detach(this.due(taskId, tracked), this.o.logger, `health check of ${taskId}`),
+      delay,
+    );
     tracked.timer.unref();
   }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TaskSpec__Output } from '../gen/thales/v1/TaskSpec.js';
-import { writeJsonAtomic } from '../runtime/index.js';
+import { detach, writeJsonAtomic } from '../runtime/index.js';
 import { isProcessAlive, isProcessGroupAlive, signalGroup } from './proc-stat.js';
 import {
   type KillJson,
@@ -164,7 +164,13 @@ export class TaskSupervisor {
   poll(): void {
     if (this.polling) return;
     this.polling = true;
-    void this.pollPass().finally(() => (this.polling = false));
+    // A pass that fails (a sandbox unreadable, a report not written) is logged; the next tick
+    // polls again, as after any pass.
+    detach(
+      this.pollPass().finally(() => (this.polling = false)),
+      this.o.logger,
+      'task poll pass',
+    );
   }
 
   private async pollPass(): Promise<void> {

@@ -88,6 +88,7 @@ export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): 
 
 /** Starts the HTTP API; rejects with a message naming the port if it cannot listen. */
 export async function startHttpServer(options: HttpServerOptions): Promise<http.Server> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches (ctx.onerror)
   const server = http.createServer(makeHttpApp(options).callback());
   // Keep-alive sockets must not hold a graceful shutdown open.
   server.keepAliveTimeout = 5_000;

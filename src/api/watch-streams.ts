@@ -36,7 +36,7 @@ export function serveWatchTasks(
   const requestId = optionalRequestId(call, call.request.requestId);
   if (requestId === null) return;
   const wanted = (taskRequestId: string): boolean => !requestId || taskRequestId === requestId;
-  void streamFromCache(call, cache, {
+  streamFromCache(call, cache, {
     snapshot: () =>
       cache
         .activeTasks()
@@ -47,7 +47,7 @@ export function serveWatchTasks(
       change.type === 'task' && wanted(change.task.requestId)
         ? { kind: change.kind, task: toTaskInfo(change.task) }
         : undefined,
-  });
+  }).catch((err: unknown) => call.emit('error', toGrpcError(err)));
 }
 
 /** Serves `WatchRequests`. */
@@ -57,7 +57,7 @@ export function serveWatchRequests(
 ): void {
   const requestId = optionalRequestId(call, call.request.requestId);
   if (requestId === null) return;
-  void streamFromCache(call, cache, {
+  streamFromCache(call, cache, {
     snapshot: () =>
       (requestId ? [requestId] : cache.requestIds()).flatMap((id) => {
         const parent = cache.requestParent(id);
@@ -71,7 +71,7 @@ export function serveWatchRequests(
       const request = change.parent ? toRequestParentMessage(change.parent) : null;
       return { kind: change.kind, requestId: change.requestId, request };
     },
-  });
+  }).catch((err: unknown) => call.emit('error', toGrpcError(err)));
 }
 
 /** The request filter: '' for all, the id, or null once the call was refused. */

@@ -5,6 +5,7 @@ import {
   makeTasksExtensionFactory,
   startSchedulerReplica,
 } from '../scheduler/index.js';
+import { exitOnProcessFault } from '../observability/index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** The flags of `thales scheduler`. */
@@ -27,8 +28,12 @@ export async function runScheduler(argv: string[]): Promise<void> {
     makeLbExtensionFactory(),
     makeTasksExtensionFactory(),
   ]);
+  exitOnProcessFault(replica.logger);
   const onSignal = (): void => {
-    void replica.stop().then(() => process.exit(0));
+    replica.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from 'pino';
+import { detach } from '../runtime/index.js';
 import { PERSISTENT_DIRS } from './zk-paths.js';
 import { ZK_RETRY_POLICY, ZkError, toZkError, type ZkErrorCode } from './zk-errors.js';
 import { ZkSession, type ConnectionState } from './zk-session.js';
@@ -91,7 +92,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.session = new ZkSession(options);
     this.opTimeoutMs = options.opTimeoutMs ?? Math.max(options.sessionTimeoutMs, 2_000);
     this.session.on('connected', ({ newSession, sessionId }) => {
-      if (newSession) void this.onNewSession(sessionId);
+      if (newSession) detach(this.onNewSession(sessionId), options.logger, 'new session setup');
       else if (this.sessionReady) this.emit('reconnected');
     });
     this.session.on('disconnected', () => this.emit('disconnected'));

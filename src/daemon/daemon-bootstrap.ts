@@ -2,12 +2,13 @@
  * The start and stop of an on-host daemon (`thales agent`, `thales lb-agent`,
  * `thales executor-cleanup`), once: its logger and metrics registry, the ZooKeeper session it
  * finds the leader through (session timeout configurable), the leader discovery over that
- * and the `--scheduler` list, and an orderly stop on SIGTERM or SIGINT.
+ * and the `--scheduler` list, an orderly stop on SIGTERM or SIGINT, and a fatal log line and
+ * exit on an unhandled rejection or uncaught exception.
  */
 import type { Registry } from 'prom-client';
 import { pino, type Logger } from 'pino';
 import { Coordinator } from '../coordination/index.js';
-import { makeLogger, makeRegistry } from '../observability/index.js';
+import { exitOnProcessFault, makeLogger, makeRegistry } from '../observability/index.js';
 import { type LeaderDiscovery, fixedLeaderDiscovery } from '../runtime/index.js';
 import { ZkLeaderDiscovery } from './zk-leader-discovery.js';
 
@@ -62,6 +63,8 @@ export function startDaemon(o: DaemonOptions): Daemon {
     undefined,
     o.logDestination === 'stderr' ? pino.destination(2) : undefined,
   );
+  // Only `thales <daemon>` processes start here: a crash is one fatal line, then exit 1.
+  exitOnProcessFault(logger);
   const registry = 'registry' in o.metrics ? o.metrics.registry : makeRegistry(o.metrics.labels);
   const fixed = o.schedulers ?? [];
   let zk: Coordinator | undefined;
@@ -90,7 +93,8 @@ export function startDaemon(o: DaemonOptions): Daemon {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         logger.info({ signal }, 'stopping');
-        void Promise.resolve()
+        // Every step is caught: a failed close is logged and the exit is non-zero.
+        Promise.resolve()
           .then(stop)
           .then(
             () => 0,
@@ -100,9 +104,16 @@ export function startDaemon(o: DaemonOptions): Daemon {
             },
           )
           .then(async (code) => {
-            await close();
-            if (options.exit !== false) process.exit(code);
-          });
+            const closed = await close().then(
+              () => code,
+              (err: unknown) => {
+                logger.error({ err }, 'closing ZooKeeper failed');
+                return 1;
+              },
+            );
+            if (options.exit !== false) process.exit(closed);
+          })
+          .catch((err: unknown) => logger.error({ err }, 'stop failed'));
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);

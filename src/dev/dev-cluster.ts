@@ -87,16 +87,22 @@ function handleStopSignals(
     stoppingSince = Date.now();
     abort.abort(new Error(`stopping (${why})`));
     say(`stopping (${why})…`);
-    void stopDevRun(dir, parts, say).then((clean) => {
-      say(clean ? 'stopped' : 'stopped, but the processes above would not die');
-      process.exit(clean ? exitCode : 1);
-    });
+    stopDevRun(dir, parts, say).then(
+      (clean) => {
+        say(clean ? 'stopped' : 'stopped, but the processes above would not die');
+        process.exit(clean ? exitCode : 1);
+      },
+      (err: unknown) => failedStop(say, err),
+    );
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!stoppingSince) return stop(0, signal);
     if (Date.now() - stoppingSince < SAME_CTRL_C_MS) return;
     say(`${signal} again: killing what is left now`);
-    void stopDevProcesses(dir, 0).then((sweep) => process.exit(sweep.left.length ? 1 : 130));
+    stopDevProcesses(dir, 0).then(
+      (sweep) => process.exit(sweep.left.length ? 1 : 130),
+      (err: unknown) => failedStop(say, err),
+    );
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => onSignal(signal));
@@ -179,4 +185,10 @@ function printSummary(
   say(`  metrics:  curl ${replicas[0]?.url}/metrics`);
   say(`  logs:     ${dir}/*.log`);
   say('  Ctrl-C stops everything.');
+}
+
+/** A stop that threw: said, and a non-zero exit (the user runs `thales dev` again to sweep). */
+function failedStop(say: (line: string) => void, err: unknown): void {
+  say(`stopping failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 }

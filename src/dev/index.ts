@@ -5,6 +5,7 @@
 export { findFreePort, findFreePortBlock, findFreePorts, isPortFree } from './free-port.js';
 export { ZooKeeperCluster, ZooKeeperServer, resolveZooKeeperJar } from './zookeeper-process.js';
 export { ThalesProcess, repoRoot, thalesCliPath } from './thales-process.js';
+export { type ProcessExit } from './process-exit.js';
 export {
   startSchedulerReplicas,
   type LocalReplica,

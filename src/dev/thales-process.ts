@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENDING_SIGNALS, type ProcessExit } from './process-exit.js';
 
 /** The repository root (holding package.json), found from this module in `src/` or `dist/`. */
 export function repoRoot(): string {
@@ -25,6 +26,9 @@ export function thalesCliPath(): string {
 export class ThalesProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Whether the current run was asked to end (a SIGKILL, stop()): its exit is no crash. */
+  private asked = false;
+  private readonly exitListeners: ((exit: ProcessExit) => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -58,12 +62,26 @@ export class ThalesProcess {
       ...(this.gid === undefined ? {} : { gid: this.gid }),
     });
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.asked = false;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        const exit = { name: this.name, logFile: this.logFile, code, signal, at: Date.now() };
+        for (const l of this.exitListeners) l({ ...exit, asked: this.asked });
+        resolve();
+      }),
+    );
+  }
+
+  /** Calls `listener` on every exit of the process, asked for or not. */
+  onExit(listener: (exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
   }
 
   /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT…). */
   signal(sig: NodeJS.Signals): void {
-    if (this.running) this.child?.kill(sig);
+    if (!this.running) return;
+    if (ENDING_SIGNALS.has(sig)) this.asked = true;
+    this.child?.kill(sig);
   }
 
   /** Resolves when the process has exited; returns its exit code or signal. */
@@ -75,6 +93,7 @@ export class ThalesProcess {
   /** SIGTERM (after SIGCONT, in case it is stopped), then SIGKILL after `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
+    this.asked = true;
     this.child?.kill('SIGCONT');
     this.child?.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);

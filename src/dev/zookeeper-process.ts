@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { findFreePorts } from './free-port.js';
+import { type ProcessExit } from './process-exit.js';
 
 /** Where Debian's `zookeeper` package puts the server jar; its manifest carries the classpath. */
 const DEFAULT_JAR = '/usr/share/java/zookeeper.jar';
@@ -22,8 +23,16 @@ export interface ZooKeeperServerOptions {
 /** A running ZooKeeper server started from the installed distribution. */
 export class ZooKeeperServer {
   private child: ChildProcess | undefined;
+  /** Whether the current run was asked to end (stop()): its exit is no crash. */
+  private asked = false;
+  private readonly exitListeners: ((exit: ProcessExit) => void)[] = [];
 
   constructor(readonly options: ZooKeeperServerOptions) {}
+
+  /** Calls `listener` on every exit of the server, asked for or not. */
+  onExit(listener: (exit: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
 
   /** `host:port` of this server. */
   get address(): string {
@@ -66,6 +75,12 @@ export class ZooKeeperServer {
       ],
       { stdio: ['ignore', log, log], detached: true }, // own process group, as ThalesProcess
     );
+    this.asked = false;
+    const logFile = path.join(dir, 'zookeeper.log');
+    this.child.once('exit', (code, signal) => {
+      const exit = { name: `zk:${this.options.clientPort}`, logFile, code, signal };
+      for (const l of this.exitListeners) l({ ...exit, at: Date.now(), asked: this.asked });
+    });
     const startedAt = Date.now();
     while (Date.now() - startedAt < timeoutMs) {
       if (!this.running) throw new Error(`ZooKeeper exited early; see ${dir}/zookeeper.log`);
@@ -79,6 +94,7 @@ export class ZooKeeperServer {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.asked = true;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { loadProto, toGrpcError, whenStreamCloses } from '../runtime/index.js';
+import { detach, loadProto, toGrpcError, whenStreamCloses } from '../runtime/index.js';
 import type { Coordinator } from '../coordination/index.js';
 import type { ProtoGrpcType } from '../gen/lb.js';
 import type { LbAgentMessage__Output } from '../gen/thales/v1/LbAgentMessage.js';
@@ -40,7 +40,11 @@ export function addLbGrpcService(
       services: (await api.listServices()).map(toProtoServiceState),
     })),
     GetGroup: unary(async (call) => await api.getGroup(call.request.group)),
-    WatchGroup: (call) => void serveWatchGroup(call, deps),
+    // A stream whose set-up failed ends with that error: the lb-agent reconnects.
+    WatchGroup: (call) =>
+      detach(serveWatchGroup(call, deps), deps.logger, 'lb-agent stream', (err) =>
+        call.emit('error', toGrpcError(err)),
+      ),
   };
   server.addService(proto.thales.v1.LoadBalancer.service, handlers);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { detach } from '../runtime/index.js';
 import { LbError } from './lb-error.js';
 import {
   type Coordinator,
@@ -95,7 +96,11 @@ export class LbManager implements LeaderService {
       // In flight under a dead leader: agents re-bootstrap from /lb/services, so nothing of
       // it remains applied.
       onCanceling: (r) =>
-        void this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)'),
+        detach(
+          this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)'),
+          this.log,
+          'cancel of an lb request',
+        ),
     });
   }
 
@@ -115,9 +120,11 @@ export class LbManager implements LeaderService {
     this.agents.setKnownGroups(await this.store.knownGroups());
     this.leading = true;
     this.unwatch = watchChildren(this.zk, zkPaths.lbRequestsDir, (names) => {
-      void this.intake.onNames(names).then(() => {
+      const caughtUp = this.intake.onNames(names).then(() => {
         if (this.leading) this.caughtUp = true;
       });
+      // A name not read is retried by the intake itself; anything else is logged here.
+      detach(caughtUp, this.log, 'lb request intake');
     });
     this.graceTimer = setTimeout(() => this.schedulePump(), this.options.agentGraceMs + 10);
   }
@@ -196,13 +203,13 @@ export class LbManager implements LeaderService {
         const plan = planLbRequest(head.value.request, this.snapshot(), Date.now());
         if (plan.kind === 'defer') break;
         queue.shift();
-        if (plan.kind === 'noop') void this.finishEarly(head, 'INVALID_REQUEST_NOOP', plan.message);
-        else if (plan.kind === 'fail') void this.finishEarly(head, 'FAILED', plan.message);
+        if (plan.kind === 'noop') this.finishDetached(head, 'INVALID_REQUEST_NOOP', plan.message);
+        else if (plan.kind === 'fail') this.finishDetached(head, 'FAILED', plan.message);
         else started.push(this.track(serviceId, head, plan));
       }
       if (queue.length === 0) this.intake.queues.delete(serviceId);
     }
-    if (started.length > 0) void this.startApplies(started);
+    if (started.length > 0) detach(this.startApplies(started), this.log, 'start of lb applies');
   }
 
   private snapshot(): LbSnapshot {
@@ -246,7 +253,12 @@ export class LbManager implements LeaderService {
       f.nonces.set(agentId, nonce);
       markLbStage(f.record.requestId, `pushed:${agentId}`);
     }
-    void answer.then((ack) => this.onAck(agentId, nonce, ack, fs));
+    // An answer that never comes is the round's timeout (onTimeout); a rejection is only logged.
+    detach(
+      answer.then((ack) => this.onAck(agentId, nonce, ack, fs)),
+      this.log,
+      `lb push to ${agentId}`,
+    );
   }
 
   private onAck(agentId: string, nonce: string, ack: LbAgentAnswer, fs: InFlight[]): void {
@@ -261,13 +273,13 @@ export class LbManager implements LeaderService {
 
   private answer(f: InFlight, agentId: string, ok: boolean, error: string): void {
     f.round = recordAnswer(f.round, agentId, ok, error || undefined);
-    void this.advance(f);
+    detach(this.advance(f), this.log, 'lb request transition');
   }
 
   private onTimeout(f: InFlight): void {
     if (this.inFlight.get(f.serviceId) !== f) return;
     f.round = recordTimeout(f.round);
-    void this.advance(f);
+    detach(this.advance(f), this.log, 'lb request transition');
   }
 
   /** Carries out what the state machine decides once every agent has answered. */
@@ -356,6 +368,15 @@ export class LbManager implements LeaderService {
 
   private async writeRecord(f: InFlight): Promise<void> {
     await this.writes.writeCas(f, () => ({ ...f.record, updatedAt: Date.now() }));
+  }
+
+  /** {@link finishEarly} from a synchronous caller (it logs its own failures). */
+  private finishDetached(
+    r: Versioned<LbRequestRecord>,
+    state: LbRequestStateName,
+    message: string,
+  ): void {
+    detach(this.finishEarly(r, state, message), this.log, 'finish of an lb request');
   }
 
   private async finishEarly(

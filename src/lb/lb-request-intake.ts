@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Backoff, isRetryableError } from '../runtime/index.js';
+import { Backoff, detach, isRetryableError } from '../runtime/index.js';
 import { type LbRequestRecord, isTerminalState } from './lb-model.js';
 import type { LbRequestStore, Versioned } from './lb-request-store.js';
 import { markLbStage } from './lb-stage-events.js';
@@ -91,7 +91,11 @@ export class LbRequestIntake {
     if (this.retrying.has(requestId)) return;
     const backoff = new Backoff('lbIntake');
     const attempt = (): void => {
-      this.retrying.set(requestId, setTimeout(() => void reread(), backoff.next()).unref());
+      const timer = setTimeout(
+        () => detach(reread(), this.log, 'lb request re-read'),
+        backoff.next(),
+      );
+      this.retrying.set(requestId, timer.unref());
     };
     const reread = async (): Promise<void> => {
       if (!this.hooks.isLeading()) return void this.retrying.delete(requestId);

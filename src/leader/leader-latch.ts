@@ -9,7 +9,7 @@ import {
   latchSequence,
   zkPaths,
 } from '../coordination/index.js';
-import { Backoff } from '../runtime/index.js';
+import { Backoff, detach } from '../runtime/index.js';
 
 /** What a latch znode says about its replica (read by followers and clients). */
 export interface LatchIdentity {
@@ -39,7 +39,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private readonly checkBackoff = new Backoff('registration');
   private readonly onSession = (): void => {
     this.ourPath = undefined;
-    if (this.active) void this.join();
+    if (this.active) this.startJoin();
   };
 
   constructor(
@@ -60,7 +60,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   /** Starts taking part in the election (now if connected, else on the next session). */
   start(): void {
     this.active = true;
-    if (this.zk.ready) void this.join();
+    if (this.zk.ready) this.startJoin();
   }
 
   /** Leaves the election: deletes the latch znode so a follower takes over at once. */
@@ -77,6 +77,20 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.start();
   }
 
+  /**
+   * Joins in the background. A create refused for good (not a connection loss: the session
+   * expired meanwhile, say) is logged and tried again after a back-off while the session
+   * lasts; a new session joins anyway. Unhandled, it would end the process.
+   */
+  private startJoin(): void {
+    detach(this.join(), this.logger, 'leader latch join', () => {
+      const retryMs = this.joinBackoff.next();
+      setTimeout(() => {
+        if (this.active && !this.ourPath && this.zk.ready) this.startJoin();
+      }, retryMs);
+    });
+  }
+
   private async join(): Promise<void> {
     if (!this.active || this.ourPath) return;
     const nonce = randomUUID();
@@ -87,7 +101,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       // After a connection loss the create may have landed: find our znode by its nonce.
       if (!(err instanceof ZkError && err.retryable)) throw err;
       this.ourPath = await this.findByNonce(nonce);
-      if (!this.ourPath) return void setTimeout(() => void this.join(), this.joinBackoff.next());
+      if (!this.ourPath) return void setTimeout(() => this.startJoin(), this.joinBackoff.next());
     }
     this.joinBackoff.reset();
     this.logger.info({ latch: this.ourPath }, 'joined leader latch');

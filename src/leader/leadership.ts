@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Coordinator, Fence } from '../coordination/index.js';
-import { Backoff } from '../runtime/index.js';
+import { Backoff, detach } from '../runtime/index.js';
 import { FencedWriter } from './fenced-writer.js';
 import { LeaderLatch, type LatchIdentity } from './leader-latch.js';
 import { makeLeaderMetrics, type LeaderMetrics } from './leader-metrics.js';
@@ -75,10 +75,23 @@ export class Leadership extends EventEmitter<LeadershipEvents> {
     super();
     this.metrics = makeLeaderMetrics(registry, zk);
     this.latch = new LeaderLatch(zk, identity, logger);
-    this.latch.on('elected', (fence) => this.enqueue(() => this.establish(fence)));
+    // enqueue() logs a failed transition itself; detach() only keeps the listener synchronous.
+    this.latch.on('elected', (fence) =>
+      detach(
+        this.enqueue(() => this.establish(fence)),
+        logger,
+        'leadership transition',
+      ),
+    );
     zk.on('disconnected', () => this.pause());
     zk.on('reconnected', () => this.resume());
-    zk.on('expired', () => this.enqueue(() => this.revoke('session expired')));
+    zk.on('expired', () =>
+      detach(
+        this.enqueue(() => this.revoke('session expired')),
+        logger,
+        'leadership transition',
+      ),
+    );
   }
 
   /** The role now. */

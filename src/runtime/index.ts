@@ -20,6 +20,7 @@ export {
   toCodedError,
   toGrpcError,
 } from './error-codes.js';
+export { detach } from './detach.js';
 export { MAX_BODY_BYTES, MAX_BODY_DEPTH, readJsonBody } from './body-reader.js';
 export { devApiUrlsFile, devClusterDir } from './dev-cluster-file.js';
 export { bindGrpcServer, stopGrpcServer, whenStreamCloses } from './grpc-server.js';

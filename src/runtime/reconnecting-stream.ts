@@ -8,6 +8,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { LeaderDiscovery } from './leader-discovery.js';
+import { detach } from './detach.js';
 import { Backoff } from './retry-policy.js';
 import { StreamAttempt } from './stream-attempt.js';
 
@@ -127,7 +128,17 @@ export class ReconnectingStream<Req, Res> {
   /** Starts connecting (and reconnecting until {@link ReconnectingStream.stop}). */
   start(): void {
     this.unwatch = this.options.discovery.watchLeader?.((a) => this.onElected(a));
-    void this.loop();
+    this.runLoop();
+  }
+
+  /**
+   * Runs the connect loop; one that fails unforeseen (a callback throwing) starts again after
+   * a back-off: a daemon without its leader stream is useless, but a dead one is worse.
+   */
+  private runLoop(): void {
+    detach(this.loop(), this.options.logger, `${this.options.protocol.name} stream loop`, () => {
+      if (!this.stopped) setTimeout(() => this.runLoop(), this.backoff.next());
+    });
   }
 
   /** Ends the stream for good. */

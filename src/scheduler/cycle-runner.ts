@@ -20,7 +20,9 @@ export class CycleRunner {
       return;
     }
     this.running = true;
-    setImmediate(() => void this.loop());
+    setImmediate(() => {
+      this.loop().catch(this.onError);
+    });
   }
 
   private async loop(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { encodeJson, zkPaths } from '../coordination/index.js';
 import type { FencedWriter, LeaderService } from '../leader/index.js';
+import { detach } from '../runtime/index.js';
 
 /**
  * The simplest leader loop: a fenced write of `/leader/heartbeat` (term, leader, time) at
@@ -23,7 +24,10 @@ export class LeaderHeartbeat implements LeaderService {
     this.writer = writer;
     this.paused = false;
     await this.beat();
-    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.timer = setInterval(
+      () => detach(this.beat(), this.logger, 'leader heartbeat'),
+      this.intervalMs,
+    );
   }
 
   revokeLeadership(): void {

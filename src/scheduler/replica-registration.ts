@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Coordinator, ZkError, encodeJson, zkPaths } from '../coordination/index.js';
-import { Backoff } from '../runtime/index.js';
+import { Backoff, detach } from '../runtime/index.js';
 
 /** What a replica publishes about itself under `/replicas/<replicaId>`. */
 export interface ReplicaRecord {
@@ -16,7 +16,8 @@ export interface ReplicaRecord {
  * left by a previous process with the same id (whose session has not expired yet) is replaced.
  */
 export class ReplicaRegistration {
-  private readonly onSession = (): void => void this.register();
+  private readonly onSession = (): void =>
+    detach(this.register(), this.logger, 'replica registration');
   private readonly backoff = new Backoff('registration');
 
   constructor(
@@ -28,7 +29,7 @@ export class ReplicaRegistration {
   /** Registers now (if connected) and on every new session. */
   start(): void {
     this.zk.on('session', this.onSession);
-    if (this.zk.ready) void this.register();
+    if (this.zk.ready) detach(this.register(), this.logger, 'replica registration');
   }
 
   /** Removes the registration (graceful shutdown). */
@@ -53,7 +54,7 @@ export class ReplicaRegistration {
         { err, attempt: this.backoff.attempts, retryMs },
         'replica registration failed; retrying',
       );
-      setTimeout(() => void this.register(), retryMs);
+      setTimeout(() => detach(this.register(), this.logger, 'replica registration'), retryMs);
     }
   }
 }

@@ -51,6 +51,8 @@ export type ReplicaExtensionFactory = (replica: ReplicaContext) => ReplicaExtens
 export interface SchedulerReplica {
   readonly leadership: Leadership;
   readonly view: ClusterView;
+  /** The replica's root logger (the command logs a crash with it). */
+  readonly logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -137,7 +139,7 @@ export async function startSchedulerReplica(
       grpcServer,
       extensions,
     }));
-  return { leadership, view, stop };
+  return { leadership, view, logger, stop };
 }
 
 /** The HTTP and gRPC servers with every extension's routes and services (both or neither). */

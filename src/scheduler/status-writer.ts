@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { FenceRejectedError, ZkError, type ZkOp } from '../coordination/index.js';
 import type { StatusUpdate__Output } from '../gen/thales/v1/StatusUpdate.js';
-import { Backoff } from '../runtime/index.js';
+import { Backoff, detach } from '../runtime/index.js';
 import {
   type Task,
   type TaskUpdate,
@@ -113,7 +113,12 @@ export class StatusWriter {
   private push(q: Queued): void {
     this.queue.push(q);
     // While a retry waits out its back-off, new updates wait with it.
-    if (!this.flushing && !this.retryTimer) void this.flush();
+    if (!this.flushing && !this.retryTimer) this.startFlush();
+  }
+
+  /** A flush catches its own failures (d5ad0ff); detach() is the net under that. */
+  private startFlush(): void {
+    detach(this.flush(), this.host.logger, 'status flush');
   }
 
   private async flush(): Promise<void> {
@@ -135,7 +140,7 @@ export class StatusWriter {
           // Not persisted: retry later (nothing was acknowledged).
           this.queue.unshift(...batch);
           if (this.host.revoked) return;
-          this.retryTimer = setTimeout(() => void this.flush(), this.backoff.next());
+          this.retryTimer = setTimeout(() => this.startFlush(), this.backoff.next());
           return;
         }
         this.backoff.reset();

@@ -24,7 +24,7 @@ export class ApplyLane<T> {
   /** Queues an item; it is applied with whatever else queued meanwhile. */
   push(item: T): void {
     this.queue.push(item);
-    void this.drain();
+    this.drain().catch(this.onError);
   }
 
   /**
@@ -41,7 +41,7 @@ export class ApplyLane<T> {
     } finally {
       this.busy = false;
     }
-    void this.drain();
+    this.drain().catch(this.onError);
     return true;
   }
 

@@ -226,7 +226,9 @@ export class BatchApplier {
     if (tl) tl.served = stageNow();
     const old = [...new Set([...before, ...this.nginx.workers()])].filter((w) => w !== servedBy);
     const previous = this.retiring;
-    this.retiring = Promise.all([previous, this.nginx.waitOldWorkersRetired(old)]).then((r) => {
+    // A wait that failed was reported to its own batch; it must not fail every later one.
+    const settled = previous.catch(() => undefined);
+    this.retiring = Promise.all([settled, this.nginx.waitOldWorkersRetired(old)]).then((r) => {
       if (tl) tl.retired = stageNow();
       return r;
     });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type LeaderDiscovery, closeHttpServer, listen } from '../../runtime/index.js';
+import { type LeaderDiscovery, closeHttpServer, detach, listen } from '../../runtime/index.js';
 import {
   type LbBatchEvent,
   batchTimelinesWanted,
@@ -108,6 +108,7 @@ export class LbAgent {
       this.applier.reloadRequested = true;
     }
     this.server = http.createServer(
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches (ctx.onerror)
       makeLbAgentHttpApp({
         registry: this.o.registry,
         logger: this.o.logger,
@@ -122,7 +123,12 @@ export class LbAgent {
     await listen(this.server, this.o.httpHost, this.o.httpPort, 'http');
     this.stream.start();
     this.driftTimer = setInterval(() => {
-      if (this.bootstrapped) void this.lane.runIfIdle(() => this.repairDrift());
+      if (!this.bootstrapped) return;
+      detach(
+        this.lane.runIfIdle(() => this.repairDrift()),
+        this.o.logger,
+        'drift check',
+      );
     }, this.o.driftCheckMs);
     this.o.logger.info({ group: this.o.group, nginxPort: this.o.nginxPort }, 'lb-agent started');
   }
@@ -189,9 +195,15 @@ export class LbAgent {
     if (merged.full && ok) this.bootstrapped = true;
     // ACK once the old nginx workers are retired; the next batch is prepared meanwhile.
     const versionOf = (id: string): string | undefined => this.applier.applied.get(id)?.version;
-    void this.applier.retiring.then(() => {
+    const ack = (): void => {
       for (const p of batch) p.answer(ackFor(p.update, results, versionOf));
       if (timeline) publishBatch({ ...timeline, acked: stageNow() });
+    };
+    // A failed wait for the old workers does not undo the reload: the batch is applied, so it
+    // is ACKed (unanswered, the leader would time it out and revert what is in place).
+    this.applier.retiring.then(ack, (err: unknown) => {
+      this.o.logger.warn({ err }, 'old nginx workers not seen retiring; acknowledging anyway');
+      ack();
     });
   }
 

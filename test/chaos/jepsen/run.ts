@@ -11,6 +11,7 @@ import type { Coordinator } from '../../../src/coordination/index.js';
 import { HeartbeatMonitor, SplitBrainPoller } from '../../harness/index.js';
 import { type CheckResult, type Convergence, runChecks } from './check/index.js';
 import { ChaosCluster } from './cluster/chaos-cluster.js';
+import { watchCrashes } from './cluster/crash-watch.js';
 import { LinkCutter, linkCutUnavailable } from './cluster/link-cut.js';
 import { sweepRunProcesses } from './cluster/process-sweep.js';
 import { awaitConvergence, unsettled } from './convergence.js';
@@ -77,6 +78,8 @@ export async function runChaos(
   });
   if (!cutUnavailable)
     cutter = new LinkCutter(cluster.zkClientPorts, `thales-chaos-${process.pid}`);
+  // From here on, an exit the nemesis did not cause is a crash (start-up failures throw).
+  const watch = watchCrashes(cluster, say);
   let observers: Observers | undefined;
   try {
     observers = await startObservers(cluster);
@@ -108,6 +111,7 @@ export async function runChaos(
       orphanBoundMs: o.orphanBoundMs,
       liveTree,
       lbServiceRequestId: WEB_SERVICE.serviceId,
+      crashes: watch.crashes,
     });
     const samples = {
       'agent-samples': obs.agents.samples,

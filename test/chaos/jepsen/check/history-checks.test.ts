@@ -351,12 +351,45 @@ describe('the checker as a whole', () => {
       orphanBoundMs: 1_000,
       liveTree: new Map([['/requests/other', Buffer.from('{}')]]),
       lbServiceRequestId: 'web',
+      crashes: [],
     });
     expect(r.violations.map((v) => v.invariant)).toEqual(['reconcile']);
     expect(r.replayMismatches.sort()).toEqual([
       '/requests/other: in ZooKeeper, not in the replay',
       '/requests/svc: in the replay, not in ZooKeeper',
     ]);
+  });
+
+  it('reports a process that exited on its own as a crash, with its last log line', () => {
+    const fatal = '{"level":60,"msg":"unhandledRejection; exiting"}';
+    const r = runChecks({
+      chroot: CHROOT,
+      txns: new TxnBuilder().txns,
+      ops: [],
+      agentSamples: [],
+      sandboxTasks: new Map(),
+      lbSamples: [],
+      agents: [],
+      splitBrain: [],
+      heartbeats: [],
+      convergence: { converged: true, waitedMs: 1, problems: [] },
+      setupEndMs: 0,
+      orphanBoundMs: 1_000,
+      lbServiceRequestId: 'web',
+      crashes: [
+        { name: 'replica-2', code: 1, signal: null, at: 5, lastLogLine: fatal },
+        { name: 'zk:2181', code: null, signal: 'SIGSEGV', at: 9 },
+      ],
+    });
+    expect(r.violations.map((v) => [v.invariant, v.check, v.at])).toEqual([
+      ['crash', 'process-crashed', 5],
+      ['crash', 'process-crashed', 9],
+    ]);
+    expect(r.violations[0]?.message).toBe(
+      `replica-2 exited on its own (exit code 1); last log line: ${fatal}`,
+    );
+    expect(r.violations[1]?.message).toBe('zk:2181 exited on its own (signal SIGSEGV)');
+    expect(r.coverage.processCrashes).toBe(2);
   });
 
   it('counts the agent document of a synthetic agent', () => {

@@ -15,12 +15,14 @@ import { checkAgentSamples } from './agent-samples.js';
 import { checkCleanupSafety } from './cleanup-safety.js';
 import { checkHostileInput } from './hostile-input.js';
 import { checkLbRouting } from './lb-routing.js';
+import { checkProcessCrashes, type ProcessCrash } from './process-crashes.js';
 import { LeaderFencingCheck, type TermClaim } from './leader-fencing.js';
 import { replayAll, type Violation } from './types.js';
 import { WriteIndex } from './write-index.js';
 
 export type { Violation } from './types.js';
 export type { TermClaim } from './leader-fencing.js';
+export type { ProcessCrash } from './process-crashes.js';
 
 /** How the run ended up after healing: what the agents ran against what ZooKeeper held. */
 export interface Convergence {
@@ -47,6 +49,8 @@ export interface CheckInput {
   /** Persistent znodes (relative path → data) read from ZooKeeper at the end. */
   liveTree?: ReadonlyMap<string, Buffer>;
   lbServiceRequestId: string;
+  /** Processes that exited without the nemesis or the final stop asking. */
+  crashes: readonly ProcessCrash[];
 }
 
 /** What the checker found. */
@@ -91,6 +95,7 @@ export function runChecks(input: CheckInput): CheckResult {
     ...routing.violations,
     ...cleanup.violations,
     ...hostile.violations,
+    ...checkProcessCrashes(input.crashes),
     ...input.convergence.problems.map((p): Violation => ({
       invariant: 'reconcile',
       check: 'not-converged',
@@ -114,6 +119,7 @@ export function runChecks(input: CheckInput): CheckResult {
       cleanupRuns: cleanup.runs,
       cleanupDeleted: cleanup.deleted,
       hostileProbes: hostile.probes,
+      processCrashes: input.crashes.length,
     },
     replayMismatches: input.liveTree ? compareTrees(tree, input.liveTree) : [],
   };

@@ -5,9 +5,10 @@ import type { Txn } from '../zk/txn-log.js';
 /**
  * The invariant a violation breaks: DESIGN.md's 1–7, `lost-write` for an acknowledged write
  * missing from the final state (invariant 2's own count), `reconcile` for agents and cluster
- * disagreeing after the run healed.
+ * disagreeing after the run healed, `crash` for a process that exited without being killed.
  */
-export type InvariantId = '1' | '2' | '3' | '4' | '5' | '6' | '7' | 'lost-write' | 'reconcile';
+export type InvariantId =
+  '1' | '2' | '3' | '4' | '5' | '6' | '7' | 'lost-write' | 'reconcile' | 'crash';
 
 /** One violation, with what proves it. */
 export interface Violation {

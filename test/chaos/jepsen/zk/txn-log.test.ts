@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Coordinator } from '../../../../src/coordination/index.js';
+import { type Coordinator, ZkError } from '../../../../src/coordination/index.js';
 import { ZooKeeperCluster } from '../../../../src/dev/index.js';
 import { compareTrees } from '../check/index.js';
 import { TreeReplay } from './replay.js';
@@ -47,7 +47,20 @@ describe('ZooKeeper transaction logs (real 3-node ensemble)', () => {
     await expect(refused).rejects.toThrow(/fenced out/);
     const victim = cluster.servers[0]!;
     await victim.stop('SIGKILL');
-    for (let i = 0; i < 20; i++) await c.set('/a', Buffer.from(`{"v":${i + 2}}`), -1);
+    // A set in flight on the killed member's connection fails with CONNECTION_LOSS and may or
+    // may not have landed; sent again (same value, any version) it lands once more, harmlessly.
+    const setAgain = async (data: Buffer): Promise<void> => {
+      for (;;) {
+        try {
+          await c.set('/a', data, -1);
+          return;
+        } catch (err) {
+          if (!(err instanceof ZkError && err.retryable)) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    for (let i = 0; i < 20; i++) await setAgain(Buffer.from(`{"v":${i + 2}}`));
     await victim.start();
     await c.remove('/b', -1);
     await c.create('/c', Buffer.alloc(0));
