@@ -1,8 +1,10 @@
 import {
   DeploysApi,
+  ScheduledTasksApi,
   StateCache,
   TasksApi,
   makeDeploysRouter,
+  makeScheduledTasksRouter,
   makeTasksGrpcHandlers,
   makeTasksRouter,
 } from '../api/index.js';
@@ -49,11 +51,17 @@ export function makeTasksExtensionFactory(
     const api = new TasksApi(replica.zk, state);
     const cache = new StateCache(replica.zk, state, replica.logger.child({ component: 'watch' }));
     const logger = replica.logger.child({ component: 'agent-endpoint' });
+    const scheduled = new ScheduledTasksApi({
+      local: () => scheduler.scheduledTasks(),
+      leader: () => replica.view.snapshot().leader,
+      replicaId: () => replica.config.replicaId,
+    });
     return {
       leaderServices: [scheduler],
       routers: [
         makeTasksRouter(api, (id) => scheduler.connectivity(id)),
         makeDeploysRouter(new DeploysApi(replica.zk)),
+        makeScheduledTasksRouter(scheduled),
       ],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
       schedulerHandlers: makeTasksGrpcHandlers(api, cache),
