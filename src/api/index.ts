@@ -10,7 +10,8 @@ export {
 } from './http-server.js';
 export { startGrpcServer, type GrpcServerOptions } from './grpc-server.js';
 export { TasksApi } from './tasks-api.js';
-export { DeploysApi, type DeployIntentAnswer } from './deploys-api.js';
+export { DeploysApi, type BounceAnswer, type DeployIntentAnswer } from './deploys-api.js';
+export { makeDeploysGrpcHandlers } from './deploys-grpc.js';
 export { makeDeploysRouter } from './deploys-routes.js';
 export {
   FORWARDED_HEADER,

@@ -3,6 +3,7 @@ import {
   ScheduledTasksApi,
   StateCache,
   TasksApi,
+  makeDeploysGrpcHandlers,
   makeDeploysRouter,
   makeScheduledTasksRouter,
   makeTasksGrpcHandlers,
@@ -51,6 +52,7 @@ export function makeTasksExtensionFactory(
     const api = new TasksApi(replica.zk, state);
     const cache = new StateCache(replica.zk, state, replica.logger.child({ component: 'watch' }));
     const logger = replica.logger.child({ component: 'agent-endpoint' });
+    const deploys = new DeploysApi(replica.zk);
     const scheduled = new ScheduledTasksApi({
       local: () => scheduler.scheduledTasks(),
       leader: () => replica.view.snapshot().leader,
@@ -60,11 +62,14 @@ export function makeTasksExtensionFactory(
       leaderServices: [scheduler],
       routers: [
         makeTasksRouter(api, (id) => scheduler.connectivity(id)),
-        makeDeploysRouter(new DeploysApi(replica.zk)),
+        makeDeploysRouter(deploys),
         makeScheduledTasksRouter(scheduled),
       ],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
-      schedulerHandlers: makeTasksGrpcHandlers(api, cache),
+      schedulerHandlers: {
+        ...makeTasksGrpcHandlers(api, cache),
+        ...makeDeploysGrpcHandlers(deploys, scheduled, () => api.viewAgeMs()),
+      },
       start: () => {
         cache.start();
         state.start();
