@@ -22,6 +22,11 @@ export interface DeployIntentAnswer {
   accepted: true;
 }
 
+/** What a bounce answers: also when it was asked for (this replica's clock), for `--wait`. */
+export interface BounceAnswer extends DeployIntentAnswer {
+  at: number;
+}
+
 /**
  * Deploy commands and the deploy history (Singularity's paths), shared by HTTP and gRPC:
  * every input validated first; a cancel or an update is written as an intent the leader
@@ -65,7 +70,7 @@ export class DeploysApi {
    * A rolling restart of the request's active deploy through the deploy steps. Refused
    * (CONFLICT) while a deploy is pending, or when the request is not a running long-running one.
    */
-  async bounce(requestId: unknown, body: unknown): Promise<DeployIntentAnswer> {
+  async bounce(requestId: unknown, body: unknown): Promise<BounceAnswer> {
     const rid = parseId(requestIdSchema, requestId, 'requestId');
     const input = parseInput(bounceInputSchema, body ?? {});
     const { value: record } = await this.requests.get(rid);
@@ -84,13 +89,14 @@ export class DeploysApi {
         field: 'requestId',
       });
     }
+    const at = Date.now();
     await this.intents.bounce({
       requestId: rid,
       deployId: active.id,
-      at: Date.now(),
+      at,
       ...(input.message ? { message: input.message } : {}),
     });
-    return { requestId: rid, deployId: active.id, accepted: true };
+    return { requestId: rid, deployId: active.id, accepted: true, at };
   }
 
   /** The request's ended deploys (with their results), newest first. */

@@ -1,7 +1,9 @@
 import {
   type Deploy,
   type DeployProgress,
+  type DeployResult,
   type FieldWarning,
+  type PendingDeployStateView,
   type RequestRecord,
   toPendingDeployState,
 } from '../state/index.js';
@@ -14,7 +16,12 @@ export interface RequestParent {
   activeDeploy?: Deploy;
   pendingDeploy?: Deploy;
   /** The deploy (or bounce) in progress: its step and instance counts. */
-  pendingDeployState?: Record<string, unknown>;
+  pendingDeployState?: PendingDeployStateView;
+  /** The request's last bounce once it ended (its result), until a deploy replaces it. */
+  lastBounce?: {
+    deployMarker: { requestId: string; deployId: string; timestamp: number };
+    deployResult: DeployResult;
+  };
   timestamp: number;
   /** Fields of the write just answered that were accepted but do not take effect yet. */
   warnings?: FieldWarning[];
@@ -36,5 +43,16 @@ export function toRequestParent(
   if (deploys.pending) parent.pendingDeploy = deploys.pending;
   if (progress && progress.phase !== 'DONE')
     parent.pendingDeployState = toPendingDeployState(progress);
+  // A bounce keeps its ended progress (a deploy's result goes to the deploy instead).
+  if (progress?.phase === 'DONE' && progress.kind === 'BOUNCE' && progress.deployResult) {
+    parent.lastBounce = {
+      deployMarker: {
+        requestId: progress.requestId,
+        deployId: progress.deployId,
+        timestamp: progress.startedAt,
+      },
+      deployResult: progress.deployResult,
+    };
+  }
   return parent;
 }

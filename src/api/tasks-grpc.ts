@@ -21,7 +21,8 @@ import {
 } from './tasks-proto.js';
 import { serveWatchRequests, serveWatchTasks } from './watch-streams.js';
 
-type Unary<Req, Res> = (
+/** A grpc-js unary handler. */
+export type Unary<Req, Res> = (
   call: grpc.ServerUnaryCall<Req, Res>,
   callback: grpc.sendUnaryData<Res>,
 ) => void;
@@ -33,7 +34,7 @@ export const VIEW_AGE_KEY = 'x-thales-view-age-ms';
  * Makes unary handlers: an async handler answered with its result (and the replica's view
  * age, from `viewAge`, in the initial metadata), or the registry status of its error.
  */
-function makeUnary(viewAge: () => number | undefined) {
+export function makeUnary(viewAge: () => number | undefined) {
   return <Req, Res>(run: (req: Req) => Promise<Res>): Unary<Req, Res> =>
     (call, callback) => {
       run(call.request).then(

@@ -10,6 +10,13 @@ import type { SingularityRequest__Output } from '../gen/thales/v1/SingularityReq
 import type { SubmitDeployRequest__Output } from '../gen/thales/v1/SubmitDeployRequest.js';
 import type { TaskInfo } from '../gen/thales/v1/TaskInfo.js';
 import type { RequestParent } from './request-parent.js';
+import {
+  toDeployResultMessage,
+  toDeploySettingsInput,
+  toDeploySettingsMessage,
+  toHealthcheckResultMessages,
+  toTaskHealthMessage,
+} from './deploys-proto.js';
 
 /** A SingularityRequest message as the JSON body the HTTP API takes (unset optionals left out). */
 export function toRequestInput(message: SingularityRequest__Output): Record<string, unknown> {
@@ -45,12 +52,33 @@ export function toDeployInput(message: SubmitDeployRequest__Output): Record<stri
     arguments: message.arguments,
     env: message.env,
     resources,
+    ...toDeploySettingsInput(message.settings),
   };
-  return message.message ? { deploy, message: message.message } : { deploy };
+  const body: Record<string, unknown> = { deploy };
+  if (message.message) body.message = message.message;
+  if (message._unpauseOnSuccessfulDeploy)
+    body.unpauseOnSuccessfulDeploy = message.unpauseOnSuccessfulDeploy;
+  return body;
 }
 
-function toDeployInfo(deploy: Deploy | undefined): DeployInfo | null {
-  return deploy ? { ...deploy, resources: deploy.resources } : null;
+/** The protobuf form of a stored deploy: its settings as given, its result once it ended. */
+export function toDeployInfo(deploy: Deploy): DeployInfo {
+  return {
+    requestId: deploy.requestId,
+    id: deploy.id,
+    command: deploy.command,
+    arguments: deploy.arguments,
+    env: deploy.env,
+    resources: deploy.resources,
+    timestamp: deploy.timestamp,
+    message: deploy.message ?? '',
+    settings: toDeploySettingsMessage(deploy),
+    deployResult: deploy.deployResult ? toDeployResultMessage(deploy.deployResult) : null,
+  };
+}
+
+function toDeployInfoOrNull(deploy: Deploy | undefined): DeployInfo | null {
+  return deploy ? toDeployInfo(deploy) : null;
 }
 
 /** The protobuf form of a request with its deploys. */
@@ -64,10 +92,18 @@ export function toRequestParentMessage(parent: RequestParent): RequestParentMess
       ),
     },
     state: parent.state,
-    activeDeploy: toDeployInfo(parent.activeDeploy),
-    pendingDeploy: toDeployInfo(parent.pendingDeploy),
+    activeDeploy: toDeployInfoOrNull(parent.activeDeploy),
+    pendingDeploy: toDeployInfoOrNull(parent.pendingDeploy),
     timestamp: parent.timestamp,
     stateMessage: parent.stateMessage ?? '',
+    pendingDeployState: parent.pendingDeployState ?? null,
+    warnings: parent.warnings ?? [],
+    lastBounce: parent.lastBounce
+      ? {
+          deployMarker: parent.lastBounce.deployMarker,
+          deployResult: toDeployResultMessage(parent.lastBounce.deployResult),
+        }
+      : null,
   };
 }
 
@@ -82,6 +118,9 @@ export function toTaskInfo(task: Task): TaskInfo {
       hasExitCode: update.exitCode !== undefined,
       exitCode: update.exitCode ?? 0,
     })),
+    healthcheckResults: toHealthcheckResultMessages(task.healthcheckResults),
+    health: toTaskHealthMessage(task.health),
+    killReason: task.killReason ?? '',
   };
 }
 

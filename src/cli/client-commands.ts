@@ -4,83 +4,21 @@
  * ({@link discoverApi}), prints json or a table (`--output`), and exits with the codes of
  * `exit-codes.ts`.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ApiClient, discoverApi } from './api-client.js';
+import type { Command } from 'commander';
+import {
+  type ClientOptions,
+  amount,
+  clientCommand,
+  clientOf,
+  count,
+  formatOf,
+  readQuery,
+  seg,
+} from './client-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { readDeployFile, waitForDeploy } from './deploy-wait.js';
-import { type OutputFormat, outputOption, printJson, printList } from './output.js';
-
-/** Options every client command takes. */
-interface ClientOptions {
-  api?: string;
-  output: OutputFormat;
-  json?: boolean;
-  consistency?: string;
-}
-
-const API_HELP = 'replica URLs, comma-separated (else THALES_API, else the running thales dev)';
-
-/** Adds `--api` and `--output` (default `format`), and for reads `--consistency`. */
-function clientCommand(
-  parent: Command,
-  name: string,
-  description: string,
-  format: OutputFormat,
-  read = false,
-): Command {
-  const command = parent
-    .command(name)
-    .description(description)
-    .option('--api <urls>', API_HELP)
-    .addOption(outputOption(format));
-  if (format === 'table') {
-    command.addOption(new Option('--json', 'same as --output json').hideHelp());
-  }
-  if (read) {
-    command.addOption(
-      new Option(
-        '--consistency <level>',
-        'sequential, or linearizable (sees every write acknowledged before)',
-      )
-        .choices(['sequential', 'linearizable'])
-        .default('sequential'),
-    );
-  }
-  return command;
-}
-
-function clientOf(options: ClientOptions): ApiClient {
-  return new ApiClient(discoverApi(options.api));
-}
-
-function formatOf(options: ClientOptions): OutputFormat {
-  return options.json ? 'json' : options.output;
-}
-
-function readQuery(options: ClientOptions): string {
-  return options.consistency === 'linearizable' ? '?consistency=linearizable' : '';
-}
-
-/** A non-negative integer argument or flag; anything else is a usage error naming it. */
-function count(what: string): (value: string) => number {
-  return (value) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${what} must be a whole number`);
-    return Number(value);
-  };
-}
-
-/** A positive number flag (cpus, memory). */
-function amount(what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0)
-      throw new InvalidArgumentError(`${what} must be a number ≥ 0`);
-    return n;
-  };
-}
-
-/** Path segments are encoded: an id is data, never part of the path. */
-const seg = encodeURIComponent;
+import { printJson, printList } from './output.js';
+import { addBounceCommand, addScheduledCommand } from './scheduling-commands.js';
 
 interface RequestRow {
   request: { id: string; requestType: string; instances: number };
@@ -222,6 +160,7 @@ function addRequestCommands(program: Command): void {
         );
       });
   }
+  addBounceCommand(request);
 }
 
 function addDeployCommand(program: Command): void {
@@ -295,7 +234,7 @@ function resourcesOf(options: DeployOptions): Record<string, number> {
 }
 
 function addTasksCommand(program: Command): void {
-  clientCommand(program, 'tasks', 'list active tasks', 'table', true)
+  const tasks = clientCommand(program, 'tasks', 'list active tasks', 'table', true)
     .option('--request <id>', 'only the tasks of this request')
     .option('--agent <id>', 'only the tasks on this agent')
     .action(async (options: ClientOptions & { request?: string; agent?: string }) => {
@@ -310,6 +249,7 @@ function addTasksCommand(program: Command): void {
         row: (task) => [task.id, task.state, task.agentId, task.ports.join(',') || '-'],
       });
     });
+  addScheduledCommand(tasks);
 }
 
 function addAgentsCommand(program: Command): void {

@@ -7,7 +7,10 @@ export function makeProgram(): Command {
   const program = new Command('thales')
     .description('a highly available cluster scheduler (docs/api.md, "CLI")')
     .showHelpAfterError('(thales <command> --help for its flags)')
-    .exitOverride();
+    .exitOverride()
+    // A parent's options (tasks, agents: --api, --output) are its own only before a
+    // subcommand, so `thales tasks scheduled --api URL` gives --api to `scheduled`.
+    .enablePositionalOptions();
   addDaemonCommands(program);
   addClientCommands(program);
   program

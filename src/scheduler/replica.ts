@@ -21,6 +21,8 @@ export interface ReplicaContext {
   config: SchedulerConfig;
   zk: Coordinator;
   leadership: Leadership;
+  /** The replica's cluster view (who leads, at which addresses). */
+  view: ClusterView;
   logger: Logger;
   registry: Registry;
   /**
@@ -108,6 +110,7 @@ export async function startSchedulerReplica(
     config,
     zk,
     leadership,
+    view,
     logger,
     registry,
     loadBalancer: {},

@@ -87,6 +87,7 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
   await carryOut(leadership, plan, deps);
   // After every kill of the cycle was decided: held ones go once out of the load balancer.
   await leadership.lbFollower.run(deploying.owned);
+  if (plan.launch.length === 0) leadership.launcher.noteNothingPending();
   if (plan.launch.length === 0 || !leader.active) return;
   const launchContext: LaunchContext = {
     request: (rid) => leadership.requests.get(rid)?.record,

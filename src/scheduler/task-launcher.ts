@@ -25,6 +25,7 @@ import {
   taskHealthcheckSpec,
 } from '../state/index.js';
 import { buildOffers } from './offer-builder.js';
+import { EMPTY_BOARD, type ScheduledBoard, nextScheduledBoard } from './scheduled-tasks.js';
 import { recordMatch, type SchedulerMetrics } from './scheduler-metrics.js';
 import type { LaunchIntent } from './reconcile-plan.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
@@ -83,6 +84,8 @@ export class TaskLauncher {
   private readonly dirs = new Set<string>();
   /** Unplaced instances of the last cycle, for logs and tests. */
   lastUnplaced = 0;
+  /** What the last cycle left pending and why (`GET /api/tasks/scheduled`). */
+  scheduled: ScheduledBoard = EMPTY_BOARD;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -93,7 +96,10 @@ export class TaskLauncher {
   /** Places `intents` on the free resources of connected agents and launches them. */
   async launch(intents: LaunchIntent[], launchContext: LaunchContext): Promise<number> {
     const pending = toPendingTasks(intents, launchContext);
-    if (pending.length === 0) return 0;
+    if (pending.length === 0) {
+      this.scheduled = EMPTY_BOARD;
+      return 0;
+    }
     const agents = [...this.leader.agents.values()].map((a) => ({
       record: a.record,
       connected: !!a.session?.open,
@@ -101,11 +107,13 @@ export class TaskLauncher {
     const offers = buildOffers(agents, this.leader.tasks.values());
     if (offers.length === 0) {
       this.lastUnplaced = pending.length;
+      this.noteOutcome(pending, 'all', 0);
       return 0;
     }
     const matchStart = Date.now();
     const result = await this.match({ offers, tasks: pending });
     if (this.leader.revoked) return 0;
+    this.noteOutcome(pending, result.unplaced, offers.length);
     const now = Date.now();
     const tasks = result.assignments.map((a) => this.reserve(a, now));
     this.leader.launchesInFlight++;
@@ -125,6 +133,24 @@ export class TaskLauncher {
       'tasks launched',
     );
     return tasks.length;
+  }
+
+  /** Nothing to launch this cycle: nothing is waiting. */
+  noteNothingPending(): void {
+    this.scheduled = EMPTY_BOARD;
+  }
+
+  private noteOutcome(
+    tried: PendingTask[],
+    unplaced: MatchResult['unplaced'] | 'all',
+    offers: number,
+  ): void {
+    this.scheduled = nextScheduledBoard(this.scheduled, {
+      tried,
+      unplaced,
+      offers,
+      now: Date.now(),
+    });
   }
 
   /** Runs the matcher (on the pool when there is one) and records its metrics. */

@@ -28,6 +28,7 @@ import { CachedDesiredState } from './desired-state.js';
 import { setRequestState } from './request-transitions.js';
 import { makeSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.js';
 import { type CycleDeps, runSchedulingCycle } from './scheduling-cycle.js';
+import { type ScheduledTask, listScheduled } from './scheduled-tasks.js';
 import { TaskEvents } from './task-events.js';
 import type { TaskLeaderOptions } from './task-leader-context.js';
 import { type TaskLeadership, startTaskLeadership, stopTaskLeadership } from './task-leadership.js';
@@ -97,6 +98,12 @@ export class TaskScheduler implements LeaderService {
   get acceptingTerm(): number | undefined {
     const leader = this.leadership?.leader;
     return leader?.active ? leader.term : undefined;
+  }
+
+  /** What the last cycle left pending, oldest first (undefined when not leading). */
+  scheduledTasks(): ScheduledTask[] | undefined {
+    const leadership = this.leadership;
+    return leadership ? listScheduled(leadership.launcher.scheduled) : undefined;
   }
 
   /** Whether an agent holds a stream to this leader (undefined when not leading). */

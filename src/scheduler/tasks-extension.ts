@@ -1,8 +1,11 @@
 import {
   DeploysApi,
+  ScheduledTasksApi,
   StateCache,
   TasksApi,
+  makeDeploysGrpcHandlers,
   makeDeploysRouter,
+  makeScheduledTasksRouter,
   makeTasksGrpcHandlers,
   makeTasksRouter,
 } from '../api/index.js';
@@ -49,14 +52,24 @@ export function makeTasksExtensionFactory(
     const api = new TasksApi(replica.zk, state);
     const cache = new StateCache(replica.zk, state, replica.logger.child({ component: 'watch' }));
     const logger = replica.logger.child({ component: 'agent-endpoint' });
+    const deploys = new DeploysApi(replica.zk);
+    const scheduled = new ScheduledTasksApi({
+      local: () => scheduler.scheduledTasks(),
+      leader: () => replica.view.snapshot().leader,
+      replicaId: () => replica.config.replicaId,
+    });
     return {
       leaderServices: [scheduler],
       routers: [
         makeTasksRouter(api, (id) => scheduler.connectivity(id)),
-        makeDeploysRouter(new DeploysApi(replica.zk)),
+        makeDeploysRouter(deploys),
+        makeScheduledTasksRouter(scheduled),
       ],
       addGrpcServices: (server) => addAgentService(server, { scheduler, zk: replica.zk, logger }),
-      schedulerHandlers: makeTasksGrpcHandlers(api, cache),
+      schedulerHandlers: {
+        ...makeTasksGrpcHandlers(api, cache),
+        ...makeDeploysGrpcHandlers(deploys, scheduled, () => api.viewAgeMs()),
+      },
       start: () => {
         cache.start();
         state.start();

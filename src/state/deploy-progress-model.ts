@@ -89,9 +89,9 @@ export function writeDeployProgressOp(progress: DeployProgress, create: boolean)
 
 /**
  * Singularity's `pendingDeployState` view of a progress document, for the request answer:
- * the marker, the state, and the step counts.
+ * the marker, the state, and the step counts (its type is {@link PendingDeployStateView}).
  */
-export function toPendingDeployState(progress: DeployProgress): Record<string, unknown> {
+export function toPendingDeployState(progress: DeployProgress) {
   return {
     deployMarker: {
       requestId: progress.requestId,
@@ -115,3 +115,6 @@ export function toPendingDeployState(progress: DeployProgress): Record<string, u
     ...(progress.deployResult ? { deployResult: progress.deployResult } : {}),
   };
 }
+
+/** The request answer's `pendingDeployState`. */
+export type PendingDeployStateView = ReturnType<typeof toPendingDeployState>;

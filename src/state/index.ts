@@ -79,6 +79,7 @@ export {
   deployLbOpSchema,
   deployProgressSchema,
   toPendingDeployState,
+  type PendingDeployStateView,
   writeDeployProgressOp,
   type DeployLbOp,
   type DeployPhase,

@@ -11,11 +11,16 @@ import { protoDir } from '../../../src/runtime/index.js';
 
 const PARENT =
   '1 SingularityRequest request, 2 string state, 3 DeployInfo activeDeploy, ' +
-  '4 DeployInfo pendingDeploy, 5 uint64 timestamp, 6 string stateMessage';
+  '4 DeployInfo pendingDeploy, 5 uint64 timestamp, 6 string stateMessage, ' +
+  // Added (wire-compatible: new numbers only) with the deploy model of issue 13.
+  '7 PendingDeployState pendingDeployState, 8 repeated FieldWarning warnings, ' +
+  '9 LastBounce lastBounce';
 const TASK =
   '1 string taskId, 2 string requestId, 3 string deployId, 4 uint32 instanceNo, ' +
   '5 string agentId, 6 string host, 7 string rack, 8 string state, 9 repeated uint32 ports, ' +
-  '10 uint64 startedAt, 11 repeated TaskUpdateInfo updates, 12 TaskResources resources';
+  '10 uint64 startedAt, 11 repeated TaskUpdateInfo updates, 12 TaskResources resources, ' +
+  '13 repeated TaskHealthcheckResult healthcheckResults, 14 TaskHealth health, ' +
+  '15 string killReason';
 const AGENT =
   '1 string agentId, 2 string host, 3 string rack, 4 string state, 5 string httpAddress, ' +
   '6 bool lost, 7 TaskResources resources, 8 map<string,string> attributes';
@@ -28,7 +33,13 @@ const SINGULARITY_REQUEST =
   '7 map<string,string> allowedAgentAttributes, 8 repeated string owners, 9 bool loadBalanced';
 const DEPLOY =
   '1 string requestId, 2 string id, 3 string command, 4 repeated string arguments, ' +
-  '5 map<string,string> env, 6 DeployResources resources, 7 string message';
+  '5 map<string,string> env, 6 DeployResources resources, 7 string message, ' +
+  '8 DeploySettings settings, 9 bool unpauseOnSuccessfulDeploy';
+const INTENT_ANSWER = '1 string requestId, 2 string deployId, 3 bool accepted';
+const DEPLOY_INFO =
+  '1 string requestId, 2 string id, 3 string command, 4 repeated string arguments, ' +
+  '5 map<string,string> env, 6 TaskResources resources, 7 uint64 timestamp, ' +
+  '8 string message, 9 DeploySettings settings, 10 DeployResult deployResult';
 
 /** rpc → [request fields, response fields] ("stream " marks a server stream). */
 const WIRE: Record<string, [string, string]> = {
@@ -52,6 +63,18 @@ const WIRE: Record<string, [string, string]> = {
     '1 string requestId',
     'stream 1 string kind, 2 string requestId, 3 RequestParent request',
   ],
+  CancelDeploy: ['1 string requestId, 2 string deployId, 3 string message', INTENT_ANSWER],
+  AdvanceDeploy: [
+    '1 string requestId, 2 string deployId, 3 int32 targetActiveInstances',
+    INTENT_ANSWER,
+  ],
+  ListDeployHistory: ['1 string requestId', '1 repeated DeployInfo deploys'],
+  GetDeployHistory: ['1 string requestId, 2 string deployId', DEPLOY_INFO],
+  BounceRequest: [
+    '1 string requestId, 2 string message, 3 string actionId, 4 bool incremental',
+    `${INTENT_ANSWER}, 4 uint64 at`,
+  ],
+  ListScheduledTasks: ['1 string requestId', '1 repeated ScheduledTaskInfo tasks'],
 };
 
 function fields(root: protobuf.Root, typeName: string): string {

@@ -1,0 +1,59 @@
+/**
+ * The `Scheduler` RPCs of deploy commands, deploy history, bounce and scheduled tasks: the
+ * same DeploysApi and ScheduledTasksApi (so the same validation and error codes) as their
+ * HTTP routes, mapped to and from protobuf.
+ */
+import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
+import type { ScheduledTaskInfo } from '../gen/thales/v1/ScheduledTaskInfo.js';
+import type { DeploysApi } from './deploys-api.js';
+import type { ScheduledTaskView, ScheduledTasksApi } from './scheduled-tasks-api.js';
+import { makeUnary } from './tasks-grpc.js';
+import { toDeployInfo } from './tasks-proto.js';
+
+function toScheduledTaskInfo(task: ScheduledTaskView): ScheduledTaskInfo {
+  return { ...task };
+}
+
+/** The handlers of CancelDeploy, AdvanceDeploy, the deploy history, BounceRequest and ListScheduledTasks. */
+export function makeDeploysGrpcHandlers(
+  deploys: DeploysApi,
+  scheduled: ScheduledTasksApi,
+  viewAge: () => number | undefined = () => undefined,
+): Partial<SchedulerHandlers> {
+  const unary = makeUnary(viewAge);
+  return {
+    CancelDeploy: unary(async (message) =>
+      deploys.cancel(
+        message.deployId,
+        message.requestId,
+        message.message ? { message: message.message } : {},
+      ),
+    ),
+    AdvanceDeploy: unary(async (message) => {
+      const body: Record<string, unknown> = {
+        requestId: message.requestId,
+        deployId: message.deployId,
+      };
+      if (message._targetActiveInstances) {
+        body.targetActiveInstances = message.targetActiveInstances;
+      }
+      return deploys.update(body);
+    }),
+    ListDeployHistory: unary(async (message) => ({
+      deploys: (await deploys.history(message.requestId)).map(toDeployInfo),
+    })),
+    GetDeployHistory: unary(async (message) =>
+      toDeployInfo(await deploys.deploy(message.requestId, message.deployId)),
+    ),
+    BounceRequest: unary(async (message) => {
+      const body: Record<string, unknown> = {};
+      if (message.message) body.message = message.message;
+      if (message.actionId) body.actionId = message.actionId;
+      if (message._incremental) body.incremental = message.incremental;
+      return deploys.bounce(message.requestId, body);
+    }),
+    ListScheduledTasks: unary(async (message) => ({
+      tasks: (await scheduled.list(message.requestId || undefined)).map(toScheduledTaskInfo),
+    })),
+  };
+}
