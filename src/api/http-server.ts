@@ -90,8 +90,12 @@ export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): 
 export async function startHttpServer(options: HttpServerOptions): Promise<http.Server> {
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches (ctx.onerror)
   const server = http.createServer(makeHttpApp(options).callback());
-  // Keep-alive sockets must not hold a graceful shutdown open.
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client's idle timeout (undici's is the server's hint minus 1 s), so a
+  // client never sends a request on a socket the server is closing: at 5 s, a starved client
+  // reused such a socket and its POST failed with "other side closed" (seen in the suite at
+  // load 35). Graceful shutdown closes idle sockets itself (src/runtime/http-server.ts).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await listen(server, options.host, options.port, 'http');
   return server;
 }
