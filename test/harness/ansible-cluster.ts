@@ -261,7 +261,9 @@ export class AnsibleCluster {
     // A playbook still running (a test that timed out) would start what is being stopped.
     const playing = this.playing;
     if (playing && playing.exitCode === null) {
-      const closed = new Promise((resolve) => playing.once('close', resolve));
+      // 'exit', not 'close': the playbook's own children may hold its stdio open for as long
+      // as they live, and a sweep waiting on that outlived the hook (seen at load 35).
+      const closed = new Promise((resolve) => playing.once('exit', resolve));
       playing.kill('SIGTERM');
       const timer = setTimeout(() => playing.kill('SIGKILL'), 10_000);
       await closed;
@@ -272,7 +274,7 @@ export class AnsibleCluster {
       const dir = path.join(host.vars.thales_prefix as string, 'etc', 'thales', 'services');
       for (const service of SERVICES) {
         const script = path.join(dir, service);
-        if (existsSync(script)) stops.push(runQuietly(script, ['stop'], 60_000));
+        if (existsSync(script)) stops.push(runQuietly(script, ['stop'], 20_000));
       }
     }
     await Promise.all(stops);
