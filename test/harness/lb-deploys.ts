@@ -38,6 +38,24 @@ export async function startLbCluster(
   return { cluster, lb };
 }
 
+/** Creates `web` (4 instances, load-balanced), deploys `deployId`, waits until nginx serves it. */
+export async function createWebAt(
+  cluster: TestCluster,
+  lb: LbTestCluster,
+  deployId: string,
+): Promise<void> {
+  const created = await callJson(`${anyUrl(cluster)}/api/requests`, 'POST', {
+    id: 'web',
+    requestType: 'SERVICE',
+    instances: 4,
+    loadBalanced: true,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(200);
+  await submitDeploy(cluster, { id: deployId });
+  await waitDeployEnded(cluster, deployId);
+  await waitServedBy(lb, deployId, 4);
+}
+
 /**
  * {@link startLbCluster}, then the load-balanced request `web` (4 instances) on deploy v1,
  * served by nginx on every lb-agent.
@@ -47,16 +65,7 @@ export async function startWebOnV1(
 ): Promise<{ cluster: TestCluster; lb: LbTestCluster; url: string }> {
   const { cluster, lb } = await startLbCluster(zk);
   const url = anyUrl(cluster);
-  const created = await callJson(`${url}/api/requests`, 'POST', {
-    id: 'web',
-    requestType: 'SERVICE',
-    instances: 4,
-    loadBalanced: true,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(200);
-  await submitDeploy(cluster, { id: 'v1' });
-  await waitDeployEnded(cluster, 'v1');
-  await waitServedBy(lb, 'v1', 4);
+  await createWebAt(cluster, lb, 'v1');
   return { cluster, lb, url };
 }
 

@@ -8,12 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useZooKeeper, waitFor } from '../harness/index.js';
-import {
-  startWebOnV1,
-  submitDeploy,
-  waitDeployEnded,
-  waitServedBy,
-} from '../harness/lb-deploys.js';
+import { createWebAt, startWebOnV1, waitServedBy } from '../harness/lb-deploys.js';
 import { expectEndedOutFirst, waitAllInLb, waitWebRunning } from '../harness/lb-follow.js';
 import { startTraffic, type TrafficAnswer } from '../harness/lb-traffic.js';
 import { anyUrl, callJson, shortAgentGraces } from '../harness/tasks-cluster.js';
@@ -111,16 +106,7 @@ describe('the load balancer follows the tasks through a request’s life (real a
 
     // Re-created with the same id: a fresh service, consistent with the new tasks.
     const recreatedAt = Date.now();
-    const created = await callJson(`${url}/api/requests`, 'POST', {
-      id: 'web',
-      requestType: 'SERVICE',
-      instances: 4,
-      loadBalanced: true,
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(200);
-    await submitDeploy(cluster, { id: 'v2' });
-    await waitDeployEnded(cluster, 'v2');
-    await waitServedBy(lb, 'v2', 4);
+    await createWebAt(cluster, lb, 'v2');
     const v2 = await waitAllInLb(cluster, 4);
     expect(v2.every((t) => t.deployId === 'v2')).toBe(true);
     const servingV2At = Date.now();

@@ -48,6 +48,32 @@ function delta(after: Counters, before: Counters): Counters {
   };
 }
 
+/**
+ * Waits for a window of at least three cycles (the tick runs one a second) in which the
+ * leader sent ZooKeeper no read, and returns its counters; settling after launches (the last
+ * status updates) may still read, so windows are tried until one is idle. Says what the last
+ * window saw if none is.
+ */
+async function idleWindow(leaderUrl: string, what: string): Promise<Counters> {
+  let idle: Counters | undefined;
+  return waitFor(
+    what,
+    async () => {
+      const before = await counters(leaderUrl);
+      const after = await waitFor('three more cycles', async () => {
+        const now = await counters(leaderUrl);
+        const d = delta(now, before);
+        return d.fullCycles + d.changedCycles >= 3 ? now : undefined;
+      });
+      idle = delta(after, before);
+      return idle.reads === 0 ? idle : undefined;
+    },
+    { timeoutMs: 60_000 },
+  ).catch((err: unknown) => {
+    throw new Error(`last idle window: ${JSON.stringify(idle)}`, { cause: err });
+  });
+}
+
 describe('incremental scheduling cycles (real ZooKeeper and replicas)', () => {
   it('an idle cycle reads nothing; a change to one request re-plans only it', async () => {
     const cluster = await startCluster(zk());
@@ -59,27 +85,10 @@ describe('incremental scheduling cycles (real ZooKeeper and replicas)', () => {
     const follower = cluster.replicas.find((r) => r.id !== leader.id && r.process.running)!;
 
     // Idle: at least three cycles (the tick runs one a second) and not one read.
-    let idle: Counters | undefined;
-    await waitFor(
-      'three idle cycles without a ZooKeeper read',
-      async () => {
-        const before = await counters(leader.url);
-        const after = await waitFor('three more cycles', async () => {
-          const now = await counters(leader.url);
-          const d = delta(now, before);
-          return d.fullCycles + d.changedCycles >= 3 ? now : undefined;
-        });
-        idle = delta(after, before);
-        // Settling after the launches (last status updates) may still read: try again.
-        return idle.reads === 0 ? idle : undefined;
-      },
-      { timeoutMs: 60_000 },
-    ).catch((err: unknown) => {
-      throw new Error(`last idle window: ${JSON.stringify(idle)}`, { cause: err });
-    });
-    expect(idle!.reads).toBe(0);
+    const idle = await idleWindow(leader.url, 'three idle cycles without a ZooKeeper read');
+    expect(idle.reads).toBe(0);
     // Cycles that were not full plans planned nothing.
-    expect(idle!.planned).toBe(idle!.fullCycles * REQUESTS);
+    expect(idle.planned).toBe(idle.fullCycles * REQUESTS);
 
     // One change, written through a follower (so the leader's only reads are its watches').
     const before = await counters(leader.url);
@@ -141,24 +150,11 @@ describe('a deploy waiting for a manual advance (real ZooKeeper and replicas)', 
       throw new Error(JSON.stringify(state ?? null));
     });
 
-    let idle: Counters | undefined;
-    await waitFor(
+    const idle = await idleWindow(
+      leader.url,
       'three idle cycles without a ZooKeeper read while the deploy waits',
-      async () => {
-        const before = await counters(leader.url);
-        const after = await waitFor('three more cycles', async () => {
-          const now = await counters(leader.url);
-          const dd = delta(now, before);
-          return dd.fullCycles + dd.changedCycles >= 3 ? now : undefined;
-        });
-        idle = delta(after, before);
-        return idle.reads === 0 ? idle : undefined;
-      },
-      { timeoutMs: 60_000 },
-    ).catch((err: unknown) => {
-      throw new Error(`last idle window: ${JSON.stringify(idle)}`, { cause: err });
-    });
-    expect(idle!.reads).toBe(0);
+    );
+    expect(idle.reads).toBe(0);
 
     // The advance still arrives (from the cache): the deploy goes on to its end.
     const adv = await callJson(`${leader.url}/api/deploys/update`, 'POST', {
