@@ -21,6 +21,9 @@ import type { TaskLeaderContext } from './task-leader-context.js';
 
 /** Registers agents, has their tasks reconciled, and declares the silent ones lost. */
 export class AgentRegistrar {
+  /** Agents whose registration is being persisted: not to be declared lost meanwhile. */
+  private readonly registering = new Map<string, number>();
+
   constructor(
     private readonly leader: TaskLeaderContext,
     private readonly status: StatusWriter,
@@ -34,8 +37,19 @@ export class AgentRegistrar {
   async attach(reg: Register__Output, call: AgentCall): Promise<AgentSession | null> {
     const { leader } = this;
     const session = new AgentSession(reg.agentId, reg, call, leader.term);
-    const record = await this.persistRegistration(reg);
-    if (!record) return null;
+    this.registering.set(reg.agentId, (this.registering.get(reg.agentId) ?? 0) + 1);
+    let record: AgentRecord | null;
+    try {
+      record = await this.persistRegistration(reg);
+    } finally {
+      const n = (this.registering.get(reg.agentId) ?? 1) - 1;
+      if (n > 0) this.registering.set(reg.agentId, n);
+      else this.registering.delete(reg.agentId);
+    }
+    if (!record) {
+      this.markLostIfRecorded(reg.agentId);
+      return null;
+    }
     const entry = leader.agents.get(reg.agentId);
     const previous = entry?.session;
     if (previous && previous !== session) previous.close();
@@ -103,6 +117,7 @@ export class AgentRegistrar {
         this.detach(session);
       }
       if (entry.session?.open || entry.record.lostAt) continue;
+      if (this.registering.has(entry.record.agentId)) continue;
       const deadline = Math.max(
         leader.establishedAt + options.reconnectGraceMs,
         entry.disconnectedAt + options.agentLostMs,
@@ -126,10 +141,28 @@ export class AgentRegistrar {
       return;
     }
     const entry = leader.agents.get(record.agentId);
+    // It registered again while the lost mark was being written (seen in the rolling
+    // upgrade at load 20: registered, then "lost" 166 ms later, its running task killed as an
+    // orphan): its registration rewrites the record after ours, and it reported its tasks.
+    if (entry?.session?.open || this.registering.has(record.agentId)) {
+      // Still registering: keep the entry in step with ZooKeeper (a failed registration
+      // then marks the tasks, see attach); registered: its newer record stays.
+      if (entry && entry.version === version)
+        Object.assign(entry, { record: lostRecord, version: version + 1 });
+      leader.logger.info({ agentId: record.agentId }, 'agent re-registered while marked lost');
+      return;
+    }
     if (entry) Object.assign(entry, { record: lostRecord, version: version + 1 });
     const tasks = leader.tasksOn(record.agentId);
     leader.logger.warn({ agentId: record.agentId, tasks: tasks.length }, 'agent lost');
     this.markLost(tasks, `agent ${record.agentId} lost`);
+  }
+
+  /** A registration that failed after a lost mark it raced with: that mark now stands. */
+  private markLostIfRecorded(agentId: string): void {
+    const entry = this.leader.agents.get(agentId);
+    if (!entry?.record.lostAt || entry.session?.open || this.registering.has(agentId)) return;
+    this.markLost(this.leader.tasksOn(agentId), `agent ${agentId} lost`);
   }
 
   private markLost(tasks: Task[], message: string): void {
