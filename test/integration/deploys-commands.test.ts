@@ -197,7 +197,17 @@ describe('deploy commands: advance, cancel, history (real ZooKeeper, replicas)',
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     expect(done.deployResult.deployState).toBe('SUCCEEDED');
-    const after = await tasks();
+    // A bounce is DONE once every old task's kill is sent (docs/deploys.md); the old tasks'
+    // ends follow as their agents report them.
+    const after = await waitFor(
+      "only the bounce's 2 new tasks active",
+      async () => {
+        const now = await tasks();
+        if (now.length === 2 && !now.some((t) => before.includes(t.id))) return now;
+        throw new Error(now.map((t) => `${t.id} ${t.state}`).join(', '));
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     expect(after).toHaveLength(2);
     expect(after.every((t) => t.deployId === 'v1' && t.state === 'TASK_RUNNING')).toBe(true);
     expect(after.some((t) => before.includes(t.id))).toBe(false);
