@@ -72,8 +72,13 @@ describe('task cgroups (real executor)', () => {
         `[thales executor] no cgroup v2 hierarchy at ${root} (cgroup v1 or hybrid host, or ` +
           'not mounted): the task runs without memory and cpu limits',
       );
-      expect(readFileSync(path.join(layout.sandbox('plain'), 'executor.log'), 'utf8')).toContain(
-        'no cgroup v2 hierarchy',
+      // The executor's log is written asynchronously (pino): it may land after exit.json.
+      await waitFor('the notice in executor.log', () =>
+        readFileSync(path.join(layout.sandbox('plain'), 'executor.log'), 'utf8').includes(
+          'no cgroup v2 hierarchy',
+        )
+          ? true
+          : undefined,
       );
     } finally {
       rmSync(root, { recursive: true, force: true });
