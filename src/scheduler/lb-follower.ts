@@ -165,11 +165,11 @@ export class LbFollower {
     const lb = this.lb();
     const host = this.leader.agents.get(agentId)?.record.host;
     if (!lb || host === undefined) return false;
+    if (!lb.ready) return true;
     const owned = new Set<string>();
     for (const t of this.leader.tasks.values())
       for (const p of t.ports) owned.add(`${t.host}:${p}`);
     const stale = (u: string): boolean => u.startsWith(`${host}:`) && !owned.has(u);
-    if (!lb.ready) return true;
     // Every service, not only those of load-balanced requests: an operator's hand-made
     // requests route to tasks too (seen in the chaos run, whose workload routes `web` so).
     for (const serviceId of lb.serviceIds()) {

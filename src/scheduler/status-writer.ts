@@ -18,7 +18,7 @@ import {
 } from '../state/index.js';
 import type { AgentSession } from './agent-session.js';
 import { applyStatusTransition, toHealthcheckResult } from './task-health-results.js';
-import { type HistoryDraft, TaskHistoryIndex } from './task-history.js';
+import { TaskHistoryIndex } from './task-history.js';
 
 /**
  * One task's next update, to persist: decided by the leader itself (LOST) or reported by its
@@ -132,8 +132,9 @@ export class StatusWriter {
         const ok = await this.host
           .serialize(() => this.writeBatch(batch))
           .catch((err) => {
-            // Nothing may escape a flush (it runs detached): an unforeseen error is a retry.
-            this.host.logger.error({ err }, 'status batch failed unexpectedly; retrying');
+            // Not persisted, like a refused write (seen: a history read's CONNECTION_LOSS,
+            // which escaped the detached flush and ended the replica): retried.
+            this.host.logger.warn({ err }, 'status batch not persisted; retried');
             return false;
           });
         if (!ok) {
@@ -162,28 +163,17 @@ export class StatusWriter {
     return working;
   }
 
-  /** The ops of one batch; reads the histories it compacts (a read that can fail). */
-  private async batchOps(working: Map<string, Task>, history: HistoryDraft): Promise<ZkOp[]> {
+  /**
+   * Writes one batch; true when committed (or nothing needed writing). Rejects when a history
+   * it compacts cannot be read (e.g. CONNECTION_LOSS): the flush then retries it.
+   */
+  private async writeBatch(batch: Queued[]): Promise<boolean> {
+    const working = this.nextStates(batch);
+    const history = this.history.draft();
     const ops: ZkOp[] = [];
     for (const task of working.values()) {
       if (isTerminal(task.state)) ops.push(...endTaskOps(task), ...(await history.add(task)));
       else ops.push(setActiveTaskOp(task));
-    }
-    return ops;
-  }
-
-  /** Writes one batch; true when committed (or nothing needed writing). */
-  private async writeBatch(batch: Queued[]): Promise<boolean> {
-    const working = this.nextStates(batch);
-    const history = this.history.draft();
-    let ops: ZkOp[];
-    try {
-      ops = await this.batchOps(working, history);
-    } catch (err) {
-      // A history list that could not be read (e.g. CONNECTION_LOSS): like a failed write,
-      // nothing is written or acknowledged, and the batch is retried.
-      this.host.logger.warn({ err }, 'status batch not persisted: task history not readable');
-      return false;
     }
     if (ops.length > 0) {
       try {
