@@ -1,7 +1,7 @@
 /**
  * Writes a kill's cause onto the task's active record (`taskCleanup`), so the task's JSON and
- * its history say why it ended. One fenced set per kill, in the leader's serialized
- * task-write order: a status update of the same task is written before or after it, never
+ * its history say why it ended. Batched fenced sets, in the leader's serialized task-write
+ * order: a status update of the same task is written before or after it, never
  * beside it, and one that ended the task first leaves nothing to record (the history
  * znode is not rewritten).
  */
@@ -12,6 +12,7 @@ import {
   isTerminal,
   setActiveTaskOp,
 } from '../state/index.js';
+import { detach } from '../runtime/index.js';
 import type { KillRecorder } from './kill-policy.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
 
@@ -23,22 +24,48 @@ export interface KillRecordHost extends Pick<
   readonly tasks: Map<string, Task>;
 }
 
-/** The recorder a leadership's kill sender calls when a kill is first sent. */
+/** Causes written per multi at most (as the status writer's batches). */
+const MAX_PER_WRITE = 100;
+
+/**
+ * The recorder a leadership's kill sender calls when a kill is first sent. Causes recorded
+ * meanwhile go out together: one serialized, fenced multi for every cause pending when its
+ * turn comes (a deploy step or a scale-down sends its kills in one cycle), not one per kill.
+ */
 export function killRecorder(leader: KillRecordHost): KillRecorder {
+  const pending = new Map<string, TaskCleanup>();
+  let queued = false;
+  const writePending = async (): Promise<void> => {
+    queued = false;
+    const batch = [...pending].slice(0, MAX_PER_WRITE);
+    for (const [taskId] of batch) pending.delete(taskId);
+    if (pending.size > 0) queue();
+    const next: Task[] = [];
+    for (const [taskId, cleanup] of batch) {
+      const current = leader.tasks.get(taskId);
+      if (!current || isTerminal(current.state) || current.taskCleanup) continue;
+      next.push({ ...current, taskCleanup: cleanup });
+    }
+    if (next.length === 0 || leader.revoked) return;
+    try {
+      await leader.write(next.map((t) => setActiveTaskOp(t)));
+    } catch (err) {
+      // Only the record of why is lost (the kills themselves went): logged, not retried.
+      leader.logger.warn({ err, tasks: next.map((t) => t.taskId) }, 'kill causes not recorded');
+      return;
+    }
+    for (const t of next) {
+      const latest = leader.tasks.get(t.taskId);
+      if (latest) leader.tasks.set(t.taskId, { ...latest, taskCleanup: t.taskCleanup });
+    }
+  };
+  const queue = (): void => {
+    if (queued) return;
+    queued = true;
+    detach(leader.serialize(writePending), leader.logger, 'kill cause records');
+  };
   return (taskId: string, cause: KillCause, at: number): void => {
-    const cleanup: TaskCleanup = { ...cause, timestamp: at };
-    void leader
-      .serialize(async () => {
-        const current = leader.tasks.get(taskId);
-        if (!current || isTerminal(current.state) || current.taskCleanup || leader.revoked) return;
-        const next = { ...current, taskCleanup: cleanup };
-        await leader.write([setActiveTaskOp(next)]);
-        const latest = leader.tasks.get(taskId);
-        if (latest) leader.tasks.set(taskId, { ...latest, taskCleanup: cleanup });
-      })
-      .catch((err: unknown) => {
-        // Only the record of why is lost (the kill itself went): logged, not retried.
-        leader.logger.warn({ err, taskId, cause }, 'kill cause not recorded');
-      });
+    if (!pending.has(taskId)) pending.set(taskId, { ...cause, timestamp: at });
+    queue();
   };
 }
