@@ -1,16 +1,15 @@
 /**
  * What the bench reads of the product's records while a deploy runs: every version of the
- * request's deploy progress (kept from a watch of the bench's own ZooKeeper session), the
- * deploy's load-balancer requests, and the service as every lb-agent applied it.
+ * request's deploy progress (kept from a watch of the bench's own ZooKeeper session) and the
+ * deploy's load-balancer requests (through the product's LbRequestStore).
  */
 import {
   type Coordinator,
   type Unwatch,
   decodeJson,
   watchNode,
-  zkPaths,
 } from '../../src/coordination/index.js';
-import type { LbRequestRecord, LbServiceRecord } from '../../src/lb/index.js';
+import type { LbRequestRecord, LbRequestStore } from '../../src/lb/index.js';
 import { type DeployProgress, statePaths } from '../../src/state/index.js';
 
 /** Every progress version seen, in order (deduplicated by znode version). */
@@ -53,23 +52,11 @@ export class ProgressLog {
 }
 
 /** The load-balancer requests whose id starts with `prefix` (a deploy's: `web-v2-…`). */
-export async function lbRequestsOf(zk: Coordinator, prefix: string): Promise<LbRequestRecord[]> {
-  const ids = (await zk.children(zkPaths.lbRequestsDir)).filter((id) => id.startsWith(prefix));
-  const out: LbRequestRecord[] = [];
-  for (const id of ids) {
-    const path = `${zkPaths.lbRequestsDir}/${id}`;
-    const node = await zk.getOrNull(path);
-    if (node) out.push(decodeJson<LbRequestRecord>(node.data, path));
-  }
-  return out.sort((a, b) => a.submittedAt - b.submittedAt);
-}
-
-/** The service as last applied on every lb-agent of its groups (undefined before any). */
-export async function lbService(
-  zk: Coordinator,
-  serviceId: string,
-): Promise<LbServiceRecord | undefined> {
-  const path = `${zkPaths.lbServicesDir}/${serviceId}`;
-  const node = await zk.getOrNull(path);
-  return node ? decodeJson<LbServiceRecord>(node.data, path) : undefined;
+export async function lbRequestsOf(
+  store: LbRequestStore,
+  prefix: string,
+): Promise<LbRequestRecord[]> {
+  const ids = (await store.requestIds()).filter((id) => id.startsWith(prefix));
+  const records = await Promise.all(ids.map((id) => store.getRequest(id)));
+  return records.flatMap((r) => (r ? [r.value] : [])).sort((a, b) => a.submittedAt - b.submittedAt);
 }

@@ -9,7 +9,6 @@ import { demoServicePath } from '../../test/harness/tasks-real-agents.js';
 import { waitFor } from '../../src/dev/wait-for.js';
 import type { DeployResult, Task } from '../../src/state/index.js';
 import type { DeployBenchCluster } from './deploy-cluster.js';
-import { lbService } from './deploy-records.js';
 
 /** The bench's request (also its load-balancer service id). */
 export const REQUEST_ID = 'web';
@@ -105,10 +104,9 @@ export async function waitServingExactly(
   return waitFor(
     `${instances} tasks of ${deployId}, and only those, in every nginx`,
     async () => {
-      const zk = c.zk;
-      if (!zk) return undefined;
-      const service = await lbService(zk, REQUEST_ID);
-      const wanted = upstreamsOf(await c.tasks(REQUEST_ID), deployId);
+      if (!c.lbStore || !c.taskStore) return undefined;
+      const service = (await c.lbStore.getService(REQUEST_ID))?.value;
+      const wanted = upstreamsOf(await c.taskStore.activeOf(REQUEST_ID), deployId);
       const routed = service?.upstreams.map((u) => u.upstream) ?? [];
       const ours = routed.filter((u) => wanted.has(u)).length;
       if (ours === instances && routed.length === instances) return service?.updatedAt;

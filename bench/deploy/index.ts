@@ -16,7 +16,8 @@
  */
 import os from 'node:os';
 import type { Coordinator } from '../../src/coordination/index.js';
-import type { Task } from '../../src/state/index.js';
+import type { LbRequestStore } from '../../src/lb/index.js';
+import type { Task, TaskStore } from '../../src/state/index.js';
 import type { TrafficAnswer, TrafficClient } from '../../test/harness/lb-traffic.js';
 import { startPacedTraffic } from '../../test/harness/lb-traffic.js';
 import { DeployBenchCluster } from './deploy-cluster.js';
@@ -71,7 +72,7 @@ async function explain(
   tasks: readonly Task[],
   prefix: string,
 ): Promise<void> {
-  const lbs = await lbRequestsOf(c.zk as Coordinator, prefix);
+  const lbs = await lbRequestsOf(c.lbStore as LbRequestStore, prefix);
   const upstream = new Map(tasks.map((t) => [t.taskId, `${t.host}:${t.ports[0]}`]));
   for (const s of bounds) {
     const last = upstream.get(s.lastHealthyTask);
@@ -131,7 +132,8 @@ async function run(c: DeployBenchCluster): Promise<void> {
     say(
       `v2 ${v2.deployState} after ${deployMs} ms; requests ${traffic.answers.length}, failures ${traffic.failures().length}`,
     );
-    const v2Tasks = await c.tasks(REQUEST_ID);
+    const store = c.taskStore as TaskStore;
+    const v2Tasks = [...(await store.activeOf(REQUEST_ID)), ...(await store.historyOf(REQUEST_ID))];
     const boundaries = stepBoundaries(v2Tasks, 'v2', INSTANCES, STEP);
     await explain(c, boundaries, v2Tasks, `${REQUEST_ID}-v2-`);
 

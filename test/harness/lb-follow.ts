@@ -4,6 +4,7 @@
  * tasks (the request `web` of lb-deploys.ts) on real agents behind real nginx lb-agents.
  */
 import { expect } from 'vitest';
+import { LbRequestStore, type LbRequestRecord } from '../../src/lb/index.js';
 import { type TestCluster, waitFor } from './cluster.js';
 import { activeTasks, anyUrl, callJson } from './tasks-cluster.js';
 
@@ -46,12 +47,10 @@ export async function waitAllInLb(cluster: TestCluster, n: number, gone: string[
 }
 
 /** Every load-balancer request stored in ZooKeeper (their records, with state and times). */
-export async function storedLbRequests(cluster: TestCluster): Promise<any[]> {
-  const zkc = await cluster.coordinator();
-  const names = await zkc.children('/lb/requests');
-  return Promise.all(
-    names.map(async (n) => JSON.parse((await zkc.get(`/lb/requests/${n}`)).data.toString())),
-  );
+export async function storedLbRequests(cluster: TestCluster): Promise<LbRequestRecord[]> {
+  const store = new LbRequestStore(await cluster.coordinator());
+  const records = await Promise.all((await store.requestIds()).map((id) => store.getRequest(id)));
+  return records.flatMap((r) => (r ? [r.value] : []));
 }
 
 /**
