@@ -156,7 +156,7 @@ async function run(c: DeployBenchCluster): Promise<void> {
     // A little more traffic on the restored service, then the client stops.
     await new Promise((r) => setTimeout(r, 3_000));
     const answers = await traffic.stop();
-    const failures = answers.filter((a) => a.status !== 200);
+    const failures = traffic.failures();
     describeFailures(failures);
     report({
       deployMs,
