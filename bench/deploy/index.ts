@@ -212,7 +212,7 @@ const cluster = new DeployBenchCluster({
   agents: 4,
   lbAgents: 2,
   // 30 tasks of 0.1 cpu each per agent: 120 slots for the 110 a step needs at its peak.
-  agentResources: { cpus: 3, memoryMb: 2048, ports: 100, freePortBlocks: true },
+  agentResources: { cpus: 3, memoryMb: 2048, ports: 100 },
   sessionTimeoutMs: 8_000,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
