@@ -30,7 +30,8 @@ import {
   waitResult,
   waitServingExactly,
 } from './deploy-scenario.js';
-import { type StepBoundary, percentile, stepBoundaries } from './step-times.js';
+import { percentile } from '../stats.js';
+import { type StepBoundary, stepBoundaries } from './step-times.js';
 
 const INSTANCES = Number(process.env.DEPLOY_BENCH_INSTANCES ?? 100);
 const STEP = Number(process.env.DEPLOY_BENCH_STEP ?? 10);
