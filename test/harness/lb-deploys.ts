@@ -70,7 +70,8 @@ export async function submitDeploy(
 
 /**
  * Waits until no deploy is pending and `deployId` is active; says what it last saw. A deploy
- * that ended otherwise (FAILED, CANCELED…) fails the wait at once with its result.
+ * that ended otherwise (FAILED, CANCELED…) fails the wait at once with its result; one whose
+ * result is SUCCEEDED is waited for (the replica's view of the request may lag its history).
  */
 export async function waitDeployEnded(cluster: TestCluster, deployId: string): Promise<any> {
   const outcome = await waitFor(
@@ -81,8 +82,9 @@ export async function waitDeployEnded(cluster: TestCluster, deployId: string): P
       const body = r.body as any;
       if (!body.pendingDeploy && body.activeDeploy?.id === deployId) return { body };
       if (!body.pendingDeploy) {
+        // SUCCEEDED only means the replica's view has not caught up with active yet.
         const result = await deployResultOf(url, 'web', deployId);
-        if (result) return { result };
+        if (result && result.deployState !== 'SUCCEEDED') return { result };
       }
       throw new Error(
         `active ${body.activeDeploy?.id}, pending ${body.pendingDeploy?.id}, ` +
