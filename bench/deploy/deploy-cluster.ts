@@ -2,20 +2,21 @@
  * The deploy bench's cluster: real ZooKeeper, 3 scheduler replicas, 4 real task agents and 2
  * lb-agents with their own nginx (bench/failover/bench-agents.ts, all finding the leader
  * through ZooKeeper), and a ZooKeeper session of the bench's own to read the product's
- * records. `stop` ends every process it started, the tasks' processes included.
+ * records through the product's own stores (`taskStore`, `lbStore`). `stop` ends every process it started, the tasks' processes included.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Coordinator, decodeJson } from '../../src/coordination/index.js';
+import { Coordinator } from '../../src/coordination/index.js';
 import {
   ZooKeeperCluster,
   startSchedulerReplicas,
   type LocalReplica,
 } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
-import { statePaths, type Task } from '../../src/state/index.js';
+import { LbRequestStore } from '../../src/lb/index.js';
+import { TaskStore, statePaths } from '../../src/state/index.js';
 import { killWorkDirProcesses } from '../../test/harness/agent-process.js';
 import {
   BENCH_GROUP,
@@ -43,6 +44,10 @@ export class DeployBenchCluster {
   replicas: LocalReplica[] = [];
   daemons: BenchDaemon[] = [];
   zk: Coordinator | undefined;
+  /** The product's task records, read on the bench's session (set by `start`). */
+  taskStore: TaskStore | undefined;
+  /** The product's load-balancer records, read on the bench's session (set by `start`). */
+  lbStore: LbRequestStore | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly o: DeployClusterOptions) {}
@@ -65,6 +70,9 @@ export class DeployBenchCluster {
       logger: pino({ level: 'silent' }),
     });
     this.zk.start();
+    this.taskStore = new TaskStore(this.zk);
+    const lbStore = new LbRequestStore(this.zk);
+    this.lbStore = lbStore;
     this.daemons = await startBenchDaemons({
       dir: this.dir,
       zkConnect: this.zkCluster.connectString,
@@ -78,7 +86,7 @@ export class DeployBenchCluster {
       `${this.o.agents} agents registered and ${this.o.lbAgents} lb-agents joined`,
       async () => {
         const agents = await zk.children(statePaths.agentsDir).catch(() => []);
-        const lbs = await zk.children(`/lb/groups/${this.group}/agents`).catch(() => []);
+        const lbs = (await lbStore.groupAgents(this.group).catch(() => null)) ?? [];
         if (agents.length >= this.o.agents && lbs.length >= this.o.lbAgents) return true;
         throw new Error(`agents [${agents.join(', ')}], lb-agents [${lbs.join(', ')}]`);
       },
@@ -114,23 +122,6 @@ export class DeployBenchCluster {
       },
       { timeoutMs: 60_000 },
     );
-  }
-
-  /** The request's tasks as the product stored them, active and ended. */
-  async tasks(requestId: string): Promise<Task[]> {
-    const zk = this.zk as Coordinator;
-    const out: Task[] = [];
-    for (const dir of [
-      statePaths.tasksActiveDir(requestId),
-      statePaths.tasksHistoryDir(requestId),
-    ]) {
-      const ids = await zk.children(dir).catch(() => [] as string[]);
-      for (const id of ids) {
-        const node = await zk.getOrNull(`${dir}/${id}`);
-        if (node) out.push(decodeJson<Task>(node.data, `${dir}/${id}`));
-      }
-    }
-    return out;
   }
 
   /** Stops every process (once, however often called) and removes the directory. */

@@ -3,13 +3,16 @@
  * request and its v1 at full count behind both nginx, then deploys submitted through the API
  * and followed through the product's records until their result.
  */
-import { fastChecks } from '../../test/harness/lb-deploys.js';
-import { callJson } from '../../test/harness/tasks-api-server.js';
-import { demoServicePath } from '../../test/harness/tasks-real-agents.js';
+import { callJson } from '../../test/harness/call-json.js';
+import {
+  createLbRequest,
+  deployResultOf,
+  demoDeployBody,
+  fastChecks,
+} from '../../test/harness/lb-web-deploy.js';
 import { waitFor } from '../../src/dev/wait-for.js';
 import type { DeployResult, Task } from '../../src/state/index.js';
 import type { DeployBenchCluster } from './deploy-cluster.js';
-import { lbService } from './deploy-records.js';
 
 /** The bench's request (also its load-balancer service id). */
 export const REQUEST_ID = 'web';
@@ -21,29 +24,18 @@ export const SERVICE_PATH = '/web';
  * long enough for 100 Node processes starting at once on 2 loaded cores.
  */
 export function deployBody(id: string, extra: Record<string, unknown> = {}): unknown {
-  return {
-    deploy: {
-      requestId: REQUEST_ID,
-      id,
-      command: process.execPath,
-      arguments: [demoServicePath()],
-      resources: { cpus: 0.1, memoryMb: 32, numPorts: 1 },
-      healthcheck: { ...fastChecks, startupTimeoutSeconds: 300 },
-      deployHealthTimeoutSeconds: 900,
-      serviceBasePath: SERVICE_PATH,
-      ...extra,
-    },
-  };
+  return demoDeployBody(REQUEST_ID, {
+    id,
+    healthcheck: { ...fastChecks, startupTimeoutSeconds: 300 },
+    deployHealthTimeoutSeconds: 900,
+    serviceBasePath: SERVICE_PATH,
+    ...extra,
+  });
 }
 
 /** Creates the load-balanced SERVICE request. */
 export async function createRequest(c: DeployBenchCluster, instances: number): Promise<void> {
-  const r = await callJson(`${await c.anyUrl()}/api/requests`, 'POST', {
-    id: REQUEST_ID,
-    requestType: 'SERVICE',
-    instances,
-    loadBalanced: true,
-  });
+  const r = await createLbRequest(await c.anyUrl(), REQUEST_ID, instances);
   if (r.status !== 200) throw new Error(`create request: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
@@ -70,14 +62,9 @@ export async function waitResult(
   return waitFor(
     `the result of deploy ${deployId}`,
     async () => {
-      const url = await c.anyUrl();
-      const h = await callJson(
-        `${url}/api/history/request/${REQUEST_ID}/deploy/${deployId}`,
-        'GET',
-      );
-      const result = (h.body as { deployResult?: DeployResult } | undefined)?.deployResult;
-      if (h.status === 200 && result) return result;
-      throw new Error(`history answered ${h.status}`);
+      const result = await deployResultOf(await c.anyUrl(), REQUEST_ID, deployId);
+      if (result) return result;
+      throw new Error('no result in the deploy history yet');
     },
     { timeoutMs, intervalMs: 250 },
   );
@@ -105,10 +92,9 @@ export async function waitServingExactly(
   return waitFor(
     `${instances} tasks of ${deployId}, and only those, in every nginx`,
     async () => {
-      const zk = c.zk;
-      if (!zk) return undefined;
-      const service = await lbService(zk, REQUEST_ID);
-      const wanted = upstreamsOf(await c.tasks(REQUEST_ID), deployId);
+      if (!c.lbStore || !c.taskStore) return undefined;
+      const service = (await c.lbStore.getService(REQUEST_ID))?.value;
+      const wanted = upstreamsOf(await c.taskStore.activeOf(REQUEST_ID), deployId);
       const routed = service?.upstreams.map((u) => u.upstream) ?? [];
       const ours = routed.filter((u) => wanted.has(u)).length;
       if (ours === instances && routed.length === instances) return service?.updatedAt;

@@ -16,7 +16,8 @@
  */
 import os from 'node:os';
 import type { Coordinator } from '../../src/coordination/index.js';
-import type { Task } from '../../src/state/index.js';
+import type { LbRequestStore } from '../../src/lb/index.js';
+import type { Task, TaskStore } from '../../src/state/index.js';
 import type { TrafficAnswer, TrafficClient } from '../../test/harness/lb-traffic.js';
 import { startPacedTraffic } from '../../test/harness/lb-traffic.js';
 import { DeployBenchCluster } from './deploy-cluster.js';
@@ -29,7 +30,8 @@ import {
   waitResult,
   waitServingExactly,
 } from './deploy-scenario.js';
-import { type StepBoundary, percentile, stepBoundaries } from './step-times.js';
+import { percentile } from '../stats.js';
+import { type StepBoundary, stepBoundaries } from './step-times.js';
 
 const INSTANCES = Number(process.env.DEPLOY_BENCH_INSTANCES ?? 100);
 const STEP = Number(process.env.DEPLOY_BENCH_STEP ?? 10);
@@ -71,7 +73,7 @@ async function explain(
   tasks: readonly Task[],
   prefix: string,
 ): Promise<void> {
-  const lbs = await lbRequestsOf(c.zk as Coordinator, prefix);
+  const lbs = await lbRequestsOf(c.lbStore as LbRequestStore, prefix);
   const upstream = new Map(tasks.map((t) => [t.taskId, `${t.host}:${t.ports[0]}`]));
   for (const s of bounds) {
     const last = upstream.get(s.lastHealthyTask);
@@ -131,7 +133,8 @@ async function run(c: DeployBenchCluster): Promise<void> {
     say(
       `v2 ${v2.deployState} after ${deployMs} ms; requests ${traffic.answers.length}, failures ${traffic.failures().length}`,
     );
-    const v2Tasks = await c.tasks(REQUEST_ID);
+    const store = c.taskStore as TaskStore;
+    const v2Tasks = [...(await store.activeOf(REQUEST_ID)), ...(await store.historyOf(REQUEST_ID))];
     const boundaries = stepBoundaries(v2Tasks, 'v2', INSTANCES, STEP);
     await explain(c, boundaries, v2Tasks, `${REQUEST_ID}-v2-`);
 
@@ -154,7 +157,7 @@ async function run(c: DeployBenchCluster): Promise<void> {
     // A little more traffic on the restored service, then the client stops.
     await new Promise((r) => setTimeout(r, 3_000));
     const answers = await traffic.stop();
-    const failures = answers.filter((a) => a.status !== 200);
+    const failures = traffic.failures();
     describeFailures(failures);
     report({
       deployMs,
@@ -210,7 +213,7 @@ const cluster = new DeployBenchCluster({
   agents: 4,
   lbAgents: 2,
   // 30 tasks of 0.1 cpu each per agent: 120 slots for the 110 a step needs at its peak.
-  agentResources: { cpus: 3, memoryMb: 2048, ports: 100, freePortBlocks: true },
+  agentResources: { cpus: 3, memoryMb: 2048, ports: 100 },
   sessionTimeoutMs: 8_000,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -69,11 +69,3 @@ export function stepBoundaries(
   }
   return boundaries;
 }
-
-/** The nearest-rank percentile `p` (0–100) of `values` (NaN when empty). */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] as number;
-}

@@ -39,14 +39,12 @@ export interface BenchDaemon {
   nginxPort?: number;
 }
 
-/** What each task agent offers (the failover bench's defaults: 1 cpu, 512 MB, 100 fixed ports). */
+/** What each task agent offers (the failover bench's defaults: 1 cpu, 512 MB, 100 ports). */
 export interface BenchAgentResources {
   cpus: number;
   memoryMb: number;
-  /** Task ports per agent. */
+  /** Task ports per agent, from a free block: fixed ranges collide across concurrent runs. */
   ports: number;
-  /** Take each agent's task ports from a free block (another bench may hold 40000+). */
-  freePortBlocks?: boolean;
 }
 
 const DEFAULT_AGENT_RESOURCES: BenchAgentResources = { cpus: 1, memoryMb: 512, ports: 100 };
@@ -58,8 +56,6 @@ export async function startBenchDaemons(o: {
   chroot: string;
   agents: number;
   lbAgents: number;
-  /** Options of every `thales lb-agent` besides the bench's (e.g. `--drift-check-ms`). */
-  lbAgentArgs?: string[];
   agentResources?: BenchAgentResources;
 }): Promise<BenchDaemon[]> {
   const res = o.agentResources ?? DEFAULT_AGENT_RESOURCES;
@@ -71,7 +67,7 @@ export async function startBenchDaemons(o: {
   for (let i = 0; i < o.agents; i++) {
     const id = `bench-agent-${i + 1}`;
     const workDir = path.join(o.dir, id);
-    const begin = res.freePortBlocks ? await findFreePortBlock(res.ports) : 40_000 + i * 100;
+    const begin = await findFreePortBlock(res.ports);
     const args = [
       ...['agent', '--work-dir', workDir, ...zk, '--agent-id', id, '--host', '127.0.0.1'],
       ...['--http-host', '127.0.0.1', '--http-port', String(ports[i])],
@@ -95,7 +91,6 @@ export async function startBenchDaemons(o: {
       ...['lb-agent', '--group', BENCH_GROUP, '--agent-id', id, ...zk],
       ...['--nginx-port', String(nginxPort), '--http-port', String(httpPort)],
       ...['--work-dir', workDir],
-      ...(o.lbAgentArgs ?? []),
     ];
     daemons.push({
       id,

@@ -28,6 +28,7 @@ import {
   type LocalReplica,
 } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import { percentile } from '../stats.js';
 import {
   type BenchDaemon,
   DaemonWatch,
@@ -92,12 +93,6 @@ class TermWatch {
       this.latest = Math.max(this.latest, doc.term);
     });
   }
-}
-
-function percentile(xs: number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
 }
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { stageNow } from '../../src/lb/lb-stage-events.js';
+import { percentile } from '../stats.js';
 import { LbBenchCluster } from './lb-bench-cluster.js';
 import { type BenchSample, stageBreakdown } from './lb-stages.js';
 
@@ -58,10 +59,6 @@ async function load(c: LbBenchCluster): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 50 }, worker));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /**

@@ -4,6 +4,7 @@
  * wall-clock milliseconds of one machine (`performance.timeOrigin + performance.now()`).
  */
 import type { LbBatchEvent, LbStageEvent } from '../../src/lb/lb-stage-events.js';
+import { percentile } from '../stats.js';
 
 /** What the bench itself saw of one request. */
 export interface BenchSample {
@@ -35,10 +36,6 @@ const STAGES: [string, string, string][] = [
   ['every ACK → SUCCESS persisted', 'leaderAcked', 'committed'],
   ['SUCCESS persisted → bench observes it', 'committed', 'observed'],
 ];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 /** One row per stage: p50 and p99 (ms) over the requests where the stage was seen. */
 export function stageBreakdown(

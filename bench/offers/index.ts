@@ -23,6 +23,7 @@ import {
   type MatchInput,
   type MatchResult,
 } from '../../src/offers/index.js';
+import { median } from '../stats.js';
 import { findOvercommits, formatTable, timed, utilization } from './measure.js';
 import { makeScenario } from '../../src/dev/index.js';
 
@@ -40,8 +41,6 @@ interface Measured {
   /** Medians of the pool's own split of its cycles (OfferMatcherPool.lastCycle). */
   split?: { serialMs: number; matchMs: number };
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function check(name: string, input: MatchInput, result: MatchResult): void {
   const problems = findOvercommits(input, result);

@@ -4,8 +4,7 @@
  * of `--at` sizes it fills the cluster up to that many requests (one deploy each), then times
  * a window of `--window` more: objects/s, client latency of each POST, ZooKeeper reads per
  * object (`thales_zk_reads_total` of all replicas) and CPU of the replicas and of ZooKeeper
- * over the window. With THALES_PROBE_PROFILE=dir and THALES_PROBE_PRELOAD=a
- * profiling preload, the replicas are profiled (SIGUSR2 at the end of each window).
+ * over the window.
  *
  * Usage: node dist/bench/scale/create-probe.js [--at 2000,5000] [--window 400] [--clients 32]
  */
@@ -15,7 +14,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ZooKeeperCluster, startSchedulerReplicas } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
-import { call, cpuSeconds } from './measure.js';
+import { median } from '../stats.js';
+import { cpuSeconds, createRequests } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,32 +34,6 @@ interface Latencies {
   deploy: number[];
 }
 
-async function create(urls: string[], ids: string[], lat?: Latencies): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async (n: number): Promise<void> => {
-    const url = urls[n % urls.length] as string;
-    for (let i = next++; i < ids.length; i = next++) {
-      const id = ids[i] as string;
-      const a = performance.now();
-      await call(`${url}/api/requests`, 'POST', { id, requestType: 'SERVICE', instances: 0 });
-      const b = performance.now();
-      await call(`${url}/api/deploys`, 'POST', {
-        deploy: {
-          requestId: id,
-          id: 'd1',
-          command: 'true',
-          resources: { cpus: 0.01, memoryMb: 8, diskMb: 0, numPorts: 1 },
-        },
-      });
-      lat?.request.push(b - a);
-      lat?.deploy.push(performance.now() - b);
-    }
-  };
-  await Promise.all(Array.from({ length: CLIENTS }, (_, n) => worker(n)));
-  return ((ids.length * 2) / (performance.now() - t0)) * 1000;
-}
-
 async function reads(urls: string[]): Promise<number> {
   let total = 0;
   for (const url of urls) {
@@ -69,14 +43,11 @@ async function reads(urls: string[]): Promise<number> {
   return total;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-create-probe-'));
   const zk = await ZooKeeperCluster.start(dir, 1, 500);
-  const profile = process.env.THALES_PROBE_PROFILE;
-  if (profile) process.env.NODE_OPTIONS = `--require ${process.env.THALES_PROBE_PRELOAD}`;
   const replicas = await startSchedulerReplicas({
     count: 3,
     zkConnect: zk.connectString,
@@ -84,7 +55,6 @@ async function main(): Promise<void> {
     dir,
     sessionTimeoutMs: 10_000,
   });
-  delete process.env.NODE_OPTIONS;
   try {
     const urls = replicas.map((r) => r.url);
     await waitFor('a leader', async () => {
@@ -98,7 +68,7 @@ async function main(): Promise<void> {
     const out: object[] = [];
     for (const size of SIZES) {
       const fill = Array.from({ length: size - made }, (_, i) => `svc-${made + i}`);
-      const fillRate = await create(urls, fill);
+      const fillRate = await createRequests(urls, fill, 0, CLIENTS);
       made = size;
       say(`filled to ${size} at ${r1(fillRate)} objects/s`);
       const ids = Array.from({ length: WINDOW }, (_, i) => `win-${size}-${i}`);
@@ -106,11 +76,13 @@ async function main(): Promise<void> {
       const reads0 = await reads(urls);
       const cpu0 = pids.map(cpuSeconds);
       const t0 = performance.now();
-      const rate = await create(urls, ids, lat);
+      const rate = await createRequests(urls, ids, 0, CLIENTS, (request, deploy) => {
+        lat.request.push(request);
+        lat.deploy.push(deploy);
+      });
       const wall = (performance.now() - t0) / 1000;
       const cpu = pids.map((p, i) => r1(((cpuSeconds(p) - (cpu0[i] ?? 0)) / wall) * 100));
       const readsPerObject = ((await reads(urls)) - reads0) / (WINDOW * 2);
-      if (profile) for (const r of replicas) r.process.signal('SIGUSR2');
       made += WINDOW;
       const figures = {
         requests: size,

@@ -28,11 +28,11 @@ import {
 } from '../../src/dev/index.js';
 import { SimAgent, closeSimAgentChannels } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import { median, percentile } from '../stats.js';
 import {
   type RunningFeed,
   cpuPercent,
   createRequests,
-  p99,
   rssMb,
   scaleUps,
   timedGet,
@@ -132,13 +132,12 @@ async function measurePhase(
   const samples = await scaleUps(follower.url, 'probe', probeFrom, SCALE_UPS, feed);
   const lists: number[] = [];
   for (let i = 0; i < 5; i++) lists.push(await timedGet(`${follower.url}/api/requests`));
-  lists.sort((a, b) => a - b);
   const phase: Phase = {
     create_per_s: createPerS,
     idle_leader_cpu_pct: leaderCpu ?? 0,
     idle_zk_cpu_pct: zkCpu ?? 0,
-    scale_to_running_p99_ms: p99(samples),
-    list_requests_ms: lists[2] ?? 0,
+    scale_to_running_p99_ms: Math.round(percentile(samples, 99) * 10) / 10,
+    list_requests_ms: median(lists),
     leader_rss_mb: rssMb(leaderPid),
   };
   say(`${name}: ${JSON.stringify(phase)}`);

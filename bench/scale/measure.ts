@@ -58,15 +58,20 @@ export async function call(url: string, method: string, body?: unknown): Promise
   }
 }
 
+/** Client milliseconds of one create's two POSTs (its request, then its deploy). */
+export type CreateTiming = (requestMs: number, deployMs: number) => void;
+
 /**
  * Creates requests `ids` with one deploy each through `clients` concurrent HTTP clients,
  * spread over the replicas; returns objects (requests + deploys) created per second.
+ * `timing`, when given, is told each create's POST latencies.
  */
 export async function createRequests(
   urls: string[],
   ids: string[],
   instances: number,
   clients: number,
+  timing?: CreateTiming,
 ): Promise<number> {
   let next = 0;
   const t0 = performance.now();
@@ -74,7 +79,9 @@ export async function createRequests(
     const url = urls[n % urls.length] as string;
     for (let i = next++; i < ids.length; i = next++) {
       const id = ids[i] as string;
+      const a = performance.now();
       await call(`${url}/api/requests`, 'POST', { id, requestType: 'SERVICE', instances });
+      const b = performance.now();
       await call(`${url}/api/deploys`, 'POST', {
         deploy: {
           requestId: id,
@@ -83,6 +90,7 @@ export async function createRequests(
           resources: { cpus: 0.01, memoryMb: 8, diskMb: 0, numPorts: 1 },
         },
       });
+      timing?.(b - a, performance.now() - b);
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, n) => worker(n)));
@@ -96,12 +104,6 @@ export async function timedGet(url: string): Promise<number> {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
   return round1(performance.now() - t0);
-}
-
-/** The p99 of `samples` (nearest rank). */
-export function p99(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return round1(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? 0);
 }
 
 /** What a scale-up run needs to see a task reach TASK_RUNNING on a simulated agent. */

@@ -6,16 +6,10 @@ import type { ZooKeeperCluster } from '../../src/dev/index.js';
 import { startCluster, waitFor, type TestCluster } from './cluster.js';
 import { LbTestCluster } from './lb-cluster.js';
 import { activeTasks, anyUrl, callJson } from './tasks-cluster.js';
-import { demoServicePath, startRealAgent } from './tasks-real-agents.js';
+import { createLbRequest, deployResultOf, demoDeployBody, fastChecks } from './lb-web-deploy.js';
+import { startRealAgent } from './tasks-real-agents.js';
 
-/** Health checks that pass within a second or two of the demo service listening. */
-export const fastChecks = {
-  uri: '/health',
-  startupIntervalSeconds: 1,
-  startupTimeoutSeconds: 30,
-  intervalSeconds: 1,
-  responseTimeoutSeconds: 2,
-};
+export { fastChecks };
 
 /** Replicas, 2 agents, 2 lb-agents of group `edge`; everything stopped when the test ends. */
 export async function startLbCluster(
@@ -44,12 +38,7 @@ export async function createWebAt(
   lb: LbTestCluster,
   deployId: string,
 ): Promise<void> {
-  const created = await callJson(`${anyUrl(cluster)}/api/requests`, 'POST', {
-    id: 'web',
-    requestType: 'SERVICE',
-    instances: 4,
-    loadBalanced: true,
-  });
+  const created = await createLbRequest(anyUrl(cluster), 'web', 4);
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   await submitDeploy(cluster, { id: deployId });
   await waitDeployEnded(cluster, deployId);
@@ -69,28 +58,20 @@ export async function startWebOnV1(
   return { cluster, lb, url };
 }
 
+/** Submits a deploy of the demo service to `web` in group `edge`; `deploy` adds or overrides fields. */
 export async function submitDeploy(
   cluster: TestCluster,
   deploy: Record<string, unknown>,
 ): Promise<void> {
-  const d = await callJson(`${anyUrl(cluster)}/api/deploys`, 'POST', {
-    deploy: {
-      requestId: 'web',
-      command: process.execPath,
-      arguments: [demoServicePath()],
-      resources: { cpus: 0.1, memoryMb: 32, numPorts: 1 },
-      healthcheck: fastChecks,
-      serviceBasePath: '/web',
-      loadBalancerGroups: ['edge'],
-      ...deploy,
-    },
-  });
+  const body = demoDeployBody('web', { loadBalancerGroups: ['edge'], ...deploy });
+  const d = await callJson(`${anyUrl(cluster)}/api/deploys`, 'POST', body);
   expect(d.status, JSON.stringify(d.body)).toBe(200);
 }
 
 /**
  * Waits until no deploy is pending and `deployId` is active; says what it last saw. A deploy
- * that ended otherwise (FAILED, CANCELED…) fails the wait at once with its result.
+ * that ended otherwise (FAILED, CANCELED…) fails the wait at once with its result; one whose
+ * result is SUCCEEDED is waited for (the replica's view of the request may lag its history).
  */
 export async function waitDeployEnded(cluster: TestCluster, deployId: string): Promise<any> {
   const outcome = await waitFor(
@@ -101,9 +82,9 @@ export async function waitDeployEnded(cluster: TestCluster, deployId: string): P
       const body = r.body as any;
       if (!body.pendingDeploy && body.activeDeploy?.id === deployId) return { body };
       if (!body.pendingDeploy) {
-        const h = await callJson(`${url}/api/history/request/web/deploy/${deployId}`, 'GET');
-        const result = (h.body as any)?.deployResult;
-        if (h.status === 200 && result) return { result };
+        // SUCCEEDED only means the replica's view has not caught up with active yet.
+        const result = await deployResultOf(url, 'web', deployId);
+        if (result && result.deployState !== 'SUCCEEDED') return { result };
       }
       throw new Error(
         `active ${body.activeDeploy?.id}, pending ${body.pendingDeploy?.id}, ` +

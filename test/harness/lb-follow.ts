@@ -4,29 +4,38 @@
  * tasks (the request `web` of lb-deploys.ts) on real agents behind real nginx lb-agents.
  */
 import { expect } from 'vitest';
+import { LbRequestStore, type LbRequestRecord } from '../../src/lb/index.js';
 import { type TestCluster, waitFor } from './cluster.js';
 import { activeTasks, anyUrl, callJson } from './tasks-cluster.js';
+
+/** `web`'s tasks if it runs exactly `n`, all running, none of them in `gone`; else throws what it saw. */
+async function webRunning(cluster: TestCluster, n: number, gone: string[]) {
+  const web = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
+  const ok = web.length === n && web.every((t) => t.state === 'TASK_RUNNING');
+  if (ok && !web.some((t) => gone.includes(t.id))) return web;
+  throw new Error(web.map((t) => `${t.id} ${t.state}`).join(', '));
+}
 
 /** Waits until `web` runs exactly `n` tasks, none of them in `gone`; says what it last saw. */
 export async function waitWebRunning(cluster: TestCluster, n: number, gone: string[] = []) {
   return waitFor(
     `web at ${n} running without ${gone.join(', ')}`,
-    async () => {
-      const web = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
-      const ok = web.length === n && web.every((t) => t.state === 'TASK_RUNNING');
-      if (ok && !web.some((t) => gone.includes(t.id))) return web;
-      throw new Error(web.map((t) => `${t.id} ${t.state}`).join(', '));
+    () => webRunning(cluster, n, gone),
+    {
+      timeoutMs: 90_000,
     },
-    { timeoutMs: 90_000 },
   );
 }
 
-/** Waits until web's stored service upstreams are exactly those of its running tasks. */
+/**
+ * Waits until web runs `n` tasks (none in `gone`) and its stored service upstreams are exactly
+ * theirs. Each probe checks the tasks once, so the one 90 s bound covers both conditions.
+ */
 export async function waitAllInLb(cluster: TestCluster, n: number, gone: string[] = []) {
   return waitFor(
     `web's ${n} running tasks all in the load balancer`,
     async () => {
-      const web = await waitWebRunning(cluster, n, gone);
+      const web = await webRunning(cluster, n, gone);
       const r = await callJson(`${anyUrl(cluster)}/api/lb/services/web`, 'GET');
       const stored = ((r.body as any).upstreams ?? []).map((u: any) => u.upstream).sort();
       const want = web.map((t) => `127.0.0.1:${t.ports[0]}`).sort();
@@ -38,12 +47,10 @@ export async function waitAllInLb(cluster: TestCluster, n: number, gone: string[
 }
 
 /** Every load-balancer request stored in ZooKeeper (their records, with state and times). */
-export async function storedLbRequests(cluster: TestCluster): Promise<any[]> {
-  const zkc = await cluster.coordinator();
-  const names = await zkc.children('/lb/requests');
-  return Promise.all(
-    names.map(async (n) => JSON.parse((await zkc.get(`/lb/requests/${n}`)).data.toString())),
-  );
+export async function storedLbRequests(cluster: TestCluster): Promise<LbRequestRecord[]> {
+  const store = new LbRequestStore(await cluster.coordinator());
+  const records = await Promise.all((await store.requestIds()).map((id) => store.getRequest(id)));
+  return records.flatMap((r) => (r ? [r.value] : []));
 }
 
 /**

@@ -20,6 +20,32 @@ export interface TrafficClient {
 }
 
 /**
+ * One GET of `pathname` through nginx on `nginxPort`, on a fresh connection, as an answer: its
+ * status and the task that answered, or status 0 and the error for a connection failure.
+ */
+export async function getOnce(nginxPort: number, pathname: string): Promise<TrafficAnswer> {
+  const at = Date.now();
+  try {
+    const r = await httpGet(nginxPort, pathname);
+    const answer: TrafficAnswer = { at, nginxPort, status: r.status };
+    try {
+      const body = JSON.parse(r.body) as { taskId?: string };
+      if (body.taskId) answer.taskId = body.taskId;
+    } catch {
+      /* not the demo service's JSON: the status says enough */
+    }
+    return answer;
+  } catch (err) {
+    return { at, nginxPort, status: 0, error: String(err) };
+  }
+}
+
+/** The failures among `answers`: a non-200 answer or a connection error. */
+export function failuresOf(answers: readonly TrafficAnswer[]): TrafficAnswer[] {
+  return answers.filter((a) => a.status !== 200);
+}
+
+/**
  * Sends GETs to `pathname` through each nginx port in turn, one at a time per port, every
  * `intervalMs`, each on a fresh connection (so every request sees nginx's current config).
  * A non-200 answer or a connection error is a failure.
@@ -33,28 +59,14 @@ export function startTraffic(
   let running = true;
   const loop = async (nginxPort: number): Promise<void> => {
     while (running) {
-      const at = Date.now();
-      try {
-        const r = await httpGet(nginxPort, pathname);
-        const answer: TrafficAnswer = { at, nginxPort, status: r.status };
-        try {
-          const body = JSON.parse(r.body) as { taskId?: string };
-          if (body.taskId) answer.taskId = body.taskId;
-        } catch {
-          /* not the demo service's JSON: the status says enough */
-        }
-        answers.push(answer);
-      } catch (err) {
-        answers.push({ at, nginxPort, status: 0, error: String(err) });
-      }
+      answers.push(await getOnce(nginxPort, pathname));
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   };
   const loops = nginxPorts.map((p) => loop(p));
-  const failures = (): TrafficAnswer[] => answers.filter((a) => a.status !== 200);
   return {
     answers,
-    failures,
+    failures: () => failuresOf(answers),
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -78,22 +90,7 @@ export function startPacedTraffic(
   const started = Date.now();
   let sent = 0;
   const send = (nginxPort: number): void => {
-    const at = Date.now();
-    const done = httpGet(nginxPort, pathname).then(
-      (r) => {
-        const answer: TrafficAnswer = { at, nginxPort, status: r.status };
-        try {
-          const body = JSON.parse(r.body) as { taskId?: string };
-          if (body.taskId) answer.taskId = body.taskId;
-        } catch {
-          /* not the demo service's JSON: the status says enough */
-        }
-        answers.push(answer);
-      },
-      (err: unknown) => {
-        answers.push({ at, nginxPort, status: 0, error: String(err) });
-      },
-    );
+    const done = getOnce(nginxPort, pathname).then((a) => void answers.push(a));
     inFlight.add(done);
     void done.finally(() => inFlight.delete(done));
   };
@@ -102,10 +99,9 @@ export function startPacedTraffic(
     const due = Math.floor(((Date.now() - started) * perSecond) / 1000);
     for (; sent < due; sent++) send(nginxPorts[sent % nginxPorts.length] as number);
   }, 5);
-  const failures = (): TrafficAnswer[] => answers.filter((a) => a.status !== 200);
   return {
     answers,
-    failures,
+    failures: () => failuresOf(answers),
     async stop() {
       clearInterval(timer);
       await Promise.all([...inFlight]);

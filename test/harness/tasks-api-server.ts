@@ -12,6 +12,8 @@ import { closeHttpServer } from '../../src/runtime/index.js';
 import type { Coordinator } from '../../src/coordination/index.js';
 import { connectCoordinator, uniqueChroot } from './cluster.js';
 
+export { callJson } from './call-json.js';
+
 /** A running in-process API on its own chroot. */
 export interface TasksApiServer {
   url: string;
@@ -39,28 +41,4 @@ export async function startTasksApiServer(connectString: string): Promise<TasksA
   onTestFinished(() => closeHttpServer(server, 500));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, zk, api };
-}
-
-/** A JSON call; returns status and parsed body. */
-export async function callJson(
-  url: string,
-  method: string,
-  body?: unknown,
-  timeoutMs = 10_000,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read fields freely
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed };
 }

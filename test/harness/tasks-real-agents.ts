@@ -1,6 +1,5 @@
 /** Real `thales agent` processes attached to a test cluster, for the end-to-end task tests. */
-import path from 'node:path';
-import { findFreePortBlock, repoRoot } from '../../src/dev/index.js';
+import { findFreePortBlock } from '../../src/dev/index.js';
 import {
   type AgentUnderTest,
   makeAgentWorkDir,
@@ -8,6 +7,7 @@ import {
   startAgentProcess,
 } from './agent-process.js';
 import type { TestCluster } from './cluster.js';
+import { demoServicePath } from './lb-web-deploy.js';
 import { anyUrl, callJson } from './tasks-cluster.js';
 
 export { processesWithTaskId, type AgentUnderTest };
@@ -38,10 +38,7 @@ export function restartRealAgent(agent: RealAgent): void {
   agent.proc.start();
 }
 
-/** The demo service's path. */
-export function demoServicePath(): string {
-  return path.join(repoRoot(), 'examples', 'demo-service.mjs');
-}
+export { demoServicePath };
 
 /** Creates a SERVICE request running the demo service (one port per instance). */
 export async function createDemoService(

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { useZooKeeper, waitFor } from '../harness/index.js';
 import { createWebAt, startWebOnV1, waitServedBy } from '../harness/lb-deploys.js';
 import { expectEndedOutFirst, waitAllInLb, waitWebRunning } from '../harness/lb-follow.js';
-import { startTraffic, type TrafficAnswer } from '../harness/lb-traffic.js';
+import { startTraffic, type TrafficAnswer, type TrafficClient } from '../harness/lb-traffic.js';
 import { anyUrl, callJson, shortAgentGraces } from '../harness/tasks-cluster.js';
 
 const zk = useZooKeeper();
@@ -19,6 +19,23 @@ shortAgentGraces();
 /** Answers that are not 200, as `status@nginxPort` with their error, for a readable diff. */
 const summary = (answers: readonly TrafficAnswer[]): string[] =>
   answers.map((a) => `${a.status}@${a.nginxPort}${a.error ? ` ${a.error}` : ''}`);
+
+/** Enough answers for a window to say something about failures in it. */
+const MIN_ANSWERS = 20;
+
+/** Waits until the client has `MIN_ANSWERS` answers since `from` that `match` accepts. */
+async function waitAnswers(
+  traffic: TrafficClient,
+  what: string,
+  from: number,
+  match: (a: TrafficAnswer) => boolean,
+): Promise<void> {
+  await waitFor(`${MIN_ANSWERS} answers ${what}`, () => {
+    const seen = traffic.answers.filter((a) => a.at >= from && match(a));
+    if (seen.length >= MIN_ANSWERS) return true;
+    throw new Error(`${seen.length} so far: ${summary(seen.slice(-5)).join(', ')}`);
+  });
+}
 
 describe('the load balancer follows the tasks through a request’s life (real agents, nginx)', () => {
   it('bounce and agent decommission: each old task out of nginx before killed, 0 failed requests', async () => {
@@ -68,6 +85,7 @@ describe('the load balancer follows the tasks through a request’s life (real a
       '/web/hello',
     );
     const v1 = await waitAllInLb(cluster, 4);
+    await waitAnswers(traffic, 'before the pause', 0, () => true);
 
     // Pause: every task leaves nginx (which then answers 503: no upstream), then ends.
     const pausedAt = Date.now();
@@ -81,6 +99,7 @@ describe('the load balancer follows the tasks through a request’s life (real a
     const again = await waitAllInLb(cluster, 4);
     await waitServedBy(lb, 'v1', 4);
     const servingAgainAt = Date.now();
+    await waitAnswers(traffic, 'of v1 unpaused', servingAgainAt, (a) => a.status === 200);
 
     // Delete: the tasks leave nginx and end, then the service itself goes from every lb-agent.
     const deletedAt = Date.now();
@@ -110,11 +129,21 @@ describe('the load balancer follows the tasks through a request’s life (real a
     const v2 = await waitAllInLb(cluster, 4);
     expect(v2.every((t) => t.deployId === 'v2')).toBe(true);
     const servingV2At = Date.now();
-    await new Promise((r) => setTimeout(r, 1_000)); // some answers of v2 alone to look at
+    // Some answers of v2 alone to look at.
+    await waitAnswers(
+      traffic,
+      'of v2',
+      servingV2At,
+      (a) => a.taskId?.startsWith('web-v2-') === true,
+    );
 
     const answers = await traffic.stop();
-    const failed = (from: number, to: number): TrafficAnswer[] =>
-      answers.filter((a) => a.at >= from && a.at < to && a.status !== 200);
+    // Every window looked at for failures holds answers: an empty window would pass anything.
+    const failed = (from: number, to: number): TrafficAnswer[] => {
+      const inWindow = answers.filter((a) => a.at >= from && a.at < to);
+      expect(inWindow.length, `answers in [${from}, ${to})`).toBeGreaterThanOrEqual(MIN_ANSWERS);
+      return inWindow.filter((a) => a.status !== 200);
+    };
     // While tasks serve, nothing fails; while none does, nginx says so (503 no upstream, 404
     // no service; 500 from the Lua balancer of a worker draining across the reload that
     // emptied the service — see the report) — never a 502 or a broken connection, which a

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { percentile } from '../../../bench/stats.js';
 import type { CheckResult, Convergence } from './check/index.js';
 import type { FaultRecord } from './nemesis/nemesis.js';
 import type { Op, OpKind, Outcome } from './workload/history.js';
@@ -46,13 +47,6 @@ export interface ChaosReport {
   convergence: Convergence;
   replayMismatches: string[];
   notes: string[];
-}
-
-/** The p-th percentile of sorted numbers. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)] as number;
 }
 
 /** Counts and latencies by operation kind. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../../src/state/index.js';
-import { percentile, stepBoundaries } from '../../../bench/deploy/step-times.js';
+import { stepBoundaries } from '../../../bench/deploy/step-times.js';
 
 function task(deployId: string, instanceNo: number, startedAt: number, healthyAt?: number): Task {
   return {
@@ -58,13 +58,5 @@ describe('stepBoundaries', () => {
     expect(() => stepBoundaries([task('v2', 1, 0, 1)], 'v2', 2, 1)).toThrow(
       /no task for instance 2/,
     );
-  });
-});
-
-describe('percentile', () => {
-  it('is the nearest rank', () => {
-    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
-    expect(percentile([5, 1, 3, 2, 4], 99)).toBe(5);
-    expect(percentile([], 99)).toBeNaN();
   });
 });

@@ -273,7 +273,9 @@ function checkLbServices(
  * A deploy the clients last wrote may have been decided since: failed, canceled or overdue,
  * it is in history with its result and the request is back on the deploy before it. The
  * write is then accounted for, not lost (seen: a deploy OVERDUE after minutes without a
- * leader, rolled back to no deploy at all).
+ * leader, rolled back to no deploy at all). "The deploy before it" is exactly one: the
+ * latest deploy the clients wrote before the candidates whose result is SUCCEEDED, or
+ * '(none)' when no such deploy exists; ending on any other deploy is a lost write.
  */
 function rolledBack(
   tree: TreeReplay,
@@ -282,15 +284,25 @@ function rolledBack(
   finalDeploy: string,
   deploys: readonly { value: string }[],
 ): boolean {
+  // A SUCCEEDED deploy carries its result in active until the next one moves it to history.
   const resultOf = (id: string) =>
-    jsonOf<{ deployResult?: { deployState?: string } }>(
-      tree.nodes.get(`/deploys/${rid}/history/${id}`),
-    )?.deployResult?.deployState;
+    (['active', 'history'] as const)
+      .map(
+        (k) =>
+          jsonOf<{ deployResult?: { deployState?: string } }>(
+            tree.nodes.get(`/deploys/${rid}/${k}/${id}`),
+          )?.deployResult?.deployState,
+      )
+      .find((state) => state !== undefined);
   const decided = [...candidates].every((id) => {
     const state = resultOf(id);
     return state !== undefined && state !== 'SUCCEEDED';
   });
-  return decided && (finalDeploy === '(none)' || deploys.some((d) => d.value === finalDeploy));
+  if (!decided) return false;
+  const firstCandidate = deploys.findIndex((d) => candidates.has(d.value));
+  const before = deploys.slice(0, firstCandidate < 0 ? deploys.length : firstCandidate);
+  const restored = before.reverse().find((d) => resultOf(d.value) === 'SUCCEEDED');
+  return finalDeploy === (restored?.value ?? '(none)');
 }
 
 function firstChild(tree: TreeReplay, dir: string): string | undefined {

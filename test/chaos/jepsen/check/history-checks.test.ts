@@ -130,6 +130,37 @@ describe('acknowledged writes are never lost (synthetic histories)', () => {
     ]);
   });
 
+  it('accepts a rollback only to the deploy that was active before the failed one', () => {
+    const SUCCEEDED = { deployResult: { deployState: 'SUCCEEDED' } };
+    const history = (final: 'd1' | '(none)') => {
+      const b = new TxnBuilder()
+        .create('/requests/svc', request(1))
+        .create('/deploys/svc/pending/d1', {});
+      const ops = [
+        op('create', b.time - 20, b.time - 10, 'ok', { requestId: 'svc', value: 1 }),
+        op('deploy', b.time - 5, b.time + 5, 'ok', { requestId: 'svc', value: 'd1' }),
+      ];
+      b.wait(100).multi(L0, [{ del: '/deploys/svc/pending/d1' }]);
+      b.create('/deploys/svc/active/d1', SUCCEEDED).wait(100).create('/deploys/svc/pending/d2', {});
+      ops.push(op('deploy', b.time - 5, b.time + 5, 'ok', { requestId: 'svc', value: 'd2' }));
+      b.wait(100)
+        .multi(L0, [{ del: '/deploys/svc/pending/d2' }])
+        .create('/deploys/svc/history/d2', { deployResult: { deployState: 'OVERDUE' } });
+      if (final === '(none)') {
+        // d1 leaves active for history: the request no longer runs the deploy it was on.
+        b.multi(L0, [{ del: '/deploys/svc/active/d1' }]).create(
+          '/deploys/svc/history/d1',
+          SUCCEEDED,
+        );
+      }
+      return acked(b, ops);
+    };
+    expect(history('d1')).toEqual({ violations: [], lost: 0 });
+    expect(history('(none)').violations.map((v) => v.message)).toEqual([
+      "svc's latest deploy is (none); its deploys allow only d2",
+    ]);
+  });
+
   it('catches load-balancer services that are not the fold of their successful requests', () => {
     const req = (id: string, add: string[], remove: string[]) => ({
       requestId: id,

@@ -4,7 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ProcessExit } from '../../../../src/dev/index.js';
-import type { ProcessCrash } from '../check/process-crashes.js';
+import type { ProcessCrash } from '../check/index.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 
 /** The crashes seen so far, in order. */
@@ -27,7 +27,7 @@ export function watchCrashes(
 }
 
 /** The last non-empty line of `file` (its last 8 KiB read), if any. */
-export function lastLine(file: string): string | undefined {
+function lastLine(file: string): string | undefined {
   try {
     const fd = openSync(file, 'r');
     try {

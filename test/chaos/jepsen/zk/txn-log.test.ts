@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coordinator, ZkError } from '../../../../src/coordination/index.js';
 import { ZooKeeperCluster } from '../../../../src/dev/index.js';
+import { waitFor } from '../../../../src/dev/wait-for.js';
 import { compareTrees } from '../check/index.js';
 import { TreeReplay } from './replay.js';
 import { mergeMemberLogs, readMemberLog } from './txn-history.js';
@@ -49,16 +50,18 @@ describe('ZooKeeper transaction logs (real 3-node ensemble)', () => {
     await victim.stop('SIGKILL');
     // A set in flight on the killed member's connection fails with CONNECTION_LOSS and may or
     // may not have landed; sent again (same value, any version) it lands once more, harmlessly.
+    // Bounded, and a non-retryable error ends the test at once instead of being retried.
     const setAgain = async (data: Buffer): Promise<void> => {
-      for (;;) {
+      const outcome = await waitFor('set /a', async () => {
         try {
           await c.set('/a', data, -1);
-          return;
+          return { ok: true as const };
         } catch (err) {
-          if (!(err instanceof ZkError && err.retryable)) throw err;
-          await new Promise((r) => setTimeout(r, 50));
+          if (err instanceof ZkError && err.retryable) throw err; // retried; the timeout says it
+          return { err };
         }
-      }
+      });
+      if ('err' in outcome) throw outcome.err;
     };
     for (let i = 0; i < 20; i++) await setAgain(Buffer.from(`{"v":${i + 2}}`));
     await victim.start();
