@@ -19,7 +19,6 @@ import {
 import type { ZkOp } from '../coordination/index.js';
 import {
   type Deploy,
-  DeployIntentStore,
   type DeployProgress,
   type DeployStore,
   type Task,
@@ -53,7 +52,6 @@ export class DeployDriver {
   private readonly ended = new Map<string, Task[]>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
-  private readonly intents: DeployIntentSource;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -61,11 +59,9 @@ export class DeployDriver {
     private readonly deploys: DeployStore,
     private readonly lb: () => SchedulerLoadBalancer | undefined,
     private readonly requestCycle: () => void,
-    /** Bounce, cancel and advance intents (the leadership's watched copies; default: reads). */
-    intents?: DeployIntentSource,
-  ) {
-    this.intents = intents ?? new DeployIntentStore(leader.zk);
-  }
+    /** Bounce, cancel and advance intents (the leadership's watched copies). */
+    private readonly intents: DeployIntentSource,
+  ) {}
 
   /** A task ended: kept so the machine can count a new task's failure. */
   noteEnded(task: Task): void {

@@ -101,7 +101,6 @@ export {
   type TaskUpdate,
 } from './task-model.js';
 export {
-  TASK_CLEANUP_TYPES,
   taskCleanupSchema,
   type KillCause,
   type TaskCleanup,
