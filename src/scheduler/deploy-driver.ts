@@ -29,7 +29,7 @@ import {
   writeDeployProgressOp,
 } from '../state/index.js';
 import { lbServiceOf, lbServiceIdOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
-import type { DeployIntentSource } from './deploy-intent-source.js';
+import type { DeployIntentSource, DeployIntentView } from './deploy-intent-source.js';
 import type { KillSender } from './kill-policy.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { LaunchIntent, PlanRequest } from './reconcile-plan.js';
@@ -80,15 +80,15 @@ export class DeployDriver {
   /** One pass over every request with a deploy in progress. */
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
-    const bouncing = new Set(await this.intents.bouncing());
+    const intents = await this.intents.current();
     for (const [rid, r] of requests) {
-      if (!this.drives(r, bouncing.has(rid))) {
+      if (!this.drives(r, intents.bouncing.has(rid))) {
         this.progress.delete(rid);
         continue;
       }
       result.owned.add(rid);
       try {
-        await this.runOne(requests, rid, r, now, result, bouncing.has(rid));
+        await this.runOne(requests, rid, r, now, result, intents);
       } catch (err) {
         this.leader.logger.warn({ err, requestId: rid }, 'deploy pass failed; retried next cycle');
       }
@@ -109,8 +109,9 @@ export class DeployDriver {
     r: PlanRequest,
     now: number,
     out: DeployCycleResult,
-    bouncing: boolean,
+    cycleIntents: DeployIntentView,
   ): Promise<void> {
+    const bouncing = cycleIntents.bouncing.has(rid);
     // A bounce restarts the active deploy's tasks; a pending deploy supersedes it.
     const pending = (r.pending ?? r.active) as Deploy;
     const bounce = r.pending === null;
@@ -122,7 +123,7 @@ export class DeployDriver {
     if (loadBalanced && !lb?.ready) return; // presence unknown: decide nothing yet
     const snap = await this.snapshot(r, pending, progress, loadBalanced ? lb : undefined, now);
     // Cancel and advance intents (any replica writes them); consumed in the multi below.
-    const intents = await this.intents.forRequest(rid);
+    const intents = cycleIntents.forRequest(rid);
     const consumed: ZkOp[] = [];
     if (intents.cancel) {
       if (intents.cancel.deployId === pending.id) {

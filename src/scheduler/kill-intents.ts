@@ -6,6 +6,7 @@ import {
   removeIntentOp,
   setActiveTaskOp,
   statePaths,
+  treesCaughtUp,
 } from '../state/index.js';
 import type { KillSender } from './kill-policy.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
@@ -17,18 +18,14 @@ export interface KillIntentSource {
 
 /**
  * Kill intents from the leadership's watched cache of `/intents/kill-task` (no read per
- * cycle), once it has applied what it was notified of, the leader's own removals included.
+ * cycle), once it has applied what it was notified of, the leader's own removals included
+ * (rejects with CacheLagError after `maxWaitMs`).
  * An intent that does not decode is left for the IntentStore's reader to report.
  */
 export function cachedKillIntents(cache: TreeCache, maxWaitMs = 5_000): KillIntentSource {
   return {
     async killIntents() {
-      await Promise.race([
-        cache.whenSynced().then(() => cache.settled()),
-        new Promise((_resolve, reject) =>
-          setTimeout(() => reject(new Error('kill intents cache lagging')), maxWaitMs).unref(),
-        ),
-      ]);
+      await treesCaughtUp([cache], maxWaitMs);
       const dir = statePaths.intentsDir('kill-task');
       const out: KillIntent[] = [];
       for (const [name, node] of cache.children(dir)) {

@@ -160,4 +160,9 @@ export {
 } from './task-store.js';
 export { AgentStore, writeAgentOp } from './agent-store.js';
 export { IntentStore, killIntentSchema, removeIntentOp, type KillIntent } from './intent-store.js';
-export { CacheLagError, WatchedState, type WatchedStateEvents } from './watched-state.js';
+export {
+  CacheLagError,
+  WatchedState,
+  treesCaughtUp,
+  type WatchedStateEvents,
+} from './watched-state.js';
