@@ -101,7 +101,9 @@ export {
   type TaskUpdate,
 } from './task-model.js';
 export {
+  recordedCause,
   taskCleanupSchema,
+  withCleanup,
   type KillCause,
   type TaskCleanup,
   type TaskCleanupType,
