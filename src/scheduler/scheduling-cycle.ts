@@ -87,21 +87,23 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
   await carryOut(leadership, plan, deps);
   // After every kill of the cycle was decided: held ones go once out of the load balancer.
   await leadership.lbFollower.run(deploying.owned);
-  if (plan.launch.length === 0) leadership.launcher.noteNothingPending();
-  if (plan.launch.length === 0 || !leader.active) return;
+  if (plan.launch.length > 0) {
+    if (!leader.active) return;
+    leader.logger.info(
+      {
+        adoptMs: adoptedAt - startedAt,
+        desiredMs: loadedAt - adoptedAt,
+        prepMs: Date.now() - startedAt,
+        launch: plan.launch.length,
+      },
+      'cycle prepared launches',
+    );
+  }
   const launchContext: LaunchContext = {
     request: (rid) => leadership.requests.get(rid)?.record,
     deploy: (rid, did) => leader.deploys.get(`${rid}/${did}`),
   };
-  leader.logger.info(
-    {
-      adoptMs: adoptedAt - startedAt,
-      desiredMs: loadedAt - adoptedAt,
-      prepMs: Date.now() - startedAt,
-      launch: plan.launch.length,
-    },
-    'cycle prepared launches',
-  );
+  // Also with nothing to launch: the launcher then clears its board of pending instances.
   await leadership.launcher.launch(plan.launch, launchContext);
 }
 
