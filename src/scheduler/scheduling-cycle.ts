@@ -10,6 +10,7 @@ import {
   type IntentStore,
   type KillCause,
   type RequestStore,
+  type Task,
   agentRecordSchema,
   statePaths,
 } from '../state/index.js';
@@ -208,15 +209,16 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
 /** The tasks of decommissioning agents to move now (evacuate-plan.ts), from memory. */
 function evacuateNow(leadership: TaskLeadership): string[] {
   const { leader, kills, lbFollower } = leadership;
-  const leaving = new Set(tasksToEvacuate(leader).map((t) => t.taskId));
-  if (leaving.size === 0) return [];
-  const rids = new Set([...leaving].map((id) => leader.tasks.get(id)?.requestId));
+  const leavingTasks = tasksToEvacuate(leader);
+  if (leavingTasks.length === 0) return [];
+  const leaving = new Set(leavingTasks.map((t) => t.taskId));
+  // The tasks of every request with one leaving, in one pass over the active tasks.
+  const byRequest = new Map<string, Task[]>(leavingTasks.map((t) => [t.requestId, []]));
+  for (const t of leader.tasks.values()) byRequest.get(t.requestId)?.push(t);
   const tasks: EvacuationTask[] = [];
-  for (const rid of rids) {
-    if (rid === undefined) continue;
-    const inLb = lbFollower.inLoadBalancer(rid);
-    for (const t of leader.tasks.values()) {
-      if (t.requestId !== rid) continue;
+  for (const [rid, ofRequest] of byRequest) {
+    const inLb = lbFollower.inLoadBalancer(rid, ofRequest);
+    for (const t of ofRequest) {
       const running = t.state === 'TASK_RUNNING';
       tasks.push({
         taskId: t.taskId,
