@@ -269,7 +269,7 @@ export class DeployDriver {
           instanceNo: a.instanceNo,
         });
       } else if (a.kind === 'kill') {
-        this.kills.sendNow(a.taskId, { cleanupType: a.cleanupType, message: a.reason });
+        this.kills.sendNow(a.taskId, a.cause);
       } else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
     }
   }
