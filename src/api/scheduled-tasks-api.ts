@@ -14,17 +14,14 @@ import type { LeaderView } from './cluster-state.js';
 import { ApiError } from './errors.js';
 import { NO_QUERY, parseQuery, pathParam } from './route-inputs.js';
 
-/** One pending instance, as both APIs answer it. */
-export interface ScheduledTaskView {
-  requestId: string;
-  deployId: string;
-  instanceNo: number;
-  resources: { cpus: number; memoryMb: number; diskMb: number; numPorts: number };
-  pendingSince: number;
-  lastTriedAt: number;
-  offers: number;
-  rejections: Record<string, number>;
-}
+/**
+ * One pending instance, as both APIs answer it and the leader's board holds it (the one
+ * definition: viewSchema below). `pendingSince`: when this leader first wanted it launched
+ * (ms since the epoch); `lastTriedAt`: when a cycle last tried to place it; `offers`: the
+ * offers that cycle considered (0: no usable agent); `rejections`: offers rejected per
+ * reason in that cycle, non-zero counts only.
+ */
+export type ScheduledTaskView = z.infer<typeof viewSchema>[number];
 
 /** What this replica knows: the leader's board when it leads, else who leads. */
 export interface ScheduledTasksSource {

@@ -7,7 +7,7 @@ import type {
   DeployProgress,
   DeployResult,
   HealthStatus,
-  TaskCleanupType,
+  KillCause,
   TaskState,
 } from '../state/index.js';
 
@@ -88,9 +88,8 @@ export interface LbAction {
 export interface KillAction {
   kind: 'kill';
   taskId: string;
-  /** Why, as the task's record keeps it (`taskCleanup.cleanupType`). */
-  cleanupType: TaskCleanupType;
-  reason: string;
+  /** Why, as the task's record keeps it (`taskCleanup`): passed to the kill sender as is. */
+  cause: KillCause;
 }
 
 /** The deploy ended: persist its one result (finishDeployOps), with the progress. */

@@ -17,12 +17,7 @@
  *   least `instances` other tasks serve — forward, only once the step's new tasks serve;
  * - the deploy ends with exactly one result: `finish` is planned once, with phase DONE.
  */
-import type {
-  DeployFailure,
-  DeployProgress,
-  DeployResult,
-  TaskCleanupType,
-} from '../state/index.js';
+import type { DeployFailure, DeployProgress, DeployResult, KillCause } from '../state/index.js';
 import { checkForward, startRollback } from './deploy-failures.js';
 import { type DeployGoal, goalOf, isFresh, isLive, isReady, isServing } from './deploy-goal.js';
 import { deployLbRequestId, isLbOutcomeFinal, lbRetryDelayMs } from './deploy-lb.js';
@@ -97,8 +92,9 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
   const serving = (t: DeployTaskView): boolean => isServing(t, snap);
   const totalServing = snap.tasks.filter((t) => isLive(t) && serving(t)).length;
   const freshServing = goal.keepFresh.filter(serving).length;
-  const stepReady =
-    p.phase !== 'DEPLOYING' || freshServing >= Math.min(snap.instances, p.targetActiveInstances);
+  const forward = p.phase === 'DEPLOYING';
+  const stepTarget = Math.min(snap.instances, p.targetActiveInstances);
+  const stepReady = !forward || freshServing >= stepTarget;
   let quota = stepReady ? Math.max(0, totalServing - goal.capacity) : 0;
   const mayRetire = (t: DeployTaskView): boolean => {
     if (!serving(t)) return true;
@@ -112,7 +108,7 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
       ...goal.gone,
       ...goal.retire.filter((t) => t.lb !== 'NONE' && mayRetire(t)),
     ].map((t) => t.taskId);
-    const held = holdsFreshAdds(snap, goal, totalServing);
+    const held = forward && holdsFreshAdds(snap, goal, totalServing, stepTarget);
     const add = goal.keep
       .filter((t) => isReady(t, snap) && t.lb !== 'ALL' && !(held && isFresh(t, snap)))
       .map((t) => t.taskId);
@@ -131,7 +127,7 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
   for (const t of goal.retire) {
     if (t.lb !== 'NONE' || inFlightAdd.has(t.taskId) || p.lbOp?.add.includes(t.taskId)) continue;
     if (!mayRetire(t)) continue;
-    actions.push({ kind: 'kill', taskId: t.taskId, ...retireReason(snap, t) });
+    actions.push({ kind: 'kill', taskId: t.taskId, cause: retireReason(snap, t) });
   }
   return { ...p, currentActiveInstances: freshServing };
 }
@@ -142,30 +138,32 @@ function act(snap: DeploySnapshot, goal: DeployGoal, actions: DeployAction[]): D
  * waits for the whole step): one request, where adding each wave of health results would
  * queue the last task behind the request in flight (one at a time) and cost the step a round
  * of both lb-agents. A shortfall (an old task died) is filled with whatever is ready at once.
+ * Called forward only; `stepTarget` is the step's count of new tasks, as act computes it.
  */
-function holdsFreshAdds(snap: DeploySnapshot, goal: DeployGoal, totalServing: number): boolean {
-  const p = snap.progress;
-  if (p.phase !== 'DEPLOYING' || totalServing < goal.capacity) return false;
-  const ready = goal.keepFresh.filter((t) => isReady(t, snap)).length;
-  return ready < Math.min(snap.instances, p.targetActiveInstances);
+function holdsFreshAdds(
+  snap: DeploySnapshot,
+  goal: DeployGoal,
+  totalServing: number,
+  stepTarget: number,
+): boolean {
+  if (totalServing < goal.capacity) return false;
+  return goal.keepFresh.filter((t) => isReady(t, snap)).length < stepTarget;
 }
 
-function retireReason(
-  snap: DeploySnapshot,
-  t: DeployTaskView,
-): { cleanupType: TaskCleanupType; reason: string } {
+/** Why a retired task is killed, as its record will keep it. */
+function retireReason(snap: DeploySnapshot, t: DeployTaskView): KillCause {
   const p = snap.progress;
-  if (t.health === 'UNHEALTHY') return { cleanupType: 'UNHEALTHY_NEW_TASK', reason: 'unhealthy' };
+  if (t.health === 'UNHEALTHY') return { cleanupType: 'UNHEALTHY_NEW_TASK', message: 'unhealthy' };
   if (p.phase === 'ROLLING_BACK') {
     const cleanupType =
       p.rollback?.deployState === 'CANCELED' ? 'DEPLOY_CANCELED' : 'DEPLOY_FAILED';
-    return { cleanupType, reason: `deploy ${p.deployId} rolled back` };
+    return { cleanupType, message: `deploy ${p.deployId} rolled back` };
   }
   if (isFresh(t, snap)) {
-    return { cleanupType: 'INCOMPATIBLE_DEPLOY', reason: `not needed by deploy ${p.deployId}` };
+    return { cleanupType: 'INCOMPATIBLE_DEPLOY', message: `not needed by deploy ${p.deployId}` };
   }
-  if (p.kind === 'BOUNCE') return { cleanupType: 'BOUNCING', reason: 'bounced' };
-  return { cleanupType: 'DEPLOY_STEP_FINISHED', reason: `replaced by deploy ${p.deployId}` };
+  if (p.kind === 'BOUNCE') return { cleanupType: 'BOUNCING', message: 'bounced' };
+  return { cleanupType: 'DEPLOY_STEP_FINISHED', message: `replaced by deploy ${p.deployId}` };
 }
 
 function lbAction(

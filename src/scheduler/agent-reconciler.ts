@@ -9,7 +9,7 @@
  * task reported at registration while its LOST was still being written is killed by the
  * first cycle after that LOST commits.
  */
-import type { Deploy, Task } from '../state/index.js';
+import { type Deploy, type KillCause, type Task, recordedCause } from '../state/index.js';
 import { type AgentReconcilePlan, planAgentReconcile } from './agent-reconcile-plan.js';
 import type { AgentSession } from './agent-session.js';
 import type { KillSender } from './kill-policy.js';
@@ -121,8 +121,10 @@ export class AgentReconciler {
         'reconciliation: kill',
       );
       if (!orphan) {
-        // Its kill was persisted by a previous leader (an API kill): the user's, sent again.
-        this.kills.send(k.taskId, { cleanupType: 'USER_REQUESTED', message: k.message }, now);
+        // Its kill was persisted by a previous leader (an API kill): sent again, for the cause
+        // its record keeps (the first one), the user's when none was recorded.
+        const asked: KillCause = { cleanupType: 'USER_REQUESTED', message: k.message };
+        this.kills.send(k.taskId, recordedCause(leader.tasks.get(k.taskId), asked), now);
         continue;
       }
       session.orphanKillsAt.set(k.taskId, now);

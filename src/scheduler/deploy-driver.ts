@@ -19,7 +19,6 @@ import {
 import type { ZkOp } from '../coordination/index.js';
 import {
   type Deploy,
-  DeployIntentStore,
   type DeployProgress,
   type DeployStore,
   type Task,
@@ -30,7 +29,7 @@ import {
   writeDeployProgressOp,
 } from '../state/index.js';
 import { lbServiceOf, lbServiceIdOf, presenceByTask, upstreamOf } from './deploy-lb-service.js';
-import type { DeployIntentSource } from './deploy-intent-source.js';
+import type { DeployIntentSource, DeployIntentView } from './deploy-intent-source.js';
 import type { KillSender } from './kill-policy.js';
 import type { SchedulerLoadBalancer } from './load-balancer-gateway.js';
 import type { LaunchIntent, PlanRequest } from './reconcile-plan.js';
@@ -53,7 +52,6 @@ export class DeployDriver {
   private readonly ended = new Map<string, Task[]>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
-  private readonly intents: DeployIntentSource;
 
   constructor(
     private readonly leader: TaskLeaderContext,
@@ -61,11 +59,9 @@ export class DeployDriver {
     private readonly deploys: DeployStore,
     private readonly lb: () => SchedulerLoadBalancer | undefined,
     private readonly requestCycle: () => void,
-    /** Bounce, cancel and advance intents (the leadership's watched copies; default: reads). */
-    intents?: DeployIntentSource,
-  ) {
-    this.intents = intents ?? new DeployIntentStore(leader.zk);
-  }
+    /** Bounce, cancel and advance intents (the leadership's watched copies). */
+    private readonly intents: DeployIntentSource,
+  ) {}
 
   /** A task ended: kept so the machine can count a new task's failure. */
   noteEnded(task: Task): void {
@@ -84,15 +80,15 @@ export class DeployDriver {
   /** One pass over every request with a deploy in progress. */
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
-    const bouncing = new Set(await this.intents.bouncing());
+    const intents = await this.intents.current();
     for (const [rid, r] of requests) {
-      if (!this.drives(r, bouncing.has(rid))) {
+      if (!this.drives(r, intents.bouncing.has(rid))) {
         this.progress.delete(rid);
         continue;
       }
       result.owned.add(rid);
       try {
-        await this.runOne(requests, rid, r, now, result, bouncing.has(rid));
+        await this.runOne(requests, rid, r, now, result, intents);
       } catch (err) {
         this.leader.logger.warn({ err, requestId: rid }, 'deploy pass failed; retried next cycle');
       }
@@ -113,8 +109,9 @@ export class DeployDriver {
     r: PlanRequest,
     now: number,
     out: DeployCycleResult,
-    bouncing: boolean,
+    cycleIntents: DeployIntentView,
   ): Promise<void> {
+    const bouncing = cycleIntents.bouncing.has(rid);
     // A bounce restarts the active deploy's tasks; a pending deploy supersedes it.
     const pending = (r.pending ?? r.active) as Deploy;
     const bounce = r.pending === null;
@@ -126,7 +123,7 @@ export class DeployDriver {
     if (loadBalanced && !lb?.ready) return; // presence unknown: decide nothing yet
     const snap = await this.snapshot(r, pending, progress, loadBalanced ? lb : undefined, now);
     // Cancel and advance intents (any replica writes them); consumed in the multi below.
-    const intents = await this.intents.forRequest(rid);
+    const intents = cycleIntents.forRequest(rid);
     const consumed: ZkOp[] = [];
     if (intents.cancel) {
       if (intents.cancel.deployId === pending.id) {
@@ -272,7 +269,7 @@ export class DeployDriver {
           instanceNo: a.instanceNo,
         });
       } else if (a.kind === 'kill') {
-        this.kills.sendNow(a.taskId, { cleanupType: a.cleanupType, message: a.reason });
+        this.kills.sendNow(a.taskId, a.cause);
       } else if (a.kind === 'lb' && lb) await this.submit(a, r, lb);
     }
   }

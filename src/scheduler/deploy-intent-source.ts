@@ -1,9 +1,9 @@
 /**
  * The deploy intents any replica writes (`/intents/bounce`, `/intents/deploy-cancel`,
  * `/intents/deploy-advance`) as the deploy driver reads them: from the leadership's watched
- * caches (no ZooKeeper read per cycle, issue 12), once each cache has applied what it was
- * notified of — the leader's own removals included, so an advance it consumed is never
- * applied twice, nor a finished bounce started again.
+ * caches (no ZooKeeper read per cycle, issue 12), once per cycle after each cache has applied
+ * what it was notified of — the leader's own removals included, so an advance it consumed is
+ * never applied twice, nor a finished bounce started again.
  */
 import type { z } from 'zod';
 import { type TreeCache, decodeJson } from '../coordination/index.js';
@@ -13,6 +13,7 @@ import {
   deployAdvanceIntentSchema,
   deployCancelIntentSchema,
   statePaths,
+  treesCaughtUp,
 } from '../state/index.js';
 
 /** A request's cancel and advance intents, if any. */
@@ -21,12 +22,22 @@ export interface RequestDeployIntents {
   advance: DeployAdvanceIntent | null;
 }
 
+/** The intents as one cycle reads them (the caches, caught up when the view was taken). */
+export interface DeployIntentView {
+  /** Request ids with a bounce intent. */
+  bouncing: ReadonlySet<string>;
+  /** The request's cancel and advance intents. */
+  forRequest(requestId: string): RequestDeployIntents;
+}
+
 /** Where the deploy driver reads intents from. */
 export interface DeployIntentSource {
-  /** Request ids with a bounce intent. */
-  bouncing(): Promise<string[]>;
-  /** The request's cancel and advance intents. */
-  forRequest(requestId: string): Promise<RequestDeployIntents>;
+  /**
+   * The intents once every cache has caught up; rejects with CacheLagError after the source's
+   * wait (the cycle is retried). One wait per cycle: within it, the driver removes only the
+   * intents of the request it is on, after reading them.
+   */
+  current(): Promise<DeployIntentView>;
 }
 
 /** The three caches the source reads. */
@@ -34,16 +45,6 @@ export interface DeployIntentCaches {
   bounce: TreeCache;
   cancel: TreeCache;
   advance: TreeCache;
-}
-
-/** Resolves once `cache` is loaded and settled; rejects after `maxWaitMs` (retried next cycle). */
-async function settledCache(cache: TreeCache, maxWaitMs: number): Promise<void> {
-  await Promise.race([
-    cache.whenSynced().then(() => cache.settled()),
-    new Promise((_resolve, reject) =>
-      setTimeout(() => reject(new Error('deploy intents cache lagging')), maxWaitMs).unref(),
-    ),
-  ]);
 }
 
 function cachedIntent<T>(cache: TreeCache, path: string, schema: z.ZodType<T>): T | null {
@@ -65,26 +66,22 @@ export function cachedDeployIntents(
   maxWaitMs = 5_000,
 ): DeployIntentSource {
   return {
-    async bouncing() {
-      await settledCache(caches.bounce, maxWaitMs);
-      return caches.bounce.childNames(statePaths.intentsDir('bounce'));
-    },
-    async forRequest(requestId) {
-      await Promise.all([
-        settledCache(caches.cancel, maxWaitMs),
-        settledCache(caches.advance, maxWaitMs),
-      ]);
+    async current() {
+      await treesCaughtUp([caches.bounce, caches.cancel, caches.advance], maxWaitMs);
       return {
-        cancel: cachedIntent(
-          caches.cancel,
-          statePaths.intent('deploy-cancel', requestId),
-          deployCancelIntentSchema,
-        ),
-        advance: cachedIntent(
-          caches.advance,
-          statePaths.intent('deploy-advance', requestId),
-          deployAdvanceIntentSchema,
-        ),
+        bouncing: new Set(caches.bounce.childNames(statePaths.intentsDir('bounce'))),
+        forRequest: (requestId) => ({
+          cancel: cachedIntent(
+            caches.cancel,
+            statePaths.intent('deploy-cancel', requestId),
+            deployCancelIntentSchema,
+          ),
+          advance: cachedIntent(
+            caches.advance,
+            statePaths.intent('deploy-advance', requestId),
+            deployAdvanceIntentSchema,
+          ),
+        }),
       };
     },
   };

@@ -3,12 +3,15 @@ import {
   type KillCause,
   type KillIntent,
   killIntentSchema,
+  recordedCause,
   removeIntentOp,
   setActiveTaskOp,
   statePaths,
+  treesCaughtUp,
+  withCleanup,
 } from '../state/index.js';
 import type { KillSender } from './kill-policy.js';
-import type { TaskLeaderContext } from './task-leader-context.js';
+import type { KillRecordHost } from './kill-record.js';
 
 /** Where the pending kill intents come from (the IntentStore, or a watched cache of them). */
 export interface KillIntentSource {
@@ -17,18 +20,14 @@ export interface KillIntentSource {
 
 /**
  * Kill intents from the leadership's watched cache of `/intents/kill-task` (no read per
- * cycle), once it has applied what it was notified of, the leader's own removals included.
+ * cycle), once it has applied what it was notified of, the leader's own removals included
+ * (rejects with CacheLagError after `maxWaitMs`).
  * An intent that does not decode is left for the IntentStore's reader to report.
  */
 export function cachedKillIntents(cache: TreeCache, maxWaitMs = 5_000): KillIntentSource {
   return {
     async killIntents() {
-      await Promise.race([
-        cache.whenSynced().then(() => cache.settled()),
-        new Promise((_resolve, reject) =>
-          setTimeout(() => reject(new Error('kill intents cache lagging')), maxWaitMs).unref(),
-        ),
-      ]);
+      await treesCaughtUp([cache], maxWaitMs);
       const dir = statePaths.intentsDir('kill-task');
       const out: KillIntent[] = [];
       for (const [name, node] of cache.children(dir)) {
@@ -43,34 +42,45 @@ export function cachedKillIntents(cache: TreeCache, maxWaitMs = 5_000): KillInte
   };
 }
 
+/** What draining needs of the leadership (a fake in unit tests). */
+export type KillDrainHost = Pick<KillRecordHost, 'serialize' | 'write' | 'tasks'>;
+
 /**
  * Drains the kill intents any replica wrote (`/intents/kill-task/<taskId>`): for each, one
  * fenced multi persists the kill's reason on the active task and removes the intent; then
  * the Kill goes to the agent. The reason is persisted first so that a leader that fails
  * between the two leaves the kill to its successor, which re-sends it (see
- * agent-reconcile-plan.ts), instead of forgetting it.
+ * agent-reconcile-plan.ts), instead of forgetting it. A task already killed for another
+ * cause keeps that cause (`taskCleanup` is set once, as the kill recorder sets it) and is
+ * killed with it.
  *
  * Reads: `/intents/kill-task/*`, the leader's active tasks. Writes: the intent (removed),
- * `/tasks/active/<rid>/<taskId>` (killReason, taskCleanup).
+ * `/tasks/active/<rid>/<taskId>` (killReason, taskCleanup when none yet).
  */
 export async function drainKillIntents(
-  leader: TaskLeaderContext,
+  leader: KillDrainHost,
   intents: KillIntentSource,
   kills: KillSender,
 ): Promise<void> {
   for (const intent of await intents.killIntents()) {
-    const task = leader.tasks.get(intent.taskId);
-    const ops: ZkOp[] = [removeIntentOp('kill-task', intent.taskId)];
     const reason = intent.message ?? 'killed through the API';
-    const cause: KillCause = { cleanupType: 'USER_REQUESTED', message: reason };
-    // The kill's cause goes with its reason (the recorder then has nothing left to write).
-    const marks = { killReason: reason, taskCleanup: { ...cause, timestamp: Date.now() } };
-    if (task) ops.push(setActiveTaskOp({ ...task, ...marks }));
+    const asked: KillCause = { cleanupType: 'USER_REQUESTED', message: reason };
+    const at = Date.now();
     await leader.serialize(async () => {
+      // Read in the turn: a status update written before it is not overwritten.
+      const task = leader.tasks.get(intent.taskId);
+      const marked = task && withCleanup({ ...task, killReason: reason }, asked, at);
+      const ops: ZkOp[] = [removeIntentOp('kill-task', intent.taskId)];
+      if (marked) ops.push(setActiveTaskOp(marked));
       await leader.write(ops);
       const current = leader.tasks.get(intent.taskId);
-      if (current) leader.tasks.set(current.taskId, { ...current, ...marks });
+      if (current && marked) {
+        const { killReason, taskCleanup } = marked;
+        leader.tasks.set(current.taskId, { ...current, killReason, taskCleanup });
+      }
     });
-    if (task) kills.send(task.taskId, cause);
+    const task = leader.tasks.get(intent.taskId);
+    // The recorder then has nothing left to write: the cause went with the reason.
+    if (task) kills.send(task.taskId, recordedCause(task, asked));
   }
 }

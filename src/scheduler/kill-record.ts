@@ -8,9 +8,9 @@
 import {
   type KillCause,
   type Task,
-  type TaskCleanup,
   isTerminal,
   setActiveTaskOp,
+  withCleanup,
 } from '../state/index.js';
 import { detach } from '../runtime/index.js';
 import type { KillRecorder } from './kill-policy.js';
@@ -33,7 +33,7 @@ const MAX_PER_WRITE = 100;
  * turn comes (a deploy step or a scale-down sends its kills in one cycle), not one per kill.
  */
 export function killRecorder(leader: KillRecordHost): KillRecorder {
-  const pending = new Map<string, TaskCleanup>();
+  const pending = new Map<string, { cause: KillCause; at: number }>();
   let queued = false;
   const writePending = async (): Promise<void> => {
     queued = false;
@@ -41,10 +41,11 @@ export function killRecorder(leader: KillRecordHost): KillRecorder {
     for (const [taskId] of batch) pending.delete(taskId);
     if (pending.size > 0) queue();
     const next: Task[] = [];
-    for (const [taskId, cleanup] of batch) {
+    for (const [taskId, { cause, at }] of batch) {
       const current = leader.tasks.get(taskId);
-      if (!current || isTerminal(current.state) || current.taskCleanup) continue;
-      next.push({ ...current, taskCleanup: cleanup });
+      if (!current || isTerminal(current.state)) continue;
+      const marked = withCleanup(current, cause, at);
+      if (marked !== current) next.push(marked); // else recorded already: the first cause wins
     }
     if (next.length === 0 || leader.revoked) return;
     try {
@@ -65,7 +66,7 @@ export function killRecorder(leader: KillRecordHost): KillRecorder {
     detach(leader.serialize(writePending), leader.logger, 'kill cause records');
   };
   return (taskId: string, cause: KillCause, at: number): void => {
-    if (!pending.has(taskId)) pending.set(taskId, { ...cause, timestamp: at });
+    if (!pending.has(taskId)) pending.set(taskId, { cause, at });
     queue();
   };
 }

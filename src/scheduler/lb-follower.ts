@@ -109,22 +109,21 @@ export class LbFollower {
   }
 
   /**
-   * The request's tasks that every lb-agent routes to; undefined when the request is not
-   * load-balanced (or there is no LB extension). Before the manager is ready: none.
+   * Which of `tasks` (the request's active tasks, as the caller grouped them) every lb-agent
+   * routes to; undefined when the request is not load-balanced (or there is no LB
+   * extension). Before the manager is ready: none.
    */
-  inLoadBalancer(rid: string): ReadonlySet<string> | undefined {
+  inLoadBalancer(rid: string, tasks: readonly Task[]): ReadonlySet<string> | undefined {
     const r = this.requests().get(rid);
     const service = r && this.serviceOf(r);
     const lb = this.lb();
     if (!service || !lb) return undefined;
     if (!lb.ready) return new Set();
-    const tasks = [...this.leader.tasks.values()]
-      .filter((t) => t.requestId === rid)
-      .map((task) => ({
-        task,
-        upstream: upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`)),
-      }));
-    const presence = presenceByTask(tasks, lb.service(service.serviceId));
+    const upstreams = tasks.map((task) => ({
+      task,
+      upstream: upstreamOf(task, this.leader.deploys.get(`${rid}/${task.deployId}`)),
+    }));
+    const presence = presenceByTask(upstreams, lb.service(service.serviceId));
     return new Set([...presence].filter(([, p]) => p === 'ALL').map(([id]) => id));
   }
 

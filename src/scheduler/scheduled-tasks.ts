@@ -5,26 +5,11 @@
  * takeover, and costs no ZooKeeper read or write. Pure: the launcher feeds it one cycle's
  * outcome and keeps the board it returns.
  */
-import type { PendingTask, RejectionReason, TaskResources, UnplacedTask } from '../offers/index.js';
-
-/** One instance waiting to be placed. */
-export interface ScheduledTask {
-  requestId: string;
-  deployId: string;
-  instanceNo: number;
-  resources: TaskResources;
-  /** When this leader first wanted it launched (ms since the epoch). */
-  pendingSince: number;
-  /** When a cycle last tried to place it. */
-  lastTriedAt: number;
-  /** Offers the matcher considered in that cycle (0: no usable agent was connected). */
-  offers: number;
-  /** Offers rejected per reason in that cycle (only non-zero counts). */
-  rejections: Partial<Record<RejectionReason, number>>;
-}
+import type { ScheduledTaskView } from '../api/index.js';
+import { type PendingTask, type UnplacedTask, formatTaskKey } from '../offers/index.js';
 
 /** The board: instance key → its entry, in the order the cycle tried them. */
-export type ScheduledBoard = ReadonlyMap<string, ScheduledTask>;
+export type ScheduledBoard = ReadonlyMap<string, ScheduledTaskView>;
 
 /** An empty board (nothing pending, or not leading yet). */
 export const EMPTY_BOARD: ScheduledBoard = new Map();
@@ -33,14 +18,10 @@ export const EMPTY_BOARD: ScheduledBoard = new Map();
 export interface CycleOutcome {
   /** Every instance the cycle tried to place. */
   tried: readonly PendingTask[];
-  /** Those it did not place, with their reasons. `'all'`: none was placed (no offers). */
-  unplaced: readonly UnplacedTask[] | 'all';
+  /** Those it did not place, with their reasons (none without offers). */
+  unplaced: readonly UnplacedTask[];
   offers: number;
   now: number;
-}
-
-function keyOf(k: { requestId: string; deployId: string; instanceNo: number }): string {
-  return `${k.requestId}/${k.deployId}/${k.instanceNo}`;
 }
 
 /**
@@ -53,13 +34,11 @@ export function nextScheduledBoard(
   outcome: CycleOutcome,
 ): ScheduledBoard {
   const reasons = new Map<string, UnplacedTask['reasons']>();
-  if (outcome.unplaced !== 'all') {
-    for (const u of outcome.unplaced) reasons.set(keyOf(u.taskKey), u.reasons);
-  }
-  const board = new Map<string, ScheduledTask>();
+  for (const u of outcome.unplaced) reasons.set(formatTaskKey(u.taskKey), u.reasons);
+  const board = new Map<string, ScheduledTaskView>();
   for (const task of outcome.tried) {
-    const key = keyOf(task.key);
-    const rejections = outcome.unplaced === 'all' ? {} : reasons.get(key);
+    const key = formatTaskKey(task.key);
+    const rejections = reasons.get(key);
     if (!rejections) continue;
     board.set(key, {
       ...task.key,
@@ -67,15 +46,15 @@ export function nextScheduledBoard(
       pendingSince: previous.get(key)?.pendingSince ?? outcome.now,
       lastTriedAt: outcome.now,
       offers: outcome.offers,
-      rejections: { ...rejections },
+      rejections,
     });
   }
   return board;
 }
 
-/** The board's entries, of one request or all, oldest pending first. */
-export function listScheduled(board: ScheduledBoard, requestId?: string): ScheduledTask[] {
-  return [...board.values()]
-    .filter((t) => requestId === undefined || t.requestId === requestId)
-    .sort((a, b) => a.pendingSince - b.pendingSince || a.instanceNo - b.instanceNo);
+/** The board's entries, oldest pending first (the API filters by request). */
+export function listScheduled(board: ScheduledBoard): ScheduledTaskView[] {
+  return [...board.values()].sort(
+    (a, b) => a.pendingSince - b.pendingSince || a.instanceNo - b.instanceNo,
+  );
 }

@@ -10,6 +10,7 @@ import {
   type IntentStore,
   type KillCause,
   type RequestStore,
+  type Task,
   agentRecordSchema,
   statePaths,
 } from '../state/index.js';
@@ -87,21 +88,23 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
   await carryOut(leadership, plan, deps);
   // After every kill of the cycle was decided: held ones go once out of the load balancer.
   await leadership.lbFollower.run(deploying.owned);
-  if (plan.launch.length === 0) leadership.launcher.noteNothingPending();
-  if (plan.launch.length === 0 || !leader.active) return;
+  if (plan.launch.length > 0) {
+    if (!leader.active) return;
+    leader.logger.info(
+      {
+        adoptMs: adoptedAt - startedAt,
+        desiredMs: loadedAt - adoptedAt,
+        prepMs: Date.now() - startedAt,
+        launch: plan.launch.length,
+      },
+      'cycle prepared launches',
+    );
+  }
   const launchContext: LaunchContext = {
     request: (rid) => leadership.requests.get(rid)?.record,
     deploy: (rid, did) => leader.deploys.get(`${rid}/${did}`),
   };
-  leader.logger.info(
-    {
-      adoptMs: adoptedAt - startedAt,
-      desiredMs: loadedAt - adoptedAt,
-      prepMs: Date.now() - startedAt,
-      launch: plan.launch.length,
-    },
-    'cycle prepared launches',
-  );
+  // Also with nothing to launch: the launcher then clears its board of pending instances.
   await leadership.launcher.launch(plan.launch, launchContext);
 }
 
@@ -206,15 +209,16 @@ async function carryOut(leadership: TaskLeadership, plan: Plan, deps: CycleDeps)
 /** The tasks of decommissioning agents to move now (evacuate-plan.ts), from memory. */
 function evacuateNow(leadership: TaskLeadership): string[] {
   const { leader, kills, lbFollower } = leadership;
-  const leaving = new Set(tasksToEvacuate(leader).map((t) => t.taskId));
-  if (leaving.size === 0) return [];
-  const rids = new Set([...leaving].map((id) => leader.tasks.get(id)?.requestId));
+  const leavingTasks = tasksToEvacuate(leader);
+  if (leavingTasks.length === 0) return [];
+  const leaving = new Set(leavingTasks.map((t) => t.taskId));
+  // The tasks of every request with one leaving, in one pass over the active tasks.
+  const byRequest = new Map<string, Task[]>(leavingTasks.map((t) => [t.requestId, []]));
+  for (const t of leader.tasks.values()) byRequest.get(t.requestId)?.push(t);
   const tasks: EvacuationTask[] = [];
-  for (const rid of rids) {
-    if (rid === undefined) continue;
-    const inLb = lbFollower.inLoadBalancer(rid);
-    for (const t of leader.tasks.values()) {
-      if (t.requestId !== rid) continue;
+  for (const [rid, ofRequest] of byRequest) {
+    const inLb = lbFollower.inLoadBalancer(rid, ofRequest);
+    for (const t of ofRequest) {
       const running = t.state === 'TASK_RUNNING';
       tasks.push({
         taskId: t.taskId,

@@ -93,7 +93,10 @@ export class TaskLauncher {
     private readonly metrics: SchedulerMetrics,
   ) {}
 
-  /** Places `intents` on the free resources of connected agents and launches them. */
+  /**
+   * Places `intents` on the free resources of connected agents and launches them, and keeps
+   * what stays pending on {@link scheduled} (called every cycle: none clears the board).
+   */
   async launch(intents: LaunchIntent[], launchContext: LaunchContext): Promise<number> {
     const pending = toPendingTasks(intents, launchContext);
     if (pending.length === 0) {
@@ -107,7 +110,9 @@ export class TaskLauncher {
     const offers = buildOffers(agents, this.leader.tasks.values());
     if (offers.length === 0) {
       this.lastUnplaced = pending.length;
-      this.noteOutcome(pending, 'all', 0);
+      // No usable agent: every instance stays pending, rejected by no offer.
+      const unplaced = pending.map((p) => ({ taskKey: p.key, reasons: {} }));
+      this.noteOutcome(pending, unplaced, 0);
       return 0;
     }
     const matchStart = Date.now();
@@ -135,14 +140,9 @@ export class TaskLauncher {
     return tasks.length;
   }
 
-  /** Nothing to launch this cycle: nothing is waiting. */
-  noteNothingPending(): void {
-    this.scheduled = EMPTY_BOARD;
-  }
-
   private noteOutcome(
     tried: PendingTask[],
-    unplaced: MatchResult['unplaced'] | 'all',
+    unplaced: MatchResult['unplaced'],
     offers: number,
   ): void {
     this.scheduled = nextScheduledBoard(this.scheduled, {

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Coordinator } from '../coordination/index.js';
+import type { ScheduledTaskView } from '../api/index.js';
 import type { AgentMessage__Output } from '../gen/thales/v1/AgentMessage.js';
 import type { FencedWriter, LeaderService } from '../leader/index.js';
 import { OfferMatcherPool } from '../offers/index.js';
@@ -28,7 +29,7 @@ import { CachedDesiredState } from './desired-state.js';
 import { setRequestState } from './request-transitions.js';
 import { makeSchedulerMetrics, type SchedulerMetrics } from './scheduler-metrics.js';
 import { type CycleDeps, runSchedulingCycle } from './scheduling-cycle.js';
-import { type ScheduledTask, listScheduled } from './scheduled-tasks.js';
+import { listScheduled } from './scheduled-tasks.js';
 import { TaskEvents } from './task-events.js';
 import type { TaskLeaderOptions } from './task-leader-context.js';
 import { type TaskLeadership, startTaskLeadership, stopTaskLeadership } from './task-leadership.js';
@@ -101,7 +102,7 @@ export class TaskScheduler implements LeaderService {
   }
 
   /** What the last cycle left pending, oldest first (undefined when not leading). */
-  scheduledTasks(): ScheduledTask[] | undefined {
+  scheduledTasks(): ScheduledTaskView[] | undefined {
     const leadership = this.leadership;
     return leadership ? listScheduled(leadership.launcher.scheduled) : undefined;
   }

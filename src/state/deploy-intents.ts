@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Coordinator } from '../coordination/index.js';
 import { deployIdSchema, requestIdSchema } from './request-model.js';
 import { statePaths } from './state-paths.js';
-import { childrenOrEmpty, ensureStateDirs, readJson, toData } from './zk-json-store.js';
+import { ensureStateDirs, toData } from './zk-json-store.js';
 
 /**
  * `DELETE /api/deploys/deploy/{deployId}/request/{requestId}`: cancel the request's deploy in
@@ -63,7 +63,10 @@ export const deployCancelInputSchema = z.strictObject({
   message: z.string().max(1000).optional(),
 });
 
-/** Reads and writes the deploy intents (any replica writes; the leader reads and removes). */
+/**
+ * Writes the deploy intents (any replica writes; the leader reads them from its watched caches,
+ * deploy-intent-source.ts, and removes them).
+ */
 export class DeployIntentStore {
   constructor(private readonly zk: Coordinator) {}
 
@@ -80,22 +83,6 @@ export class DeployIntentStore {
   /** Writes (or replaces) the request's bounce intent. */
   async bounce(intent: BounceIntent): Promise<void> {
     await this.put(statePaths.intent('bounce', intent.requestId), intent);
-  }
-
-  /** Request ids with a bounce intent (one children read). */
-  async bouncing(): Promise<string[]> {
-    return childrenOrEmpty(this.zk, statePaths.intentsDir('bounce'));
-  }
-
-  /** The request's intents, if any. */
-  async forRequest(
-    requestId: string,
-  ): Promise<{ cancel: DeployCancelIntent | null; advance: DeployAdvanceIntent | null }> {
-    const [cancel, advance] = await Promise.all([
-      readJson(this.zk, statePaths.intent('deploy-cancel', requestId), deployCancelIntentSchema),
-      readJson(this.zk, statePaths.intent('deploy-advance', requestId), deployAdvanceIntentSchema),
-    ]);
-    return { cancel: cancel?.value ?? null, advance: advance?.value ?? null };
   }
 
   private async put(path: string, value: object): Promise<void> {

@@ -101,8 +101,9 @@ export {
   type TaskUpdate,
 } from './task-model.js';
 export {
-  TASK_CLEANUP_TYPES,
+  recordedCause,
   taskCleanupSchema,
+  withCleanup,
   type KillCause,
   type TaskCleanup,
   type TaskCleanupType,
@@ -161,4 +162,9 @@ export {
 } from './task-store.js';
 export { AgentStore, writeAgentOp } from './agent-store.js';
 export { IntentStore, killIntentSchema, removeIntentOp, type KillIntent } from './intent-store.js';
-export { CacheLagError, WatchedState, type WatchedStateEvents } from './watched-state.js';
+export {
+  CacheLagError,
+  WatchedState,
+  treesCaughtUp,
+  type WatchedStateEvents,
+} from './watched-state.js';

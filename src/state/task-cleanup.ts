@@ -43,3 +43,24 @@ export interface KillCause {
   cleanupType: TaskCleanupType;
   message: string;
 }
+
+/**
+ * `task` with `cause` recorded as its cleanup at `at`, unless one is recorded already (then
+ * `task` itself): the first cause is why the task ends, set once.
+ */
+export function withCleanup<T extends { taskCleanup?: TaskCleanup | undefined }>(
+  task: T,
+  cause: KillCause,
+  at: number,
+): T {
+  return task.taskCleanup ? task : { ...task, taskCleanup: { ...cause, timestamp: at } };
+}
+
+/** The cause recorded on `task`, else `fallback` (a kill sent again keeps the first cause). */
+export function recordedCause(
+  task: { taskCleanup?: TaskCleanup | undefined } | undefined,
+  fallback: KillCause,
+): KillCause {
+  const recorded = task?.taskCleanup;
+  return recorded ? { cleanupType: recorded.cleanupType, message: recorded.message } : fallback;
+}

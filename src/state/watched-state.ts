@@ -22,6 +22,32 @@ export class CacheLagError extends Error {
 }
 
 /**
+ * Resolves once every tree of `trees` is loaded and has applied every change notified so far
+ * (see {@link TreeCache.settled}); rejects with {@link CacheLagError} after `maxWaitMs`. The
+ * timer is cleared either way, so a caller that waits every cycle leaves none behind.
+ */
+export async function treesCaughtUp(trees: readonly TreeCache[], maxWaitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new CacheLagError(`state cache not caught up within ${maxWaitMs} ms`)),
+      maxWaitMs,
+    );
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await Promise.all(trees.map((tree) => tree.whenSynced()));
+        await Promise.all(trees.map((tree) => tree.settled()));
+      })(),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Every replica's watched, in-memory copy of the desired state (requests and all their
  * deploys) and of the active tasks: {@link TreeCache}s, one watch per znode, versions kept for
  * compare-and-set, each znode decoded once per version. The leader plans on it, the API
@@ -87,24 +113,7 @@ export class WatchedState extends EventEmitter<WatchedStateEvents> {
    * {@link CacheLagError} after `maxWaitMs`.
    */
   async caughtUp(maxWaitMs: number, trees: TreeCache[] = this.trees()): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new CacheLagError(`state cache not caught up within ${maxWaitMs} ms`)),
-        maxWaitMs,
-      );
-    });
-    try {
-      await Promise.race([
-        (async () => {
-          await Promise.all(trees.map((tree) => tree.whenSynced()));
-          await Promise.all(trees.map((tree) => tree.settled()));
-        })(),
-        late,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await treesCaughtUp(trees, maxWaitMs);
   }
 
   /**

@@ -94,6 +94,28 @@ describe('AgentReconciler (fake leadership host, no ZooKeeper)', () => {
     expect(sent.map((m) => m.kill?.taskId)).toEqual(['ghost']);
   });
 
+  it('re-sends a kill a previous leader persisted, for the cause its record keeps', async () => {
+    const cleanup = {
+      cleanupType: 'DEPLOY_STEP_FINISHED' as const,
+      message: 'replaced',
+      timestamp: 5,
+    };
+    const t = {
+      ...makeTask('r', 1, 'TASK_RUNNING', 'a'),
+      killReason: 'operator',
+      taskCleanup: cleanup,
+    };
+    const host = new FakeHost().add(t);
+    host.agents.set('a', { record: record('a'), version: 0, disconnectedAt: 0 });
+    const { reconciler } = leadershipOn(host);
+    const { session, sent } = fakeSession('a', 1, [{ taskId: t.taskId, state: 'TASK_RUNNING' }]);
+    host.agents.get('a')!.session = session;
+    await reconciler.reconcileRegistration(session);
+    expect(sent.map((m) => [m.kill?.taskId, m.kill?.reason])).toEqual([
+      [t.taskId, 'DEPLOY_STEP_FINISHED: replaced'],
+    ]);
+  });
+
   it('marks LOST an active task a connected agent stopped reporting, only after its grace', async () => {
     const t = makeTask('r', 1, 'TASK_RUNNING', 'a');
     const host = new FakeHost().add(t);
