@@ -36,10 +36,7 @@ export function makeDeploysGrpcHandlers(
       toDeployInfo(await deploys.deploy(message.requestId, message.deployId)),
     ),
     BounceRequest: unary(async (message) => {
-      const body: Record<string, unknown> = {};
-      if (message.message) body.message = message.message;
-      if (message.actionId) body.actionId = message.actionId;
-      if (message._incremental) body.incremental = message.incremental;
+      const body = message.message ? { message: message.message } : {};
       return deploys.bounce(message.requestId, body);
     }),
     ListScheduledTasks: unary(async (message) => ({
