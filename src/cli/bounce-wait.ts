@@ -5,26 +5,7 @@
  */
 import type { ApiClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
-
-interface Marker {
-  deployId: string;
-  timestamp: number;
-}
-
-interface RequestView {
-  request: { instances: number };
-  pendingDeployState?: {
-    kind: string;
-    deployMarker: Marker;
-    step: number;
-    phase: string;
-    deployProgress: { currentActiveInstances: number; deployInstanceCountPerStep: number };
-  };
-  lastBounce?: {
-    deployMarker: Marker;
-    deployResult: { deployState: string; message?: string };
-  };
-}
+import { type RequestView, exitCodeOf, pollUntil, stepText } from './wait-progress.js';
 
 /**
  * How far the bounce's start may precede the intent's time and still be this bounce: the
@@ -46,46 +27,30 @@ export async function waitForBounce(
   pollMs = 500,
 ): Promise<BounceOutcome> {
   const path = `/api/requests/request/${encodeURIComponent(requestId)}`;
-  let last = '';
+  const name = `bounce of ${requestId}`;
   let seen = false;
-  const say = (line: string): void => {
-    if (line !== last) process.stderr.write(`${line}\n`);
-    last = line;
-  };
-  for (;;) {
+  return pollUntil(async () => {
     const request = await client.call<RequestView>('GET', path);
     const state = request.pendingDeployState;
     // A bounce is refused while a deploy is pending: a deploy now came after it.
     if (state && state.kind !== 'BOUNCE') {
-      say(`bounce of ${requestId}: superseded by deploy ${state.deployMarker.deployId}`);
-      return { request, exitCode: EXIT.REFUSED };
+      const line = `${name}: superseded by deploy ${state.deployMarker.deployId}`;
+      return { line, done: { request, exitCode: EXIT.REFUSED } };
     }
-    if (state?.kind === 'BOUNCE') {
+    if (state) {
       seen = true;
-      say(progressLine(requestId, request.request.instances, state));
-    } else {
-      const ended = request.lastBounce;
-      if (ended && (seen || ended.deployMarker.timestamp >= at - CLOCK_SLACK_MS)) {
-        const { deployState, message } = ended.deployResult;
-        say(`bounce of ${requestId}: ${deployState} ${message ?? ''}`.trimEnd());
-        return { request, exitCode: deployState === 'SUCCEEDED' ? EXIT.OK : EXIT.REFUSED };
-      }
-      say(`bounce of ${requestId}: waiting for the leader to take it up`);
+      const replaced = state.deployProgress.currentActiveInstances;
+      const instances = request.request.instances;
+      return {
+        line: `${name}: ${stepText(state, instances)}, replaced ${replaced} of ${instances}`,
+      };
     }
-    await new Promise((done) => setTimeout(done, pollMs));
-  }
-}
-
-function progressLine(
-  requestId: string,
-  instances: number,
-  state: NonNullable<RequestView['pendingDeployState']>,
-): string {
-  const perStep = Math.max(1, state.deployProgress.deployInstanceCountPerStep);
-  const steps = Math.max(1, Math.ceil(instances / perStep));
-  const phase = state.phase === 'ROLLING_BACK' ? ' (rolling back)' : '';
-  return (
-    `bounce of ${requestId}: step ${Math.min(state.step, steps)} of ${steps}${phase}, ` +
-    `replaced ${state.deployProgress.currentActiveInstances} of ${instances}`
-  );
+    const ended = request.lastBounce;
+    if (ended && (seen || ended.deployMarker.timestamp >= at - CLOCK_SLACK_MS)) {
+      const { deployState, message } = ended.deployResult;
+      const line = `${name}: ${deployState} ${message ?? ''}`.trimEnd();
+      return { line, done: { request, exitCode: exitCodeOf(deployState) } };
+    }
+    return { line: `${name}: waiting for the leader to take it up` };
+  }, pollMs);
 }
