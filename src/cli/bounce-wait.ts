@@ -7,19 +7,18 @@ import type { ApiClient } from './api-client.js';
 import { EXIT } from './exit-codes.js';
 import { type RequestView, exitCodeOf, pollUntil, stepText } from './wait-progress.js';
 
-/**
- * How far the bounce's start may precede the intent's time and still be this bounce: the
- * intent's time is the answering replica's clock, the bounce's start the leader's.
- */
-const CLOCK_SLACK_MS = 5_000;
-
 /** What the wait ended with: the request answer and the exit code it calls for. */
 export interface BounceOutcome {
   request: unknown;
   exitCode: number;
 }
 
-/** Waits until the bounce asked for at `at` has its result, printing progress to stderr. */
+/**
+ * Waits until the bounce asked for at `at` has its result, printing progress to stderr. The
+ * leader marks a bounce with its intent's `at`, so the wait is for that marker's result, never
+ * an earlier bounce's. An ask made while another bounce was asked or running is folded into
+ * that one (one intent per request): the wait then follows the bounce in progress.
+ */
 export async function waitForBounce(
   client: ApiClient,
   requestId: string,
@@ -28,7 +27,7 @@ export async function waitForBounce(
 ): Promise<BounceOutcome> {
   const path = `/api/requests/request/${encodeURIComponent(requestId)}`;
   const name = `bounce of ${requestId}`;
-  let seen = false;
+  let marker = at;
   return pollUntil(async () => {
     const request = await client.call<RequestView>('GET', path);
     const state = request.pendingDeployState;
@@ -38,15 +37,16 @@ export async function waitForBounce(
       return { line, done: { request, exitCode: EXIT.REFUSED } };
     }
     if (state) {
-      seen = true;
+      marker = state.deployMarker.timestamp;
+      const folded = marker === at ? '' : ` (asked at ${marker}, this ask folded into it)`;
       const replaced = state.deployProgress.currentActiveInstances;
       const instances = request.request.instances;
       return {
-        line: `${name}: ${stepText(state, instances)}, replaced ${replaced} of ${instances}`,
+        line: `${name}${folded}: ${stepText(state, instances)}, replaced ${replaced} of ${instances}`,
       };
     }
     const ended = request.lastBounce;
-    if (ended && (seen || ended.deployMarker.timestamp >= at - CLOCK_SLACK_MS)) {
+    if (ended?.deployMarker.timestamp === marker) {
       const { deployState, message } = ended.deployResult;
       const line = `${name}: ${deployState} ${message ?? ''}`.trimEnd();
       return { line, done: { request, exitCode: exitCodeOf(deployState) } };

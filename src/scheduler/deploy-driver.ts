@@ -198,8 +198,10 @@ export class DeployDriver {
     const replacing = [...this.leader.tasks.values()]
       .filter((t) => t.requestId === rid && t.deployId === pending.id)
       .map((t) => t.taskId);
+    // A bounce's marker is its intent's time: the asker waits for that marker's result.
+    const askedAt = bounce ? (await this.intents.bounceIntent(rid))?.at : undefined;
     const started = bounce
-      ? startBounce({ ...options, replacing })
+      ? startBounce({ ...options, replacing, ...(askedAt === undefined ? {} : { askedAt }) })
       : startDeploy({ ...options, previousDeployId: r.active?.id ?? null });
     // An ended progress (a bounce's) is replaced; a deploy supersedes a bounce asked for.
     const ops = [writeDeployProgressOp(started, known === null)];

@@ -8,8 +8,10 @@
 import type { z } from 'zod';
 import { type TreeCache, decodeJson } from '../coordination/index.js';
 import {
+  type BounceIntent,
   type DeployAdvanceIntent,
   type DeployCancelIntent,
+  bounceIntentSchema,
   deployAdvanceIntentSchema,
   deployCancelIntentSchema,
   statePaths,
@@ -25,6 +27,8 @@ export interface RequestDeployIntents {
 export interface DeployIntentSource {
   /** Request ids with a bounce intent. */
   bouncing(): Promise<string[]>;
+  /** The request's bounce intent (its `at` marks the bounce started from it). */
+  bounceIntent(requestId: string): Promise<BounceIntent | null>;
   /** The request's cancel and advance intents. */
   forRequest(requestId: string): Promise<RequestDeployIntents>;
 }
@@ -68,6 +72,14 @@ export function cachedDeployIntents(
     async bouncing() {
       await settledCache(caches.bounce, maxWaitMs);
       return caches.bounce.childNames(statePaths.intentsDir('bounce'));
+    },
+    async bounceIntent(requestId) {
+      await settledCache(caches.bounce, maxWaitMs);
+      return cachedIntent(
+        caches.bounce,
+        statePaths.intent('bounce', requestId),
+        bounceIntentSchema,
+      );
     },
     async forRequest(requestId) {
       await Promise.all([

@@ -87,6 +87,16 @@ export class DeployIntentStore {
     return childrenOrEmpty(this.zk, statePaths.intentsDir('bounce'));
   }
 
+  /** The request's bounce intent, if any. */
+  async bounceIntent(requestId: string): Promise<BounceIntent | null> {
+    const read = await readJson(
+      this.zk,
+      statePaths.intent('bounce', requestId),
+      bounceIntentSchema,
+    );
+    return read?.value ?? null;
+  }
+
   /** The request's intents, if any. */
   async forRequest(
     requestId: string,

@@ -234,6 +234,8 @@ describe('gRPC parity and scheduled tasks (real ZooKeeper, replicas)', () => {
       expect(bounced).toMatchObject({ requestId: 'web', deployId: 'v1', accepted: true });
       const ended = await waitRequest('the gRPC bounce ended', (r) => !!r.lastBounce);
       expect(ended.lastBounce.deployResult.deployState).toBe('SUCCEEDED');
+      // The leader marks the bounce with the intent's time: the asker knows its own result.
+      expect(Number(ended.lastBounce.deployMarker.timestamp)).toBe(Number(bounced.at));
 
       const cli = await runThales(['request', 'bounce', 'web', '--wait', '--api', follower.url], {
         timeoutMs: 90_000,

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../../../src/cli/api-client.js';
+import { waitForBounce } from '../../../src/cli/bounce-wait.js';
 import { waitForDeploy } from '../../../src/cli/deploy-wait.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import {
@@ -92,5 +93,58 @@ describe('CLI waits (scripted API, no cluster)', () => {
       'deploy v2: step 1 of 2, healthy 0 of 2, in load balancer 0 of 2\n',
       'deploy v2: UNKNOWN\n',
     ]);
+  });
+
+  it("a bounce's wait ends with its own marker's result, not the previous bounce's", async () => {
+    const at = 1_000_000;
+    const previous = {
+      deployMarker: { deployId: 'v1', timestamp: at - 1_000 },
+      deployResult: { deployState: 'FAILED', message: 'the one before' },
+    };
+    const bouncing = { ...pending(1, 1), kind: 'BOUNCE' };
+    const client = scriptedClient({
+      '/api/requests/request/web': [
+        { request: { instances: 1 }, lastBounce: previous },
+        {
+          request: { instances: 1 },
+          pendingDeployState: { ...bouncing, deployMarker: { deployId: 'v1', timestamp: at } },
+        },
+        {
+          request: { instances: 1 },
+          lastBounce: {
+            deployMarker: { deployId: 'v1', timestamp: at },
+            deployResult: { deployState: 'SUCCEEDED' },
+          },
+        },
+      ],
+    });
+    const done = await waitForBounce(client, 'web', at, 0);
+    expect(done.exitCode).toBe(EXIT.OK);
+    expect(written).toEqual([
+      'bounce of web: waiting for the leader to take it up\n',
+      'bounce of web: step 1 of 1, replaced 0 of 1\n',
+      'bounce of web: SUCCEEDED\n',
+    ]);
+  });
+
+  it('an ask folded into the bounce in progress waits for that bounce', async () => {
+    const at = 1_000_000;
+    const running = { ...pending(1, 1), kind: 'BOUNCE' };
+    running.deployMarker = { deployId: 'v1', timestamp: at - 3_000 };
+    const client = scriptedClient({
+      '/api/requests/request/web': [
+        { request: { instances: 1 }, pendingDeployState: running },
+        {
+          request: { instances: 1 },
+          lastBounce: {
+            deployMarker: running.deployMarker,
+            deployResult: { deployState: 'CANCELED' },
+          },
+        },
+      ],
+    });
+    const done = await waitForBounce(client, 'web', at, 0);
+    expect(done.exitCode).toBe(EXIT.REFUSED);
+    expect(written.at(-1)).toBe('bounce of web: CANCELED\n');
   });
 });
