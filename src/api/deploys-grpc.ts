@@ -4,15 +4,11 @@
  * HTTP routes, mapped to and from protobuf.
  */
 import type { SchedulerHandlers } from '../gen/thales/v1/Scheduler.js';
-import type { ScheduledTaskInfo } from '../gen/thales/v1/ScheduledTaskInfo.js';
 import type { DeploysApi } from './deploys-api.js';
-import type { ScheduledTaskView, ScheduledTasksApi } from './scheduled-tasks-api.js';
+import { copySet } from './deploys-proto.js';
+import type { ScheduledTasksApi } from './scheduled-tasks-api.js';
 import { makeUnary } from './tasks-grpc.js';
 import { toDeployInfo } from './tasks-proto.js';
-
-function toScheduledTaskInfo(task: ScheduledTaskView): ScheduledTaskInfo {
-  return { ...task };
-}
 
 /** The handlers of CancelDeploy, AdvanceDeploy, the deploy history, BounceRequest and ListScheduledTasks. */
 export function makeDeploysGrpcHandlers(
@@ -30,14 +26,8 @@ export function makeDeploysGrpcHandlers(
       ),
     ),
     AdvanceDeploy: unary(async (message) => {
-      const body: Record<string, unknown> = {
-        requestId: message.requestId,
-        deployId: message.deployId,
-      };
-      if (message._targetActiveInstances) {
-        body.targetActiveInstances = message.targetActiveInstances;
-      }
-      return deploys.update(body);
+      const ids = { requestId: message.requestId, deployId: message.deployId };
+      return deploys.update(copySet(message, ['targetActiveInstances'], ids));
     }),
     ListDeployHistory: unary(async (message) => ({
       deploys: (await deploys.history(message.requestId)).map(toDeployInfo),
@@ -46,14 +36,11 @@ export function makeDeploysGrpcHandlers(
       toDeployInfo(await deploys.deploy(message.requestId, message.deployId)),
     ),
     BounceRequest: unary(async (message) => {
-      const body: Record<string, unknown> = {};
-      if (message.message) body.message = message.message;
-      if (message.actionId) body.actionId = message.actionId;
-      if (message._incremental) body.incremental = message.incremental;
+      const body = message.message ? { message: message.message } : {};
       return deploys.bounce(message.requestId, body);
     }),
     ListScheduledTasks: unary(async (message) => ({
-      tasks: (await scheduled.list(message.requestId || undefined)).map(toScheduledTaskInfo),
+      tasks: await scheduled.list(message.requestId || undefined),
     })),
   };
 }

@@ -3,28 +3,17 @@
  * messages become the JSON body of `POST /api/deploys` (Singularity's field names), so gRPC
  * goes through the same zod validation as HTTP; nothing here checks a value itself.
  */
-import type {
-  Deploy,
-  DeployResult,
-  Healthcheck,
-  HealthcheckResult,
-  TaskHealth,
-} from '../state/index.js';
+import type { Deploy, DeployResult } from '../state/index.js';
 import type { DeployResult as DeployResultMessage } from '../gen/thales/v1/DeployResult.js';
 import type {
   DeploySettings as DeploySettingsMessage,
   DeploySettings__Output,
 } from '../gen/thales/v1/DeploySettings.js';
-import type {
-  HealthcheckOptions,
-  HealthcheckOptions__Output,
-} from '../gen/thales/v1/HealthcheckOptions.js';
+import type { HealthcheckOptions__Output } from '../gen/thales/v1/HealthcheckOptions.js';
 import type { LoadBalancerOptionValue__Output } from '../gen/thales/v1/LoadBalancerOptionValue.js';
-import type { TaskHealth as TaskHealthMessage } from '../gen/thales/v1/TaskHealth.js';
-import type { TaskHealthcheckResult } from '../gen/thales/v1/TaskHealthcheckResult.js';
 
 /** Copies the `optional` scalars a message has set (proto3 presence: `_name` holds the name). */
-function copySet(
+export function copySet(
   message: object,
   names: readonly string[],
   out: Record<string, unknown>,
@@ -106,10 +95,6 @@ export function toDeploySettingsInput(
   return input;
 }
 
-function toHealthcheckMessage(healthcheck: Healthcheck): HealthcheckOptions {
-  return { ...healthcheck };
-}
-
 function toOptionMessage(value: string | number | boolean) {
   if (typeof value === 'string') return { stringValue: value };
   return typeof value === 'number' ? { numberValue: value } : { boolValue: value };
@@ -123,7 +108,7 @@ export function toDeploySettingsMessage(deploy: Deploy): DeploySettingsMessage {
     if (deploy[name] !== undefined) (settings as Record<string, unknown>)[name] = deploy[name];
   }
   for (const name of SETTINGS_LISTS) settings[name] = deploy[name] ?? [];
-  settings.healthcheck = deploy.healthcheck ? toHealthcheckMessage(deploy.healthcheck) : null;
+  settings.healthcheck = deploy.healthcheck ?? null;
   settings.loadBalancerOptions = Object.fromEntries(
     Object.entries(deploy.loadBalancerOptions ?? {}).map(([k, v]) => [k, toOptionMessage(v)]),
   );
@@ -142,16 +127,4 @@ export function toDeployResultMessage(result: DeployResult): DeployResultMessage
     })),
     timestamp: result.timestamp,
   };
-}
-
-/** A task's health-check results (newest first) as their messages. */
-export function toHealthcheckResultMessages(
-  results: readonly HealthcheckResult[] | undefined,
-): TaskHealthcheckResult[] {
-  return (results ?? []).map((r) => ({ ...r }));
-}
-
-/** A task's current health as its message (null when none was reported). */
-export function toTaskHealthMessage(health: TaskHealth | undefined): TaskHealthMessage | null {
-  return health ? { ...health } : null;
 }

@@ -70,9 +70,24 @@ export function makeCoreRouter(backend: SchedulerBackend, registry: Registry): R
   return router;
 }
 
+/**
+ * How long the server keeps an idle keep-alive socket, and the idle time it advertises
+ * (`Keep-Alive: timeout=…`) — far shorter, so a client always drops an idle socket first.
+ * undici (fetch) closes an idle socket at the advertised time minus 2 s
+ * (`keepAliveTimeoutThreshold`): with the server's own timeout advertised, the two closings
+ * were 2 s apart, and a client starved longer than that (load 35) sent its request on a socket
+ * the server was closing ("other side closed"). Here they are ~60 s apart.
+ */
+const KEEP_ALIVE = { serverMs: 65_000, advertisedS: 5 } as const;
+
 /** Builds the Koa application (exported for in-process tests of the routes). */
 export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): Koa {
   const app = new Koa();
+  app.use(async (ctx, next) => {
+    // Set before the routes run; Node then leaves out its own hint (the server's timeout).
+    ctx.set('Keep-Alive', `timeout=${KEEP_ALIVE.advertisedS}`);
+    await next();
+  });
   app.use(errorAnswers(options.logger));
   for (const router of [
     makeCoreRouter(options.backend, options.registry),
@@ -90,12 +105,10 @@ export function makeHttpApp(options: Omit<HttpServerOptions, 'host' | 'port'>): 
 export async function startHttpServer(options: HttpServerOptions): Promise<http.Server> {
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches (ctx.onerror)
   const server = http.createServer(makeHttpApp(options).callback());
-  // Longer than any client's idle timeout (undici's is the server's hint minus 1 s), so a
-  // client never sends a request on a socket the server is closing: at 5 s, a starved client
-  // reused such a socket and its POST failed with "other side closed" (seen in the suite at
-  // load 35). Graceful shutdown closes idle sockets itself (src/runtime/http-server.ts).
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  // Well above the advertised idle time (KEEP_ALIVE). headersTimeout keeps its default: it
+  // bounds a request's headers, not an idle socket. Graceful shutdown closes idle sockets
+  // itself (src/runtime/http-server.ts).
+  server.keepAliveTimeout = KEEP_ALIVE.serverMs;
   await listen(server, options.host, options.port, 'http');
   return server;
 }

@@ -10,15 +10,13 @@ export {
 } from './http-server.js';
 export { startGrpcServer, type GrpcServerOptions } from './grpc-server.js';
 export { TasksApi } from './tasks-api.js';
-export { DeploysApi, type BounceAnswer, type DeployIntentAnswer } from './deploys-api.js';
+export { DeploysApi, type DeployIntentAnswer } from './deploys-api.js';
 export { makeDeploysGrpcHandlers } from './deploys-grpc.js';
 export { makeDeploysRouter } from './deploys-routes.js';
 export {
-  FORWARDED_HEADER,
   ScheduledTasksApi,
-  makeScheduledTasksRouter,
   type ScheduledTaskView,
-  type ScheduledTasksSource,
+  makeScheduledTasksRouter,
 } from './scheduled-tasks-api.js';
 export { toRequestParent, type RequestParent } from './request-parent.js';
 export { VIEW_AGE_HEADER, makeTasksRouter, type AgentConnectivity } from './tasks-routes.js';

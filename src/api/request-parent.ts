@@ -19,7 +19,7 @@ export interface RequestParent {
   pendingDeployState?: PendingDeployStateView;
   /** The request's last bounce once it ended (its result), until a deploy replaces it. */
   lastBounce?: {
-    deployMarker: { requestId: string; deployId: string; timestamp: number };
+    deployMarker: PendingDeployStateView['deployMarker'];
     deployResult: DeployResult;
   };
   timestamp: number;
@@ -46,11 +46,7 @@ export function toRequestParent(
   // A bounce keeps its ended progress (a deploy's result goes to the deploy instead).
   if (progress?.phase === 'DONE' && progress.kind === 'BOUNCE' && progress.deployResult) {
     parent.lastBounce = {
-      deployMarker: {
-        requestId: progress.requestId,
-        deployId: progress.deployId,
-        timestamp: progress.startedAt,
-      },
+      deployMarker: toPendingDeployState(progress).deployMarker,
       deployResult: progress.deployResult,
     };
   }

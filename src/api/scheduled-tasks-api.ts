@@ -59,7 +59,7 @@ const viewSchema = z.array(
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Singularity's `pendingTaskId` object next to Thales' fields (the HTTP shape). */
-export function toScheduledTaskJson(task: ScheduledTaskView): Record<string, unknown> {
+function toScheduledTaskJson(task: ScheduledTaskView): Record<string, unknown> {
   return {
     pendingTaskId: {
       id: `${task.requestId}-${task.deployId}-${task.pendingSince}-${task.instanceNo}`,
@@ -75,10 +75,7 @@ export function toScheduledTaskJson(task: ScheduledTaskView): Record<string, unk
 
 /** Serves the scheduled-task reads on every replica (leader: memory; follower: the leader). */
 export class ScheduledTasksApi {
-  constructor(
-    private readonly source: ScheduledTasksSource,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+  constructor(private readonly source: ScheduledTasksSource) {}
 
   /**
    * The pending instances of `requestId` (validated first) or of every request, oldest first.
@@ -106,7 +103,7 @@ export class ScheduledTasksApi {
     const url = `http://${leader.httpAddress}/api/tasks/scheduled${path}`;
     let answer: Response;
     try {
-      answer = await this.fetchImpl(url, {
+      answer = await fetch(url, {
         headers: { [FORWARDED_HEADER]: this.source.replicaId() },
         signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
       });

@@ -22,7 +22,7 @@ import {
 import { serveWatchRequests, serveWatchTasks } from './watch-streams.js';
 
 /** A grpc-js unary handler. */
-export type Unary<Req, Res> = (
+type Unary<Req, Res> = (
   call: grpc.ServerUnaryCall<Req, Res>,
   callback: grpc.sendUnaryData<Res>,
 ) => void;

@@ -14,8 +14,6 @@ import {
   toDeployResultMessage,
   toDeploySettingsInput,
   toDeploySettingsMessage,
-  toHealthcheckResultMessages,
-  toTaskHealthMessage,
 } from './deploys-proto.js';
 
 /** A SingularityRequest message as the JSON body the HTTP API takes (unset optionals left out). */
@@ -118,8 +116,8 @@ export function toTaskInfo(task: Task): TaskInfo {
       hasExitCode: update.exitCode !== undefined,
       exitCode: update.exitCode ?? 0,
     })),
-    healthcheckResults: toHealthcheckResultMessages(task.healthcheckResults),
-    health: toTaskHealthMessage(task.health),
+    healthcheckResults: task.healthcheckResults ?? [],
+    health: task.health ?? null,
     killReason: task.killReason ?? '',
   };
 }

@@ -47,7 +47,7 @@ export function serveWatchTasks(
       change.type === 'task' && wanted(change.task.requestId)
         ? { kind: change.kind, task: toTaskInfo(change.task) }
         : undefined,
-  }).catch((err: unknown) => call.emit('error', toGrpcError(err)));
+  });
 }
 
 /** Serves `WatchRequests`. */
@@ -71,7 +71,7 @@ export function serveWatchRequests(
       const request = change.parent ? toRequestParentMessage(change.parent) : null;
       return { kind: change.kind, requestId: change.requestId, request };
     },
-  }).catch((err: unknown) => call.emit('error', toGrpcError(err)));
+  });
 }
 
 /** The request filter: '' for all, the id, or null once the call was refused. */
@@ -88,7 +88,16 @@ function optionalRequestId(
   }
 }
 
-async function streamFromCache<Res>(
+/** Streams `view` from `cache` until the call ends; a failure ends the call with its status. */
+function streamFromCache<Res>(
+  call: grpc.ServerWritableStream<unknown, Res>,
+  cache: StateCache,
+  view: WatchView<Res>,
+): void {
+  follow(call, cache, view).catch((err: unknown) => call.emit('error', toGrpcError(err)));
+}
+
+async function follow<Res>(
   call: grpc.ServerWritableStream<unknown, Res>,
   cache: StateCache,
   view: WatchView<Res>,

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ApiClient } from './api-client.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { type RequestView, exitCodeOf, pollUntil, stepText } from './wait-progress.js';
 
 /** Reads a deploy file: Singularity's `{"deploy": {…}, "message"?: …}` or a bare deploy. */
 export function readDeployFile(file: string): Record<string, unknown> {
@@ -22,21 +23,6 @@ export function readDeployFile(file: string): Record<string, unknown> {
   return 'deploy' in body ? body : { deploy: body };
 }
 
-interface RequestView {
-  request: { instances: number };
-  activeDeploy?: { id: string };
-  pendingDeploy?: { id: string };
-  pendingDeployState?: {
-    step: number;
-    phase: string;
-    deployProgress: {
-      targetActiveInstances: number;
-      currentActiveInstances: number;
-      deployInstanceCountPerStep: number;
-    };
-  };
-}
-
 interface TaskView {
   requestId: string;
   deployId: string;
@@ -47,9 +33,6 @@ interface TaskView {
 interface DeployView {
   deployResult?: { deployState: string; message: string };
 }
-
-/** States that end `--wait` with a non-zero exit. */
-const FAILED_STATES = new Set(['FAILED', 'CANCELED', 'OVERDUE', 'FAILED_INTERNAL_STATE']);
 
 /**
  * Waits until the deploy has its result, printing a progress line to stderr whenever it
@@ -63,23 +46,23 @@ export async function waitForDeploy(
 ): Promise<{ deploy: unknown; exitCode: number }> {
   const rid = encodeURIComponent(requestId);
   const did = encodeURIComponent(deployId);
-  let last = '';
-  for (;;) {
+  return pollUntil(async () => {
     const request = await client.call<RequestView>('GET', `/api/requests/request/${rid}`);
+    // Ended once it is no longer the pending deploy: its result is in the history.
     if (request.pendingDeploy?.id !== deployId) {
       const deploy = await client.call<DeployView>(
         'GET',
         `/api/history/request/${rid}/deploy/${did}`,
       );
-      const state = deploy.deployResult?.deployState ?? 'UNKNOWN';
-      process.stderr.write(`deploy ${deployId}: ${state} ${deploy.deployResult?.message ?? ''}\n`);
-      return { deploy, exitCode: FAILED_STATES.has(state) ? EXIT.REFUSED : EXIT.OK };
+      const result = deploy.deployResult;
+      const line = `deploy ${deployId}: ${result?.deployState ?? 'UNKNOWN'} ${result?.message ?? ''}`;
+      return {
+        line: line.trimEnd(),
+        done: { deploy, exitCode: exitCodeOf(result?.deployState) },
+      };
     }
-    const line = await progressLine(client, request, requestId, deployId);
-    if (line !== last) process.stderr.write(`${line}\n`);
-    last = line;
-    await new Promise((done) => setTimeout(done, pollMs));
-  }
+    return { line: await progressLine(client, request, requestId, deployId) };
+  }, pollMs);
 }
 
 async function progressLine(
@@ -90,9 +73,7 @@ async function progressLine(
 ): Promise<string> {
   const state = request.pendingDeployState;
   if (!state) return `deploy ${deployId}: waiting for the leader to take it up`;
-  const p = state.deployProgress;
   const y = request.request.instances;
-  const steps = Math.max(1, Math.ceil(y / Math.max(1, p.deployInstanceCountPerStep)));
   const tasks = await client.call<TaskView[]>('GET', '/api/tasks/active');
   const healthy = tasks.filter(
     (t) =>
@@ -101,9 +82,8 @@ async function progressLine(
       t.state === 'TASK_RUNNING' &&
       t.health?.status === 'HEALTHY',
   ).length;
-  const phase = state.phase === 'ROLLING_BACK' ? ' (rolling back)' : '';
   return (
-    `deploy ${deployId}: step ${Math.min(state.step, steps)} of ${steps}${phase}, ` +
-    `healthy ${healthy} of ${y}, in load balancer ${p.currentActiveInstances} of ${y}`
+    `deploy ${deployId}: ${stepText(state, y)}, ` +
+    `healthy ${healthy} of ${y}, in load balancer ${state.deployProgress.currentActiveInstances} of ${y}`
   );
 }

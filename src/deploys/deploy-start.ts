@@ -64,8 +64,12 @@ export function startDeploy(o: StartOptions & { previousDeployId: string | null 
 
 /**
  * The progress of a bounce: a rolling restart of `deployId`'s own tasks (`replacing`, the
- * tasks active when it starts) through the same steps.
+ * tasks active when it starts) through the same steps. `askedAt`, the intent's time, becomes
+ * its marker's timestamp (the asker waits for that marker's result).
  */
-export function startBounce(o: StartOptions & { replacing: readonly string[] }): DeployProgress {
-  return initial(o, 'BOUNCE', null, [...o.replacing]);
+export function startBounce(
+  o: StartOptions & { replacing: readonly string[]; askedAt?: number },
+): DeployProgress {
+  const progress = initial(o, 'BOUNCE', null, [...o.replacing]);
+  return o.askedAt === undefined ? progress : { ...progress, askedAt: o.askedAt };
 }

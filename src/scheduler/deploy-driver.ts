@@ -115,7 +115,9 @@ export class DeployDriver {
     // A bounce restarts the active deploy's tasks; a pending deploy supersedes it.
     const pending = (r.pending ?? r.active) as Deploy;
     const bounce = r.pending === null;
-    const progress = await this.progressOf(r, pending, now, bounce, bouncing);
+    // A bounce's marker is its intent's time: the asker waits for that marker's result.
+    const askedAt = bounce ? cycleIntents.bounceIntent(rid)?.at : undefined;
+    const progress = await this.progressOf(r, pending, now, bounce, bouncing, askedAt);
     if (!progress) return;
     const lb = this.lb();
     const loadBalanced =
@@ -172,6 +174,7 @@ export class DeployDriver {
     now: number,
     bounce: boolean,
     bouncing: boolean,
+    askedAt: number | undefined,
   ): Promise<DeployProgress | null> {
     const rid = pending.requestId;
     const kind = bounce ? 'BOUNCE' : 'DEPLOY';
@@ -196,7 +199,7 @@ export class DeployDriver {
       .filter((t) => t.requestId === rid && t.deployId === pending.id)
       .map((t) => t.taskId);
     const started = bounce
-      ? startBounce({ ...options, replacing })
+      ? startBounce({ ...options, replacing, ...(askedAt === undefined ? {} : { askedAt }) })
       : startDeploy({ ...options, previousDeployId: r.active?.id ?? null });
     // An ended progress (a bounce's) is replaced; a deploy supersedes a bounce asked for.
     const ops = [writeDeployProgressOp(started, known === null)];

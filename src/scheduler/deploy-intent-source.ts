@@ -8,8 +8,10 @@
 import type { z } from 'zod';
 import { type TreeCache, decodeJson } from '../coordination/index.js';
 import {
+  type BounceIntent,
   type DeployAdvanceIntent,
   type DeployCancelIntent,
+  bounceIntentSchema,
   deployAdvanceIntentSchema,
   deployCancelIntentSchema,
   statePaths,
@@ -28,6 +30,8 @@ export interface DeployIntentView {
   bouncing: ReadonlySet<string>;
   /** The request's cancel and advance intents. */
   forRequest(requestId: string): RequestDeployIntents;
+  /** The request's bounce intent (its `at` marks the bounce started from it). */
+  bounceIntent(requestId: string): BounceIntent | null;
 }
 
 /** Where the deploy driver reads intents from. */
@@ -70,6 +74,8 @@ export function cachedDeployIntents(
       await treesCaughtUp([caches.bounce, caches.cancel, caches.advance], maxWaitMs);
       return {
         bouncing: new Set(caches.bounce.childNames(statePaths.intentsDir('bounce'))),
+        bounceIntent: (requestId) =>
+          cachedIntent(caches.bounce, statePaths.intent('bounce', requestId), bounceIntentSchema),
         forRequest: (requestId) => ({
           cancel: cachedIntent(
             caches.cancel,

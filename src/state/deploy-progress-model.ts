@@ -75,6 +75,11 @@ export const deployProgressSchema = z.object({
     .nullable(),
   deployResult: deployResultSchema.nullable(),
   startedAt: z.number(),
+  /**
+   * BOUNCE: the `at` of the intent it was started from, its marker's timestamp, so the asker
+   * (`request bounce --wait`) knows its own bounce from an earlier one. Absent: written before.
+   */
+  askedAt: z.number().optional(),
   timestamp: z.number(),
 });
 /** A deploy's persisted progress. */
@@ -96,7 +101,7 @@ export function toPendingDeployState(progress: DeployProgress) {
     deployMarker: {
       requestId: progress.requestId,
       deployId: progress.deployId,
-      timestamp: progress.startedAt,
+      timestamp: progress.askedAt ?? progress.startedAt,
     },
     kind: progress.kind,
     currentDeployState: progress.currentDeployState,

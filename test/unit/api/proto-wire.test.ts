@@ -70,10 +70,7 @@ const WIRE: Record<string, [string, string]> = {
   ],
   ListDeployHistory: ['1 string requestId', '1 repeated DeployInfo deploys'],
   GetDeployHistory: ['1 string requestId, 2 string deployId', DEPLOY_INFO],
-  BounceRequest: [
-    '1 string requestId, 2 string message, 3 string actionId, 4 bool incremental',
-    `${INTENT_ANSWER}, 4 uint64 at`,
-  ],
+  BounceRequest: ['1 string requestId, 2 string message', `${INTENT_ANSWER}, 4 uint64 at`],
   ListScheduledTasks: ['1 string requestId', '1 repeated ScheduledTaskInfo tasks'],
 };
 
