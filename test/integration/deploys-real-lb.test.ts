@@ -42,8 +42,17 @@ describe('stepped deploys behind real nginx lb-agents (real agents, ZooKeeper)',
       expect(Math.max(...seen.map((s) => s.tasks))).toBeLessThanOrEqual(6);
       expect(v2.activeDeploy.deployResult.deployState).toBe('SUCCEEDED');
       await waitServedBy(lb, 'v2', 4);
-      const afterV2 = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
-      expect(afterV2.map((t) => t.deployId)).toEqual(['v2', 'v2', 'v2', 'v2']);
+      // DONE once the old tasks' kills are sent (docs/deploys.md): their ends follow.
+      await waitFor(
+        'only the 4 v2 tasks active',
+        async () => {
+          const web = (await activeTasks(cluster)).filter((t) => t.requestId === 'web');
+          const ids = web.map((t) => t.deployId);
+          if (JSON.stringify(ids) === JSON.stringify(['v2', 'v2', 'v2', 'v2'])) return true;
+          throw new Error(web.map((t) => `${t.deployId}/${t.instanceNo} ${t.state}`).join(', '));
+        },
+        { timeoutMs: 30_000 },
+      );
 
       // v3 never listens: its startup checks fail, the deploy fails and rolls back to v2.
       await submitDeploy(cluster, {
