@@ -2,11 +2,13 @@
 // The demo service of `thales dev`: a tiny HTTP server answering on $PORT with who it is.
 // Health: GET /health answers 200 while healthy, 503 once POST /health/fail was called
 // (POST /health/ok heals it); POST /health/close stops listening (TCP checks fail) while the
-// process keeps running. DEMO_START_DELAY_MS delays listening (a slow start).
+// process keeps running. DEMO_START_DELAY_MS delays listening (a slow start). It listens on
+// $TASK_HOST (the agent's host), so each agent's tasks answer on that agent's address.
 import http from 'node:http';
 import { setInterval, setTimeout } from 'node:timers';
 
 const port = Number(process.env.PORT ?? 8080);
+const host = process.env.TASK_HOST ?? '127.0.0.1';
 const taskId = process.env.TASK_ID ?? 'local';
 const startDelayMs = Number(process.env.DEMO_START_DELAY_MS ?? 0);
 let served = 0;
@@ -41,8 +43,8 @@ const server = http.createServer((req, res) => {
 });
 
 setTimeout(() => {
-  server.listen(port, '127.0.0.1', () => {
-    console.log(`demo-service ${taskId} listening on 127.0.0.1:${port}`);
+  server.listen(port, host, () => {
+    console.log(`demo-service ${taskId} listening on ${host}:${port}`);
   });
 }, startDelayMs);
 

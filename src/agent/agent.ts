@@ -78,6 +78,7 @@ export class Agent {
     this.supervisor = new TaskSupervisor({
       layout: this.layout,
       agentId: this.identity.agentId,
+      host: o.host,
       executorArgv: o.executorArgv,
       logger: this.log,
       report: (r) => this.report(r),

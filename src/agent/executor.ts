@@ -19,10 +19,14 @@ import { finalStateOf } from './task-state.js';
 /** Usage of `thales executor`. */
 export const EXECUTOR_USAGE = `executor    run one task in its sandbox (started by the agent; flags: --sandbox DIR)`;
 
-/** The task's environment: the deploy's env, then TASK_ID, PORT, PORT0..n and THALES_*. */
+/**
+ * The task's environment: the deploy's env, then TASK_ID, TASK_HOST (the agent's host, where
+ * the task should listen: Singularity's name), PORT, PORT0..n and THALES_*.
+ */
 export function taskEnvironment(task: TaskJson, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...task.env };
   env.TASK_ID = task.taskId;
+  if (task.host !== undefined) env.TASK_HOST = task.host;
   env.THALES_REQUEST_ID = task.requestId;
   env.THALES_DEPLOY_ID = task.deployId;
   env.THALES_INSTANCE_NO = String(task.instanceNo);

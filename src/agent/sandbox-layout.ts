@@ -7,8 +7,11 @@ import { readJsonOrUndefined } from '../runtime/index.js';
 import type { TaskState } from '../state/index.js';
 export { TASK_STATES, isTerminal, type TaskState } from '../state/index.js';
 
-/** `sandboxes/<taskId>/task.json`: the TaskSpec (camelCase) plus who launched it and when. */
-export type TaskJson = TaskSpec__Output & { agentId: string; launchedAt: number };
+/**
+ * `sandboxes/<taskId>/task.json`: the TaskSpec (camelCase) plus who launched it, where and when.
+ * `host` is optional: sandboxes written before it existed lack it.
+ */
+export type TaskJson = TaskSpec__Output & { agentId: string; host?: string; launchedAt: number };
 
 /** `sandboxes/<taskId>/executor.json`; `taskPid` is null until the task process started. */
 export interface ExecutorJson {

@@ -28,6 +28,8 @@ export interface TaskReport {
 export interface TaskSupervisorOptions {
   layout: WorkDirLayout;
   agentId: string;
+  /** The agent's host (its `--host`): the address its tasks listen on (TASK_HOST). */
+  host: string;
   /** argv that runs `thales executor` (the sandbox flag is appended). */
   executorArgv: string[];
   logger: Logger;
@@ -105,7 +107,12 @@ export class TaskSupervisor {
     }
     const dir = layout.sandbox(taskId);
     mkdirSync(dir, { recursive: true });
-    const task: TaskJson = { ...spec, agentId: this.o.agentId, launchedAt: Date.now() };
+    const task: TaskJson = {
+      ...spec,
+      agentId: this.o.agentId,
+      host: this.o.host,
+      launchedAt: Date.now(),
+    };
     writeJsonAtomic(layout.file(taskId, 'task.json'), task);
     const tracked: Tracked = { observed: 'TASK_LAUNCHED', spawn: 'running' };
     this.active.set(taskId, tracked);

@@ -56,6 +56,15 @@ export async function devAgentPortRanges(spec: string, agents: number): Promise<
   });
 }
 
+/**
+ * The `--host` of dev agent i: its own loopback address (127.0.0.2, 127.0.0.3, …; Linux routes
+ * all of 127/8 to lo), so the placement rules, which count per host, see two hosts and spread
+ * the demo over both, and each agent's tasks listen on their agent's address (TASK_HOST).
+ */
+export function devAgentHost(i: number): string {
+  return `127.0.0.${i + 2}`;
+}
+
 /** Starts an agent against `replicas` for each of `portRanges`, each with its own work dir. */
 export async function startDevAgents(
   replicas: LocalReplica[],
@@ -77,7 +86,7 @@ export async function startDevAgents(
         '--agent-id',
         id,
         '--host',
-        '127.0.0.1',
+        devAgentHost(i),
         '--http-host',
         '127.0.0.1',
         '--http-port',
@@ -107,6 +116,7 @@ async function api(base: string, method: string, p: string, body?: unknown): Pro
 interface DevTask {
   requestId: string;
   state: string;
+  host: string;
   ports: number[];
 }
 
@@ -150,7 +160,7 @@ export async function deployDemoService(
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
-  return { requestId, urls: tasks.map((t) => `http://127.0.0.1:${t.ports[0] ?? 0}/`) };
+  return { requestId, urls: tasks.map((t) => `http://${t.host}:${t.ports[0] ?? 0}/`) };
 }
 
 /** Writes the replicas' URLs where the client CLI finds them. */

@@ -3,7 +3,7 @@
  * placing are normalised by the largest offer of the cycle, so cpus, memory and disk weigh by
  * their weights rather than by their units.
  */
-import { CPUS, DISK, MEM, SLOTS, type EncodedSnapshot } from './compact-encoding.js';
+import { CPUS, DISK, MEM, REASON_CODE, SLOTS, type EncodedSnapshot } from './compact-encoding.js';
 import type { MatchState } from './match-state.js';
 import type { ResolvedMatchOptions } from './offer-model.js';
 
@@ -14,6 +14,11 @@ export type OfferScorer = (t: number, o: number) => number;
  * Makes the scorer of the chosen mode. `binpack` prefers the offer left fullest (best fit: it
  * keeps big holes for big tasks, which is what lets a busy cluster place the most); `spread`
  * prefers the offer left emptiest (blast radius, noisy neighbours).
+ *
+ * An OPTIMISTIC task first prefers the host holding the fewest tasks of its request, then the
+ * resources decide: the placement spreads where it can and doubles up (up to its cap) only
+ * where it must. Each task already on the host costs more than any resource difference can
+ * gain (the leftover term stays within the weights' sum).
  */
 export function makeOfferScorer(
   snap: EncodedSnapshot,
@@ -31,5 +36,14 @@ export function makeOfferScorer(
     wc * (free[o * SLOTS + CPUS]! - need[t * SLOTS + CPUS]!) +
     wm * (free[o * SLOTS + MEM]! - need[t * SLOTS + MEM]!) +
     wd * (free[o * SLOTS + DISK]! - need[t * SLOTS + DISK]!);
-  return options.scoring === 'spread' ? leftover : (t, o) => -leftover(t, o);
+  const byResources: OfferScorer =
+    options.scoring === 'spread' ? leftover : (t, o) => -leftover(t, o);
+  const perTaskOnHost = weights.cpus + weights.memoryMb + weights.diskMb + 1;
+  const scope = snap.taskHostScope;
+  const reason = snap.taskHostReason;
+  const optimistic = REASON_CODE.OPTIMISTIC_HOST_SATURATED;
+  return (t, o) =>
+    reason[t] === optimistic
+      ? byResources(t, o) - perTaskOnHost * state.onHost(scope[t]!, o)
+      : byResources(t, o);
 }

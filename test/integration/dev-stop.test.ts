@@ -30,6 +30,37 @@ async function waitUntilServing(run: DevRun): Promise<string> {
   return url as string;
 }
 
+interface DemoTask {
+  requestId: string;
+  state: string;
+  agentId: string;
+  host: string;
+  ports: number[];
+}
+
+/**
+ * The demo's instances run on both agents, each agent on its own loopback address, and each
+ * instance answers on its agent's address (TASK_HOST), where nginx's upstream points.
+ */
+async function expectDemoSpread(run: DevRun): Promise<void> {
+  const [, stateUrl] = await run.waitForOutput(/state:\s+curl (\S+)\/api\/state/, START_MS);
+  const tasks = await waitFor(
+    'the 3 demo instances running',
+    async () => {
+      const all = await fetchJson<DemoTask[]>(`${stateUrl}/api/tasks/active`);
+      const demo = (all ?? []).filter((t) => t.requestId === 'demo' && t.state === 'TASK_RUNNING');
+      return demo.length >= 3 ? demo : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  expect(new Set(tasks.map((t) => t.agentId))).toEqual(new Set(['agent-1', 'agent-2']));
+  expect(new Set(tasks.map((t) => t.host))).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
+  for (const t of tasks) {
+    const answer = await fetchJson<{ healthy?: boolean }>(`http://${t.host}:${t.ports[0]}/health`);
+    expect(answer?.healthy, `${t.host}:${t.ports[0]}`).toBe(true);
+  }
+}
+
 /** How many of `processes` run a command containing `text`. */
 function count(processes: RunProcess[], text: string): number {
   return processes.filter((p) => p.command.includes(text)).length;
@@ -77,6 +108,7 @@ describe('thales dev stops what it started', () => {
       const dir = makeTempDir('thales-dev-test-');
       const run = startDevRun(dir);
       await waitUntilServing(run);
+      await expectDemoSpread(run);
       const before = processesOfRun(dir);
       expectWholeRun(before);
 

@@ -92,4 +92,10 @@ describe('executor command and environment (pure)', () => {
       THALES_INSTANCE_NO: '2',
     });
   });
+
+  it("sets TASK_HOST to the agent's host when task.json has one (older ones do not)", () => {
+    const placed = { ...task, host: '127.0.0.3' } as TaskJson;
+    expect(taskEnvironment(placed, {}).TASK_HOST).toBe('127.0.0.3');
+    expect(taskEnvironment(task, {})).not.toHaveProperty('TASK_HOST');
+  });
 });

@@ -172,6 +172,22 @@ describe('host placement rules', () => {
       INSUFFICIENT_CPUS: 1,
     });
   });
+
+  it.each(['binpack', 'spread'] as const)(
+    'OPTIMISTIC spreads first, under %s scoring too: 3 instances on 2 hosts land 2 + 1',
+    (scoring) => {
+      // The cap (share 2, leniency 0.5) would allow all 3 on one host; binpack alone would
+      // put them there. A host with fewer of the request's tasks wins before resources.
+      const offers = [agent('a', { cpus: 8 }), agent('b', { cpus: 3 })];
+      const { hosts } = placedOn(
+        { offers, tasks: instances(3, { placement: 'OPTIMISTIC' }) },
+        { scoring },
+      );
+      expect(hosts.sort()).toEqual(
+        scoring === 'binpack' ? ['a.host', 'b.host', 'b.host'] : ['a.host', 'a.host', 'b.host'],
+      );
+    },
+  );
 });
 
 describe('rack sensitivity', () => {
