@@ -15,7 +15,8 @@ import type { LbServiceConfig } from '../gen/thales/v1/LbServiceConfig.js';
 import { LbAgentRegistry } from './lb-agent-registry.js';
 import { LbLeaderView } from './lb-leader-view.js';
 import { LbRequestIntake } from './lb-request-intake.js';
-import { type LbManagerMetrics, makeLbManagerMetrics } from './lb-manager-metrics.js';
+import { makeLbManagerMetrics } from './lb-manager-metrics.js';
+import { LbRequestFinisher } from './lb-request-finisher.js';
 import { catchUpPushes, groupPushesByAgent } from './lb-push-batches.js';
 import type { LbAgentAnswer, LbAgentSession } from './lb-agent-session.js';
 import type { LbRequestRecord, LbRequestStateName, LbServiceRecord } from './lb-model.js';
@@ -75,7 +76,7 @@ export class LbManager implements LeaderService {
   private graceTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
   private readonly log: Logger;
-  private readonly metrics: LbManagerMetrics;
+  private readonly finisher: LbRequestFinisher;
 
   constructor(
     private readonly zk: Coordinator,
@@ -88,18 +89,19 @@ export class LbManager implements LeaderService {
       onJoined: () => this.schedulePump(),
       writer: () => this.writer,
     });
-    this.metrics = makeLbManagerMetrics(options.registry);
     this.writes = new LbRequestWrites(store, () => this.requireWriter());
+    const metrics = makeLbManagerMetrics(options.registry);
+    this.finisher = new LbRequestFinisher(this.writes, metrics, this.view, this.log);
     this.intake = new LbRequestIntake(store, this.log, {
       isLeading: () => this.leading,
       onQueued: () => this.schedulePump(),
       // In flight under a dead leader: agents re-bootstrap from /lb/services, so nothing of
       // it remains applied.
       onCanceling: (r) =>
-        detach(
-          this.finishEarly(r, 'CANCELED', 'canceled (leader changed while in flight)'),
-          this.log,
-          'cancel of an lb request',
+        this.finisher.finishStoredDetached(
+          r,
+          'CANCELED',
+          'canceled (leader changed while in flight)',
         ),
     });
   }
@@ -203,9 +205,11 @@ export class LbManager implements LeaderService {
         const plan = planLbRequest(head.value.request, this.snapshot(), Date.now());
         if (plan.kind === 'defer') break;
         queue.shift();
-        if (plan.kind === 'noop') this.finishDetached(head, 'INVALID_REQUEST_NOOP', plan.message);
-        else if (plan.kind === 'fail') this.finishDetached(head, 'FAILED', plan.message);
-        else started.push(this.track(serviceId, head, plan));
+        if (plan.kind === 'noop') {
+          this.finisher.finishStoredDetached(head, 'INVALID_REQUEST_NOOP', plan.message);
+        } else if (plan.kind === 'fail') {
+          this.finisher.finishStoredDetached(head, 'FAILED', plan.message);
+        } else started.push(this.track(serviceId, head, plan));
       }
       if (queue.length === 0) this.intake.queues.delete(serviceId);
     }
@@ -355,7 +359,7 @@ export class LbManager implements LeaderService {
       const now = await this.store.getRequest(f.record.requestId).catch(() => null);
       this.drop(f);
       if (now?.value.state === 'CANCELING') {
-        await this.finishEarly(now, 'CANCELED', 'canceled before it was applied');
+        await this.finisher.finishStored(now, 'CANCELED', 'canceled before it was applied');
       } else if (now?.value.state === 'WAITING') {
         this.intake.enqueue(now);
       } else if (!(err instanceof ZkError && err.code === 'BAD_VERSION')) {
@@ -370,40 +374,10 @@ export class LbManager implements LeaderService {
     await this.writes.writeCas(f, () => ({ ...f.record, updatedAt: Date.now() }));
   }
 
-  /** {@link finishEarly} from a synchronous caller (it logs its own failures). */
-  private finishDetached(
-    r: Versioned<LbRequestRecord>,
-    state: LbRequestStateName,
-    message: string,
-  ): void {
-    detach(this.finishEarly(r, state, message), this.log, 'finish of an lb request');
-  }
-
-  private async finishEarly(
-    r: Versioned<LbRequestRecord>,
-    state: LbRequestStateName,
-    message: string,
-  ): Promise<void> {
-    try {
-      const record = await this.writes.finishStored(r, state, message);
-      this.metrics.finished.inc({ state });
-      this.view.onFinished(record, state);
-    } catch (err) {
-      this.log.warn({ err, requestId: r.value.requestId, state }, 'cannot finish lb request');
-    }
-  }
-
   private done(f: InFlight, state: LbRequestStateName): void {
-    this.metrics.finished.inc({ state });
-    this.metrics.latency.observe((Date.now() - f.startedAt) / 1000);
-    this.log.info(
-      { requestId: f.record.requestId, serviceId: f.serviceId, state },
-      'lb request done',
-    );
     this.drop(f);
     this.catchUp(f);
-    this.view.onFinished(withAgents(f), state);
-    this.schedulePump();
+    this.finisher.finished(f, state);
   }
 
   private drop(f: InFlight): void {
