@@ -13,6 +13,8 @@ import { jsonOf, probe } from './http-probe.js';
 export interface DemoTask {
   taskId: string;
   agentId: string;
+  /** The agent's host: the demo listens there (TASK_HOST). */
+  host: string;
   port: number;
   pid: number;
 }
@@ -59,6 +61,7 @@ export async function demoTasks(api: string): Promise<DemoTask[]> {
     id: string;
     requestId: string;
     agentId: string;
+    host: string;
     state: string;
     ports: number[];
   }[];
@@ -67,10 +70,10 @@ export async function demoTasks(api: string): Promise<DemoTask[]> {
     mine.map(async (t) => {
       const port = t.ports[0] ?? 0;
       const who = jsonOf<{ taskId: string; pid: number }>(
-        await probe(`http://127.0.0.1:${port}/`, { timeoutMs: 5_000 }),
+        await probe(`http://${t.host}:${port}/`, { timeoutMs: 5_000 }),
       );
       return who?.taskId === t.id
-        ? { taskId: t.id, agentId: t.agentId, port, pid: who.pid }
+        ? { taskId: t.id, agentId: t.agentId, host: t.host, port, pid: who.pid }
         : undefined;
     }),
   );
@@ -86,7 +89,7 @@ export async function routeDemo(api: string, group: string, tasks: DemoTask[]): 
     requestId,
     service: { serviceId: 'demo', basePath: BASE_PATH, groups: [group] },
     replaceUpstreams: tasks.map((t) => ({
-      upstream: `127.0.0.1:${t.port}`,
+      upstream: `${t.host}:${t.port}`,
       requestId: REQUEST_ID,
     })),
   });
