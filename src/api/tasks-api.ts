@@ -95,8 +95,15 @@ export class TasksApi {
   async saveRequest(body: unknown): Promise<RequestParent> {
     const input = parseInput(requestInputSchema, body ?? null);
     const request = toRequest(input);
-    await this.requests.upsert(request);
-    return withWarnings(await this.getRequest(request.id), requestWarnings(input));
+    const { record, created } = await this.requests.upsert(request);
+    // A new request is answered from the record written, without waiting for the cache to
+    // read it back (its watch event came before the create's answer, so a later read here
+    // still waits for it): the write changed no deploy, so the cached ones are current.
+    const parent =
+      created && this.view
+        ? this.parentFromView(this.view, record)
+        : await this.getRequest(request.id);
+    return withWarnings(parent, requestWarnings(input));
   }
 
   /** Every request with its deploys. */
@@ -150,8 +157,13 @@ export class TasksApi {
   /** Submits a deploy (pending until its tasks run). */
   async deploy(body: unknown): Promise<RequestParent> {
     const input = parseInput(deployRequestInputSchema, body ?? null);
-    const submitted = await this.deploys.submit(toDeploy(input));
-    const parent = await this.getRequest(input.deploy.requestId);
+    const { deploy: submitted, request, first } = await this.deploys.submit(toDeploy(input));
+    // A request's first deploy is answered from what was written (the request as checked in
+    // its multi, which created the deploy directories: nothing else is active or pending),
+    // without waiting for the cache to read it back.
+    const parent = first
+      ? toRequestParent(request, { active: null, pending: submitted }, null)
+      : await this.getRequest(input.deploy.requestId);
     // The answer describes the write just acknowledged: the leader may already have promoted
     // the deploy (its tasks can run within milliseconds), but to the caller it was accepted
     // as pending, as Singularity's deploy response reports it.

@@ -2,6 +2,7 @@ import { type Coordinator, ZkError, type ZkOp } from '../coordination/index.js';
 import { type Deploy, MAX_DEPLOY_BYTES, deploySchema } from './deploy-model.js';
 import { type DeployProgress, deployProgressSchema } from './deploy-progress-model.js';
 import { checkDeployForRequest } from './deploy-validation.js';
+import type { RequestRecord } from './request-model.js';
 import type { RequestStore } from './request-store.js';
 import { StateError } from './state-error.js';
 import { type DeployKind, statePaths } from './state-paths.js';
@@ -22,6 +23,17 @@ export interface RequestDeploys {
 }
 
 /**
+ * What {@link DeployStore.submit} wrote: the deploy, the request as it was checked in the
+ * same multi, and whether this was the request's first deploy (its directories were created
+ * with it: nothing else is active, pending or in progress).
+ */
+export interface Submitted {
+  deploy: Deploy;
+  request: RequestRecord;
+  first: boolean;
+}
+
+/**
  * `/deploys/<requestId>/pending|active|history/<deployId>`. Any replica submits a pending
  * deploy (at most one per request, enforced by a compare-and-set on the pending directory in
  * the same multi); the leader promotes it to active once its tasks run.
@@ -36,7 +48,7 @@ export class DeployStore {
    * Stores `deploy` as the request's pending deploy, after the checks that need the request
    * (its version is checked in the same multi, so they hold for what is written).
    */
-  async submit(deploy: Deploy): Promise<Deploy> {
+  async submit(deploy: Deploy): Promise<Submitted> {
     const rid = deploy.requestId;
     const request = await this.requests.getForWrite(rid);
     if (request.value.state === 'DELETING') {
@@ -50,8 +62,9 @@ export class DeployStore {
     }
     await ensureStateDirs(this.zk);
     const check: ZkOp = { op: 'check', path: statePaths.request(rid), version: request.version };
-    if (!(await this.submitFirst(deploy, check, data))) await this.submitNext(deploy, check, data);
-    return deploy;
+    const first = await this.submitFirst(deploy, check, data);
+    if (!first) await this.submitNext(deploy, check, data);
+    return { deploy, request: request.value, first };
   }
 
   /**

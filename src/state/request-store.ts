@@ -16,6 +16,12 @@ import {
   toStateError,
 } from './zk-json-store.js';
 
+/** What {@link RequestStore.upsert} wrote. */
+export interface Upserted {
+  record: RequestRecord;
+  created: boolean;
+}
+
 /**
  * `/requests/<id>`, written by any replica with compare-and-set: a concurrent change is a
  * CONFLICT, never a silent overwrite. The leader reads it (and writes only the cooldown
@@ -53,15 +59,16 @@ export class RequestStore {
   /**
    * Creates the request (ACTIVE), or replaces its definition keeping its state, as
    * Singularity's `POST /api/requests` does. A request being deleted cannot be changed.
+   * Returns the record written, and whether it was created.
    */
-  async upsert(request: Request, now = Date.now()): Promise<RequestRecord> {
+  async upsert(request: Request, now = Date.now()): Promise<Upserted> {
     await ensureStateDirs(this.zk);
     const path = statePaths.request(request.id);
     try {
       // Create first: a new request costs one round trip (no read that finds nothing first);
       // an existing one is then read and replaced by compare-and-set.
       const record: RequestRecord = { request, state: 'ACTIVE', timestamp: now };
-      if (await this.createIfMissing(path, record)) return record;
+      if (await this.createIfMissing(path, record)) return { record, created: true };
       const existing = await readJson(this.zk, path, requestRecordSchema);
       if (!existing) throw new StateError('CONFLICT', `request ${request.id} was just deleted`);
       if (existing.value.state === 'DELETING') {
@@ -72,7 +79,7 @@ export class RequestStore {
       }
       const next: RequestRecord = { ...existing.value, request, timestamp: now };
       await this.zk.set(path, toData(next, path), existing.version);
-      return next;
+      return { record: next, created: false };
     } catch (err) {
       throw toStateError(err, `request ${request.id}`);
     }
