@@ -63,6 +63,12 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     private readonly depth = 1,
     /** Descendants not to watch (a znode rewritten often that no reader of the cache needs). */
     private readonly ignore: (path: string) => boolean = () => false,
+    /**
+     * Directories above `depth` whose own data no reader needs: only their children are
+     * watched (no data read when one appears or its data is rewritten), and they are not in
+     * {@link get}; their children are, and {@link children} lists those.
+     */
+    private readonly dataless: (path: string, level: number) => boolean = () => false,
   ) {
     super();
     this.setMaxListeners(1_000);
@@ -144,11 +150,17 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   private track(path: string, level: number): void {
     const hasChildren = level < this.depth;
-    const entry: Tracked = { path, stops: [], owed: hasChildren ? 2 : 1 };
+    const hasData = !(hasChildren && this.dataless(path, level));
+    const entry: Tracked = { path, stops: [], owed: (hasChildren ? 1 : 0) + (hasData ? 1 : 0) };
     this.tracked.set(path, entry);
     this.owedReads += entry.owed;
+    if (hasData) this.watchData(entry);
+    if (hasChildren) this.watchChildNames(entry, level);
+  }
+
+  private watchData(entry: Tracked): void {
+    const { path } = entry;
     let dataRead = false;
-    let childrenRead = false;
     const dataHooks = this.ticketHooks();
     entry.stops.push(
       watchNode(
@@ -166,32 +178,35 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       ),
       () => this.forgive(dataHooks),
     );
-    if (hasChildren) {
-      const childHooks = this.ticketHooks();
-      entry.stops.push(
-        watchChildren(
-          this.zk,
-          path,
-          (names) => {
-            // Watches of children found by this read owe what this read owes.
-            this.inheritedTicket = this.owing.get(childHooks);
-            try {
-              this.syncChildren(path, level, names);
-            } finally {
-              this.inheritedTicket = undefined;
-            }
-            if (!childrenRead) {
-              childrenRead = true;
-              this.repay(entry);
-            }
-            this.emit('change');
-          },
-          childHooks,
-          false,
-        ),
-        () => this.forgive(childHooks),
-      );
-    }
+  }
+
+  private watchChildNames(entry: Tracked, level: number): void {
+    const { path } = entry;
+    let childrenRead = false;
+    const childHooks = this.ticketHooks();
+    entry.stops.push(
+      watchChildren(
+        this.zk,
+        path,
+        (names) => {
+          // Watches of children found by this read owe what this read owes.
+          this.inheritedTicket = this.owing.get(childHooks);
+          try {
+            this.syncChildren(path, level, names);
+          } finally {
+            this.inheritedTicket = undefined;
+          }
+          if (!childrenRead) {
+            childrenRead = true;
+            this.repay(entry);
+          }
+          this.emit('change');
+        },
+        childHooks,
+        false,
+      ),
+      () => this.forgive(childHooks),
+    );
   }
 
   /** Hooks of one watch: it owes a ticket from its first unapplied read to the applied one. */

@@ -88,4 +88,43 @@ describe('TreeCache (real ZooKeeper)', () => {
       cache.stop();
     }
   });
+
+  it('a dataless directory costs one children read: its data is neither read nor cached', async () => {
+    const coordinator = await connectCoordinator(zk().connectString, uniqueChroot());
+    await coordinator.mkdirp('/root');
+    const cache = new TreeCache(coordinator, '/root', 2, undefined, (_p, level) => level === 1);
+    cache.start();
+    try {
+      await cache.whenSynced();
+      const before = coordinator.readCount;
+      await coordinator.multi([
+        { op: 'create', path: '/root/d', data: Buffer.from('marker') },
+        { op: 'create', path: '/root/d/n', data: Buffer.from('n0') },
+      ]);
+      await linearizableBarrier(coordinator);
+      await cache.settled();
+      expect(cache.get('/root/d/n')?.data.toString()).toBe('n0');
+      expect(cache.get('/root/d')).toBeUndefined();
+      expect(cache.childNames('/root')).toEqual(['d']);
+      // children of /root, children of /root/d, data of /root/d/n (and the barrier's sync).
+      expect(coordinator.readCount - before).toBe(3);
+
+      // Rewriting the directory's data reads nothing; its children still follow.
+      const quiet = coordinator.readCount;
+      await coordinator.set('/root/d', Buffer.from('marker 2'), 0);
+      await linearizableBarrier(coordinator);
+      await cache.settled();
+      expect(coordinator.readCount).toBe(quiet);
+      await coordinator.multi([
+        { op: 'remove', path: '/root/d/n', version: -1 },
+        { op: 'remove', path: '/root/d', version: -1 },
+      ]);
+      await waitFor('n gone', () => (cache.get('/root/d/n') ? undefined : true));
+      await waitFor('d unlisted', () =>
+        cache.childNames('/root').length === 0 ? true : undefined,
+      );
+    } finally {
+      cache.stop();
+    }
+  });
 });
