@@ -21,6 +21,7 @@ export {
   toGrpcError,
 } from './error-codes.js';
 export { detach } from './detach.js';
+export { mapBounded } from './map-bounded.js';
 export { MAX_BODY_BYTES, MAX_BODY_DEPTH, readJsonBody } from './body-reader.js';
 export { devApiUrlsFile, devClusterDir } from './dev-cluster-file.js';
 export { bindGrpcServer, stopGrpcServer, whenStreamCloses } from './grpc-server.js';

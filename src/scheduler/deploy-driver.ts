@@ -16,6 +16,7 @@ import {
   startBounce,
   startDeploy,
 } from '../deploys/index.js';
+import { mapBounded } from '../runtime/index.js';
 import type { ZkOp } from '../coordination/index.js';
 import {
   type Deploy,
@@ -44,6 +45,8 @@ export interface DeployCycleResult {
 
 /** Ended tasks kept per request for failure counting (a deploy's recent ends). */
 const MAX_ENDED_PER_REQUEST = 200;
+/** Deploy passes in flight at once (each a few fenced round trips at most). */
+const PASSES_AT_ONCE = 32;
 
 /** Drives the deploys of one leadership (dropped with it; rebuilt from ZooKeeper). */
 export class DeployDriver {
@@ -81,18 +84,28 @@ export class DeployDriver {
   async run(requests: Map<string, PlanRequest>, now = Date.now()): Promise<DeployCycleResult> {
     const result: DeployCycleResult = { owned: new Set(), launch: [] };
     const intents = await this.intents.current();
+    const driven: [string, PlanRequest][] = [];
     for (const [rid, r] of requests) {
       if (!this.drives(r, intents.bouncing.has(rid))) {
         this.progress.delete(rid);
         continue;
       }
       result.owned.add(rid);
+      driven.push([rid, r]);
+    }
+    // Requests are independent (each pass reads and writes only its own), so their round
+    // trips overlap: 10,000 new deploys are not 30,000 serial writes. Launches keep the
+    // requests' order.
+    const launches = await mapBounded(driven, PASSES_AT_ONCE, async ([rid, r]) => {
+      const out: DeployCycleResult = { owned: result.owned, launch: [] };
       try {
-        await this.runOne(requests, rid, r, now, result, intents);
+        await this.runOne(requests, rid, r, now, out, intents);
       } catch (err) {
         this.leader.logger.warn({ err, requestId: rid }, 'deploy pass failed; retried next cycle');
       }
-    }
+      return out.launch;
+    });
+    for (const l of launches) result.launch.push(...l);
     return result;
   }
 
@@ -195,11 +208,17 @@ export class DeployDriver {
       },
       now,
     };
-    const replacing = [...this.leader.tasks.values()]
-      .filter((t) => t.requestId === rid && t.deployId === pending.id)
-      .map((t) => t.taskId);
+    const replacing = (): string[] =>
+      this.leader.tasks
+        .ofRequest(rid)
+        .filter((t) => t.deployId === pending.id)
+        .map((t) => t.taskId);
     const started = bounce
-      ? startBounce({ ...options, replacing, ...(askedAt === undefined ? {} : { askedAt }) })
+      ? startBounce({
+          ...options,
+          replacing: replacing(),
+          ...(askedAt === undefined ? {} : { askedAt }),
+        })
       : startDeploy({ ...options, previousDeployId: r.active?.id ?? null });
     // An ended progress (a bounce's) is replaced; a deploy supersedes a bounce asked for.
     const ops = [writeDeployProgressOp(started, known === null)];
@@ -221,7 +240,7 @@ export class DeployDriver {
     now: number,
   ): Promise<DeploySnapshot> {
     const rid = pending.requestId;
-    const active = [...this.leader.tasks.values()].filter((t) => t.requestId === rid);
+    const active = this.leader.tasks.ofRequest(rid);
     const activeIds = new Set(active.map((t) => t.taskId));
     const ended = (this.ended.get(rid) ?? []).filter(
       (t) => !activeIds.has(t.taskId) && (t.updates.at(-1)?.at ?? now) >= progress.startedAt,

@@ -1,0 +1,46 @@
+/** The leader's task map: changed-request notes and the per-request index stay true to it. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TaskMap } from '../../../src/scheduler/task-map.js';
+import type { Task } from '../../../src/state/index.js';
+
+const task = (taskId: string, requestId: string): Task => ({ taskId, requestId }) as Task;
+
+describe('TaskMap', () => {
+  it('notes the requests whose tasks were set or deleted, once per take', () => {
+    const map = new TaskMap();
+    map.set('t1', task('t1', 'a'));
+    map.set('t2', task('t2', 'b'));
+    expect(map.takeChangedRequests()).toEqual(new Set(['a', 'b']));
+    map.delete('t1');
+    expect(map.takeChangedRequests()).toEqual(new Set(['a']));
+    expect(map.takeChangedRequests()).toEqual(new Set());
+  });
+
+  it('indexes tasks by request through any sequence of sets, deletes and clears', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('set' as const),
+        id: fc.integer({ min: 0, max: 9 }),
+        request: fc.constantFrom('a', 'b', 'c'),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const map = new TaskMap();
+        for (const o of ops) {
+          if (o.kind === 'set') map.set(`t${o.id}`, task(`t${o.id}`, o.request));
+          else if (o.kind === 'delete') map.delete(`t${o.id}`);
+          else map.clear();
+        }
+        for (const rid of ['a', 'b', 'c']) {
+          const expected = [...map.values()].filter((t) => t.requestId === rid);
+          const ids = (ts: readonly Task[]) => ts.map((t) => t.taskId).sort();
+          expect(ids(map.ofRequest(rid))).toEqual(ids(expected));
+        }
+      }),
+    );
+  });
+});
