@@ -146,7 +146,9 @@ async function measurePhase(
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'thales-bench-scale-'));
-  const zk = await ZooKeeperCluster.start(dir, 1, 500);
+  // 1 GB: ZooKeeper holds the whole tree (50,000 tasks) in memory; 256 MB ran its old
+  // generation at 95 %.
+  const zk = await ZooKeeperCluster.start(dir, 1, 500, 1024);
   process.env.THALES_AGENT_RECONNECT_GRACE_MS = '600000';
   process.env.THALES_AGENT_HEARTBEAT_TIMEOUT_MS = '60000';
   const replicas = await startSchedulerReplicas({
@@ -158,6 +160,23 @@ async function main(): Promise<void> {
   });
   const feed = new LaunchFeed();
   let agents: SimAgent[] = [];
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      for (const a of agents) a.stop();
+      closeSimAgentChannels();
+      for (const r of replicas) await r.process.stop();
+      if (process.env.THALES_BENCH_KEEP) say(`logs in ${dir}`);
+      await zk.stop();
+      if (!process.env.THALES_BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    })());
+  // Ctrl-C or a timeout's SIGTERM stops what the bench started, as its end does.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping the replicas and ZooKeeper`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     const zkPid = zk.servers[0]?.pid;
     if (!zkPid) throw new Error('ZooKeeper not running');
@@ -186,10 +205,18 @@ async function main(): Promise<void> {
     say(`empty: created the first ${firstBatch} at ${empty.create_per_s} objects/s`);
 
     say(`creating ${REQUESTS - firstBatch} more requests with ${INSTANCES} instances each`);
-    const create = await createRequests(urls, ids.slice(firstBatch), INSTANCES, CLIENTS);
+    const rest = ids.slice(firstBatch);
+    const create = await createRequests(urls, rest, INSTANCES, CLIENTS, undefined, (n, rate) =>
+      say(`  created ${n} of ${rest.length} at ${rate} objects/s`),
+    );
     say(`created at ${create} objects/s; waiting for ${REQUESTS * INSTANCES} running tasks`);
     const t0 = performance.now();
-    await waitActiveTasks(urls[0] as string, REQUESTS * INSTANCES + SCALE_UPS, 3_600_000);
+    await waitActiveTasks(
+      urls[0] as string,
+      REQUESTS * INSTANCES + SCALE_UPS,
+      3_600_000,
+      (running, active) => say(`  ${running} running of ${active} active tasks`),
+    );
     say(`all tasks running ${((performance.now() - t0) / 1000).toFixed(1)} s after the creates`);
     const full = await measurePhase('full', replicas, zkPid, feed, create, SCALE_UPS);
     process.stdout.write(
@@ -213,12 +240,7 @@ async function main(): Promise<void> {
       })}\n`,
     );
   } finally {
-    for (const a of agents) a.stop();
-    closeSimAgentChannels();
-    for (const r of replicas) await r.process.stop();
-    if (process.env.THALES_BENCH_KEEP) say(`logs in ${dir}`);
-    await zk.stop();
-    if (!process.env.THALES_BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    await stopAll();
   }
 }
 

@@ -58,13 +58,17 @@ export async function call(url: string, method: string, body?: unknown): Promise
   }
 }
 
+/** Requests between two progress reports of {@link createRequests}. */
+export const PROGRESS_EVERY = 1_000;
+
 /** Client milliseconds of one create's two POSTs (its request, then its deploy). */
 export type CreateTiming = (requestMs: number, deployMs: number) => void;
 
 /**
  * Creates requests `ids` with one deploy each through `clients` concurrent HTTP clients,
  * spread over the replicas; returns objects (requests + deploys) created per second.
- * `timing`, when given, is told each create's POST latencies.
+ * `timing`, when given, is told each create's POST latencies; `progress`, every
+ * {@link PROGRESS_EVERY} requests, how many are done and the rate so far.
  */
 export async function createRequests(
   urls: string[],
@@ -72,8 +76,10 @@ export async function createRequests(
   instances: number,
   clients: number,
   timing?: CreateTiming,
+  progress?: (done: number, objectsPerS: number) => void,
 ): Promise<number> {
   let next = 0;
+  let done = 0;
   const t0 = performance.now();
   const worker = async (n: number): Promise<void> => {
     const url = urls[n % urls.length] as string;
@@ -91,6 +97,9 @@ export async function createRequests(
         },
       });
       timing?.(b - a, performance.now() - b);
+      if (++done % PROGRESS_EVERY === 0) {
+        progress?.(done, round1(((done * 2) / (performance.now() - t0)) * 1000));
+      }
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, n) => worker(n)));
@@ -135,14 +144,24 @@ export async function scaleUps(
 }
 
 /** Waits until `url` lists `n` active tasks (polling its memory-served list). */
-export async function waitActiveTasks(url: string, n: number, timeoutMs: number): Promise<void> {
+export async function waitActiveTasks(
+  url: string,
+  n: number,
+  timeoutMs: number,
+  progress?: (running: number, active: number) => void,
+): Promise<void> {
   let last = 0;
+  let reportedAt = performance.now();
   await waitFor(
     `${n} active tasks`,
     async () => {
       const res = await fetch(`${url}/api/tasks/active`);
       const tasks = (await res.json()) as { state: string }[];
       last = tasks.filter((t) => t.state === 'TASK_RUNNING').length;
+      if (performance.now() - reportedAt >= 10_000) {
+        reportedAt = performance.now();
+        progress?.(last, tasks.length);
+      }
       return last >= n;
     },
     { timeoutMs, intervalMs: 2_000 },

@@ -18,6 +18,11 @@ export interface ZooKeeperServerOptions {
   ensemble?: { myId: number; peers: { id: number; quorumPort: number; electionPort: number }[] };
   /** ZooKeeper's tick; session timeouts are bounded by 2 and 20 ticks. */
   tickTimeMs?: number;
+  /**
+   * The JVM's heap, MB (default 256: a dev or test cluster). ZooKeeper holds its whole tree in
+   * memory: a benchmark of 50,000 tasks needs more.
+   */
+  heapMb?: number;
 }
 
 /** A running ZooKeeper server started from the installed distribution. */
@@ -64,7 +69,7 @@ export class ZooKeeperServer {
       process.env.THALES_JAVA ?? 'java',
       [
         '-Xms64m',
-        '-Xmx256m',
+        `-Xmx${this.options.heapMb ?? 256}m`,
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
         '-Dzookeeper.admin.enableServer=false',
@@ -167,7 +172,12 @@ export class ZooKeeperCluster {
   }
 
   /** Starts `size` servers (1 = standalone) with data under `dir`. */
-  static async start(dir: string, size = 1, tickTimeMs = 200): Promise<ZooKeeperCluster> {
+  static async start(
+    dir: string,
+    size = 1,
+    tickTimeMs = 200,
+    heapMb?: number,
+  ): Promise<ZooKeeperCluster> {
     const ports = await findFreePorts(size * 3);
     const peers = Array.from({ length: size }, (_, i) => ({
       id: i + 1,
@@ -180,6 +190,7 @@ export class ZooKeeperCluster {
           dir: path.join(dir, `zk${p.id}`),
           clientPort: ports[i] as number,
           tickTimeMs,
+          ...(heapMb === undefined ? {} : { heapMb }),
           ...(size > 1 ? { ensemble: { myId: p.id, peers } } : {}),
         }),
     );
