@@ -77,7 +77,9 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
   await liftCooldowns(leader, deps.requests, leadership.requests, (since) =>
     leadership.crashBackoff.cooldownEnds(leadership.cooldownSince.get(since.rid) ?? since.at),
   );
+  const checkedAt = Date.now();
   const deploying = await leadership.deployDriver.run(leadership.requests);
+  const deployedAt = Date.now();
   const plan = planFor(
     leadership,
     scopeOf(leadership, deps.desired.changed, startedAt),
@@ -85,7 +87,9 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
     deploying.owned,
   );
   plan.launch.push(...withoutBackoff(leadership, deploying.launch));
+  const plannedAt = Date.now();
   await carryOut(leadership, plan, deps);
+  const carriedAt = Date.now();
   // After every kill of the cycle was decided: held ones go once out of the load balancer.
   await leadership.lbFollower.run(deploying.owned);
   if (plan.launch.length > 0) {
@@ -94,6 +98,11 @@ async function runCycle(leadership: TaskLeadership, deps: CycleDeps): Promise<vo
       {
         adoptMs: adoptedAt - startedAt,
         desiredMs: loadedAt - adoptedAt,
+        // intents, lost agents and cooldowns; deploy passes; the plan; kills and promotions
+        checksMs: checkedAt - loadedAt,
+        deploysMs: deployedAt - checkedAt,
+        planMs: plannedAt - deployedAt,
+        carryMs: carriedAt - plannedAt,
         prepMs: Date.now() - startedAt,
         launch: plan.launch.length,
       },
