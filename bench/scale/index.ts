@@ -107,6 +107,9 @@ function startAgents(replicas: LocalReplica[], feed: LaunchFeed): SimAgent[] {
       rack: `rack-${i % 10}`,
       onLaunch: ['TASK_RUNNING'],
       heartbeatMs: 5_000,
+      // A leader busy with 1,000 registrations and 50,000 launches answers some after 3 s;
+      // giving up then re-registered each agent every few seconds (30,000 registrations).
+      registerTimeoutMs: 30_000,
       onLaunched: (taskId) => feed.onLaunched(taskId),
     });
     agent.start();
@@ -172,7 +175,10 @@ async function main(): Promise<void> {
     })());
   // Ctrl-C or a timeout's SIGTERM stops what the bench started, as its end does.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: a second signal (timeout's and the shell's) must not kill the bench
+    // halfway through stopping its processes.
+    process.on(signal, () => {
+      if (stopped) return;
       say(`${signal}: stopping the replicas and ZooKeeper`);
       void stopAll().finally(() => process.exit(130));
     });

@@ -29,6 +29,12 @@ export interface SimAgentOptions {
   /** The health reported for a running task with a health spec; default HEALTHY, NONE: none. */
   health?: 'HEALTHY' | 'UNHEALTHY' | 'NONE';
   heartbeatMs?: number;
+  /**
+   * How long a stream may go unregistered before the agent tries the next replica (default
+   * 3 s: a paused replica accepts TCP but never answers). A benchmark whose leader takes
+   * longer to register 1,000 agents at once sets more, or the agents re-register in a loop.
+   */
+  registerTimeoutMs?: number;
   /** Called on every Launch received (benchmarks time arrivals without polling). */
   onLaunched?: (taskId: string) => void;
 }
@@ -161,7 +167,7 @@ export class SimAgent {
     // A paused replica accepts TCP but never answers: give up on it and try the next one.
     setTimeout(() => {
       if (this.call === call && this.registeredTerm === 0) this.reconnect(0);
-    }, 3_000);
+    }, this.o.registerTimeoutMs ?? 3_000);
     this.write({
       register: {
         agentId: this.o.agentId,
