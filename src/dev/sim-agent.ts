@@ -35,6 +35,12 @@ export interface SimAgentOptions {
    * longer to register 1,000 agents at once sets more, or the agents re-register in a loop.
    */
   registerTimeoutMs?: number;
+  /**
+   * gRPC keepalive interval and timeout (default 1 s: a SIGSTOPped leader is found in about
+   * 2 s, so failover tests move on fast). A real agent uses 10 s (LEADER_KEEPALIVE); a busy
+   * leader whose event loop stalls a second would drop every 1 s agent at once.
+   */
+  keepaliveMs?: number;
   /** Called on every Launch received (benchmarks time arrivals without polling). */
   onLaunched?: (taskId: string) => void;
 }
@@ -51,16 +57,15 @@ const clients = new Map<string, AgentServiceClient>();
 const CHANNELS_PER_ADDRESS = 8;
 let spread = 0;
 
-function clientFor(address: string): AgentServiceClient {
-  const key = `${address}#${spread++ % CHANNELS_PER_ADDRESS}`;
+function clientFor(address: string, keepaliveMs: number): AgentServiceClient {
+  const key = `${address}#${spread++ % CHANNELS_PER_ADDRESS}#${keepaliveMs}`;
   let c = clients.get(key);
   if (!c) {
     const proto = loadProto<ProtoGrpcType>('agent.proto');
-    // Keepalive finds a SIGSTOPped leader in about 2 s, so the agent moves on to the next one.
     c = new proto.thales.v1.AgentService(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
-      'grpc.keepalive_time_ms': 1_000,
-      'grpc.keepalive_timeout_ms': 1_000,
+      'grpc.keepalive_time_ms': keepaliveMs,
+      'grpc.keepalive_timeout_ms': keepaliveMs,
       // A connection of its own (not the shared subchannel pool).
       'grpc.use_local_subchannel_pool': 1,
     }) as unknown as AgentServiceClient;
@@ -152,7 +157,7 @@ export class SimAgent {
 
   private connect(): void {
     if (!this.running) return;
-    const call = clientFor(this.target).Connect();
+    const call = clientFor(this.target, this.o.keepaliveMs ?? 1_000).Connect();
     this.call = call;
     call.on('data', (m: LeaderMessage__Output) => this.onMessage(call, m));
     const down = (): void => {

@@ -66,7 +66,7 @@ export class AgentReconciler {
 
   /** Reconciles one agent against the complete report it just registered with. */
   async reconcileRegistration(session: AgentSession, now = Date.now()): Promise<void> {
-    const here = [...this.leader.tasks.values()].filter((t) => t.agentId === session.agentId);
+    const here = [...this.leader.tasks.ofAgent(session.agentId)];
     await this.carryOut(session, this.plan(session, here, true, now), now);
   }
 

@@ -65,8 +65,8 @@ export interface AgentEntry {
  * (TaskLeaderContext in production; a fake in unit tests).
  */
 export interface LeaderState {
-  /** Active tasks by id (this leader is their only writer). */
-  readonly tasks: Map<string, Task>;
+  /** Active tasks by id, indexed by request and agent (this leader is their only writer). */
+  readonly tasks: TaskMap;
   readonly agents: Map<string, AgentEntry>;
   /** Kill commands sent: taskId → when (re-sent while the task stays active). */
   readonly killsSent: Map<string, { at: number; cause: KillCause }>;
@@ -162,9 +162,7 @@ export class TaskLeaderContext implements LeaderState {
 
   /** Active tasks on one agent. */
   tasksOn(agentId: string): Task[] {
-    const out: Task[] = [];
-    for (const t of this.tasks.values()) if (t.agentId === agentId) out.push(t);
-    return out;
+    return [...this.tasks.ofAgent(agentId)];
   }
 
   /** Whether an agent has a live stream. */

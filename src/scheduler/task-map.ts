@@ -2,27 +2,56 @@ import type { Task } from '../state/index.js';
 
 const NONE: readonly Task[] = [];
 
+/** Tasks grouped by one key of theirs (a request id, an agent id). */
+class TaskIndex {
+  private readonly groups = new Map<string, Map<string, Task>>();
+
+  constructor(private readonly keyOf: (task: Task) => string) {}
+
+  add(task: Task): void {
+    const key = this.keyOf(task);
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = new Map()));
+    group.set(task.taskId, task);
+  }
+
+  remove(task: Task): void {
+    const key = this.keyOf(task);
+    const group = this.groups.get(key);
+    if (!group) return;
+    group.delete(task.taskId);
+    if (group.size === 0) this.groups.delete(key);
+  }
+
+  of(key: string): readonly Task[] {
+    const group = this.groups.get(key);
+    return group ? [...group.values()] : NONE;
+  }
+
+  clear(): void {
+    this.groups.clear();
+  }
+}
+
 /**
  * The leader's active tasks by id, noting which requests' tasks changed (set or deleted), so
  * that a cycle re-plans only those, and indexed by request, so that work on one request costs
- * its own tasks, not the cluster's. Every writer of the map goes through `set` and `delete`,
+ * its own tasks, not the cluster's (and by agent, for an agent's registration). Every writer of the map goes through `set` and `delete`,
  * so no change escapes the note or the index.
  */
 export class TaskMap extends Map<string, Task> {
   private changed = new Set<string>();
-  private byRequest = new Map<string, Map<string, Task>>();
+  private byRequest = new TaskIndex((t) => t.requestId);
+  private byAgent = new TaskIndex((t) => t.agentId);
 
   override set(taskId: string, task: Task): this {
     // Map's constructor calls set before the field initializers have run.
-    if ((this.byRequest as Map<string, Map<string, Task>> | undefined) === undefined) {
-      return super.set(taskId, task);
-    }
+    if ((this.byRequest as TaskIndex | undefined) === undefined) return super.set(taskId, task);
     const previous = super.get(taskId);
-    if (previous && previous.requestId !== task.requestId) this.unindex(previous);
+    if (previous) this.unindex(previous);
     this.changed.add(task.requestId);
-    let mine = this.byRequest.get(task.requestId);
-    if (!mine) this.byRequest.set(task.requestId, (mine = new Map()));
-    mine.set(taskId, task);
+    this.byRequest.add(task);
+    this.byAgent.add(task);
     return super.set(taskId, task);
   }
 
@@ -38,13 +67,18 @@ export class TaskMap extends Map<string, Task> {
   override clear(): void {
     for (const task of this.values()) this.changed.add(task.requestId);
     this.byRequest.clear();
+    this.byAgent.clear();
     super.clear();
   }
 
   /** The active tasks of one request. */
   ofRequest(requestId: string): readonly Task[] {
-    const mine = this.byRequest.get(requestId);
-    return mine ? [...mine.values()] : NONE;
+    return this.byRequest.of(requestId);
+  }
+
+  /** The active tasks on one agent. */
+  ofAgent(agentId: string): readonly Task[] {
+    return this.byAgent.of(agentId);
   }
 
   /** Ids of the requests whose tasks changed since the last call. */
@@ -55,9 +89,7 @@ export class TaskMap extends Map<string, Task> {
   }
 
   private unindex(task: Task): void {
-    const mine = this.byRequest.get(task.requestId);
-    if (!mine) return;
-    mine.delete(task.taskId);
-    if (mine.size === 0) this.byRequest.delete(task.requestId);
+    this.byRequest.remove(task);
+    this.byAgent.remove(task);
   }
 }

@@ -8,6 +8,7 @@ import { ZkError, type ZkOp } from '../../../src/coordination/index.js';
 import type { LeaderMessage } from '../../../src/gen/thales/v1/LeaderMessage.js';
 import { type AgentCall, AgentSession } from '../../../src/scheduler/agent-session.js';
 import type { StatusWriterHost } from '../../../src/scheduler/status-writer.js';
+import { TaskMap } from '../../../src/scheduler/task-map.js';
 import {
   DEFAULT_TASK_LEADER_OPTIONS,
   type AgentEntry,
@@ -46,7 +47,7 @@ export function makeTask(
  * committed, `refusals` those refused.
  */
 export class FakeHost implements StatusWriterHost, LeaderState {
-  readonly tasks = new Map<string, Task>();
+  readonly tasks = new TaskMap();
   readonly agents = new Map<string, AgentEntry>();
   readonly killsSent = new Map<string, { at: number; cause: KillCause }>();
   readonly options: TaskLeaderOptions = { ...DEFAULT_TASK_LEADER_OPTIONS };

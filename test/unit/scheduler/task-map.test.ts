@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { TaskMap } from '../../../src/scheduler/task-map.js';
 import type { Task } from '../../../src/state/index.js';
 
-const task = (taskId: string, requestId: string): Task => ({ taskId, requestId }) as Task;
+const task = (taskId: string, requestId: string, agentId = 'agent-1'): Task =>
+  ({ taskId, requestId, agentId }) as Task;
 
 describe('TaskMap', () => {
   it('notes the requests whose tasks were set or deleted, once per take', () => {
@@ -17,12 +18,13 @@ describe('TaskMap', () => {
     expect(map.takeChangedRequests()).toEqual(new Set());
   });
 
-  it('indexes tasks by request through any sequence of sets, deletes and clears', () => {
+  it('indexes tasks by request and agent through any sequence of sets, deletes and clears', () => {
     const op = fc.oneof(
       fc.record({
         kind: fc.constant('set' as const),
         id: fc.integer({ min: 0, max: 9 }),
         request: fc.constantFrom('a', 'b', 'c'),
+        agent: fc.constantFrom('x', 'y'),
       }),
       fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ kind: fc.constant('clear' as const) }),
@@ -31,14 +33,18 @@ describe('TaskMap', () => {
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const map = new TaskMap();
         for (const o of ops) {
-          if (o.kind === 'set') map.set(`t${o.id}`, task(`t${o.id}`, o.request));
+          if (o.kind === 'set') map.set(`t${o.id}`, task(`t${o.id}`, o.request, o.agent));
           else if (o.kind === 'delete') map.delete(`t${o.id}`);
           else map.clear();
         }
+        const ids = (ts: readonly Task[]) => ts.map((t) => t.taskId).sort();
         for (const rid of ['a', 'b', 'c']) {
           const expected = [...map.values()].filter((t) => t.requestId === rid);
-          const ids = (ts: readonly Task[]) => ts.map((t) => t.taskId).sort();
           expect(ids(map.ofRequest(rid))).toEqual(ids(expected));
+        }
+        for (const aid of ['x', 'y']) {
+          const expected = [...map.values()].filter((t) => t.agentId === aid);
+          expect(ids(map.ofAgent(aid))).toEqual(ids(expected));
         }
       }),
     );
