@@ -28,6 +28,7 @@ import {
 } from '../../src/dev/index.js';
 import { SimAgent, closeSimAgentChannels } from '../../src/dev/index.js';
 import { fetchJson, waitFor } from '../../src/dev/wait-for.js';
+import { DEFAULT_ESTABLISH_TIMEOUT_MS, LEADER_KEEPALIVE } from '../../src/runtime/index.js';
 import { median, percentile } from '../stats.js';
 import {
   type RunningFeed,
@@ -107,9 +108,11 @@ function startAgents(replicas: LocalReplica[], feed: LaunchFeed): SimAgent[] {
       rack: `rack-${i % 10}`,
       onLaunch: ['TASK_RUNNING'],
       heartbeatMs: 5_000,
-      // A leader busy with 1,000 registrations and 50,000 launches answers some after 3 s;
-      // giving up then re-registered each agent every few seconds (30,000 registrations).
-      registerTimeoutMs: 30_000,
+      // As a real agent (reconnecting-stream.ts): a leader busy with 1,000 registrations and
+      // 50,000 launches stalls past the simulator's 1 s keepalive and 3 s registration
+      // deadline, and each stall re-registered every agent (over 20,000 registrations).
+      registerTimeoutMs: DEFAULT_ESTABLISH_TIMEOUT_MS,
+      keepaliveMs: LEADER_KEEPALIVE.timeoutMs,
       onLaunched: (taskId) => feed.onLaunched(taskId),
     });
     agent.start();
