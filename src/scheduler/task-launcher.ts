@@ -212,14 +212,9 @@ export class TaskLauncher {
     for (let i = 0; i < tasks.length; i += this.leader.options.batchSize) {
       batches.push(tasks.slice(i, i + this.leader.options.batchSize));
     }
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const batch = batches[next++] as Task[];
-        await this.commitBatch(batch, launchContext);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
+    await mapBounded(batches, CONCURRENT_BATCHES, (batch) =>
+      this.commitBatch(batch, launchContext),
+    );
   }
 
   private async commitBatch(batch: Task[], launchContext: LaunchContext): Promise<void> {
