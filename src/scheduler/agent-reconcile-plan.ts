@@ -122,3 +122,21 @@ function killDue(snap: AgentReconcileSnapshot, taskId: string): boolean {
   const sentAt = snap.killsSentAt.get(taskId);
   return sentAt === undefined || isKillResendDue(sentAt, snap.now, snap.killGraceMs);
 }
+
+/**
+ * Whether an agent's reconcile has nothing to do now or later while neither its report nor
+ * its active tasks change: it reports exactly its active tasks, each still running, none
+ * with a persisted kill. No time-based rule (kill re-sends, relaunches, the unreported grace)
+ * can then fire, so a cycle may skip the agent until one of the two changes.
+ */
+export function agentSettled(
+  reported: ReadonlyMap<string, string>,
+  activeHere: readonly ReconcileTask[],
+): boolean {
+  if (reported.size !== activeHere.length) return false;
+  for (const task of activeHere) {
+    const state = reported.get(task.taskId);
+    if (state === undefined || TERMINAL.has(state) || task.killReason) return false;
+  }
+  return true;
+}

@@ -3,19 +3,26 @@
  * stamped with this leadership's term, LOST through the status writer, launches sent again.
  *
  * When it runs: on every registration, against the complete report it carries; and at the
- * start of every scheduling cycle for every connected agent. Cycles run on the tick and after
+ * start of every scheduling cycle for every connected agent not settled or changed since. Cycles run on the tick and after
  * every change that can race with a registration's reconcile: a task leaving the active set
  * (a LOST or an end committing), a status update, a registration, a drained kill intent. So a
  * task reported at registration while its LOST was still being written is killed by the
  * first cycle after that LOST commits.
  */
 import { type Deploy, type KillCause, type Task, recordedCause } from '../state/index.js';
-import { type AgentReconcilePlan, planAgentReconcile } from './agent-reconcile-plan.js';
+import {
+  type AgentReconcilePlan,
+  agentSettled,
+  planAgentReconcile,
+} from './agent-reconcile-plan.js';
 import type { AgentSession } from './agent-session.js';
 import type { KillSender } from './kill-policy.js';
 import type { TaskStatusChange } from './status-writer.js';
 import { toTaskSpec } from './task-launcher.js';
 import type { LeaderState } from './task-leader-context.js';
+
+/** How often a round reconciles every connected agent, settled or not. */
+const FULL_RECONCILE_EVERY_MS = 30_000;
 
 /** What the reconciler sends LOST transitions to (the StatusWriter). */
 export interface LostSink {
@@ -32,6 +39,8 @@ export class AgentReconciler {
 
   /** Launches sent again by this leadership, taskId → when. */
   private readonly launchesSentAt = new Map<string, number>();
+  /** When every connected agent was last reconciled (0: the next round does). */
+  private lastFullAt = 0;
 
   constructor(
     private readonly leader: LeaderState,
@@ -41,22 +50,23 @@ export class AgentReconciler {
     private readonly deployOf: (requestId: string, deployId: string) => Promise<Deploy | undefined>,
   ) {}
 
-  /** Reconciles every connected agent (one pass over the active tasks). */
+  /**
+   * Reconciles the connected agents that may have something to do: every agent not settled
+   * (agentSettled) and every one whose report or active tasks changed since; all of them at
+   * least every {@link FULL_RECONCILE_EVERY_MS}, a net under that bookkeeping. A cluster in
+   * which nothing changes so costs its unsettled agents only, not its tasks.
+   */
   async reconcileConnected(now = Date.now()): Promise<void> {
-    const byAgent = new Map<string, Task[]>();
-    for (const t of this.leader.tasks.values()) {
-      const list = byAgent.get(t.agentId);
-      if (list) list.push(t);
-      else byAgent.set(t.agentId, [t]);
-    }
+    const changed = this.leader.tasks.takeChangedAgents();
+    const full = now - this.lastFullAt >= FULL_RECONCILE_EVERY_MS;
+    if (full) this.lastFullAt = now;
     for (const entry of this.leader.agents.values()) {
       const session = entry.session;
       if (!session?.open) continue;
-      await this.carryOut(
-        session,
-        this.plan(session, byAgent.get(session.agentId) ?? [], false, now),
-        now,
-      );
+      if (!full && session.settled && !changed.has(session.agentId)) continue;
+      const here = this.leader.tasks.ofAgent(session.agentId);
+      await this.carryOut(session, this.plan(session, here, false, now), now);
+      session.settled = agentSettled(session.reported, here);
     }
     for (const taskId of this.launchesSentAt.keys()) {
       if (this.leader.tasks.get(taskId)?.state !== 'TASK_LAUNCHED')
@@ -66,13 +76,14 @@ export class AgentReconciler {
 
   /** Reconciles one agent against the complete report it just registered with. */
   async reconcileRegistration(session: AgentSession, now = Date.now()): Promise<void> {
-    const here = [...this.leader.tasks.ofAgent(session.agentId)];
+    const here = this.leader.tasks.ofAgent(session.agentId);
     await this.carryOut(session, this.plan(session, here, true, now), now);
+    session.settled = agentSettled(session.reported, here);
   }
 
   private plan(
     session: AgentSession,
-    activeHere: Task[],
+    activeHere: readonly Task[],
     fullReport: boolean,
     now: number,
   ): AgentReconcilePlan {

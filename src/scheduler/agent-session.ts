@@ -26,6 +26,12 @@ export class AgentSession {
   readonly orphanKillsAt = new Map<string, number>();
   /** Active tasks of this agent it has not reported, taskId → since when. */
   readonly unreportedSince = new Map<string, number>();
+  /**
+   * Set by a reconcile that found the report and the agent's active tasks in agreement, with
+   * nothing waiting on the clock (agent-reconcile-plan.ts `agentSettled`): later cycles skip
+   * the agent until it reports something or its active tasks change.
+   */
+  settled = false;
 
   constructor(
     readonly agentId: string,
@@ -40,6 +46,7 @@ export class AgentSession {
   noteReported(taskId: string, state: string): void {
     this.reported.set(taskId, state);
     this.unreportedSince.delete(taskId);
+    this.settled = false;
   }
 
   /** Whether the stream is still open. */

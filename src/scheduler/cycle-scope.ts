@@ -41,8 +41,3 @@ export function cycleScope(input: CycleScopeInput): CycleScope {
 function requestOfInstanceKey(key: string): string {
   return key.slice(0, key.lastIndexOf('/'));
 }
-
-/** Whether `requestId` is in `scope`. */
-export function inScope(scope: CycleScope, requestId: string): boolean {
-  return scope === 'all' || scope.has(requestId);
-}

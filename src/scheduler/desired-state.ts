@@ -2,7 +2,7 @@
  * Where a scheduling cycle gets its desired state from: one interface, so that the per-cycle
  * reads from ZooKeeper below can be replaced by watched caches without touching the cycle.
  */
-import type { DeployStore, RequestStore, WatchedState } from '../state/index.js';
+import type { DeployStore, RequestStore, Task, WatchedState } from '../state/index.js';
 import type { PlanRequest } from './reconcile-plan.js';
 import type { TaskLeaderContext } from './task-leader-context.js';
 
@@ -69,6 +69,8 @@ export class CachedDesiredState implements DesiredStateSource {
   private readonly current = new Map<string, PlanRequest>();
   /** requestId → znode version of the request as loaded into {@link current}. */
   private readonly versions = new Map<string, number>();
+  /** Requests with an active task whose deploy was not found (looked up again next load). */
+  private readonly deploysMissing = new Set<string>();
   /** The leadership the map was built for: a new one starts from a full rebuild. */
   private builtFor: TaskLeaderContext | undefined;
 
@@ -91,14 +93,24 @@ export class CachedDesiredState implements DesiredStateSource {
     }
     for (const requestId of ids) this.refresh(leader, requestId);
     this.changed = full ? 'all' : new Set(ids);
-    // Deploys of tasks still running from older deploys (for re-launch specs).
-    for (const t of leader.tasks.values()) {
+    // Deploys of tasks still running from older deploys (for re-launch specs): every task's on
+    // a rebuild, then those of changed requests and those not found before. (Tasks launched
+    // since were launched from a deploy the leader holds.)
+    const tasks = full ? leader.tasks.values() : this.tasksToCheck(leader, ids);
+    this.deploysMissing.clear();
+    for (const t of tasks) {
       const key = `${t.requestId}/${t.deployId}`;
       if (leader.deploys.has(key)) continue;
       const deploy = this.state.findDeploy(t.requestId, t.deployId);
       if (deploy) leader.deploys.set(key, deploy);
+      else this.deploysMissing.add(t.requestId);
     }
     return this.current;
+  }
+
+  private tasksToCheck(leader: TaskLeaderContext, changed: string[]): Task[] {
+    const rids = new Set([...changed, ...this.deploysMissing]);
+    return [...rids].flatMap((rid) => leader.tasks.ofRequest(rid));
   }
 
   stillCurrent(requestId: string): boolean {

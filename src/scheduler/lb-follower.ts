@@ -40,12 +40,6 @@ export class LbFollower {
     const requests = this.requests();
     const lb = this.lb();
     const held = this.kills.heldKills();
-    const byRequest = new Map<string, Task[]>();
-    for (const t of this.leader.tasks.values()) {
-      const list = byRequest.get(t.requestId) ?? [];
-      list.push(t);
-      byRequest.set(t.requestId, list);
-    }
     // A held kill whose request no longer has a load balancer goes at once.
     for (const taskId of [...held.keys()]) {
       const task = this.leader.tasks.get(taskId);
@@ -56,7 +50,8 @@ export class LbFollower {
       const service = this.serviceOf(r);
       if (!service) continue;
       try {
-        await this.runOne(rid, r, service, byRequest.get(rid) ?? [], lb, !driven.has(rid));
+        const tasks = this.leader.tasks.ofRequest(rid);
+        await this.runOne(rid, r, service, tasks, lb, !driven.has(rid));
       } catch (err) {
         this.leader.logger.warn({ err, requestId: rid }, 'load-balancer follow failed; retried');
       }
@@ -67,7 +62,7 @@ export class LbFollower {
     rid: string,
     r: PlanRequest,
     service: NonNullable<ReturnType<typeof lbServiceOf>>,
-    tasks: Task[],
+    tasks: readonly Task[],
     lb: SchedulerLoadBalancer,
     follow: boolean,
   ): Promise<void> {

@@ -10,12 +10,11 @@ import {
   type IntentStore,
   type KillCause,
   type RequestStore,
-  type Task,
   agentRecordSchema,
   statePaths,
 } from '../state/index.js';
 import { tasksToEvacuate } from './agent-registrar.js';
-import { type CycleScope, cycleScope, inScope } from './cycle-scope.js';
+import { type CycleScope, cycleScope } from './cycle-scope.js';
 import type { DesiredStateSource } from './desired-state.js';
 import { type EvacuationTask, planEvacuation } from './evacuate-plan.js';
 import { cachedKillIntents, drainKillIntents } from './kill-intents.js';
@@ -167,7 +166,10 @@ function planFor(
     scope === 'all'
       ? [...leadership.requests.values()]
       : [...scope].flatMap((rid) => leadership.requests.get(rid) ?? []);
-  const tasks = [...leader.tasks.values()].filter((t) => inScope(scope, t.requestId));
+  const tasks =
+    scope === 'all'
+      ? [...leader.tasks.values()]
+      : [...scope].flatMap((rid) => leader.tasks.ofRequest(rid));
   const plan = planReconcile({
     requests,
     tasks: tasks.map((t) => ({
@@ -221,11 +223,9 @@ function evacuateNow(leadership: TaskLeadership): string[] {
   const leavingTasks = tasksToEvacuate(leader);
   if (leavingTasks.length === 0) return [];
   const leaving = new Set(leavingTasks.map((t) => t.taskId));
-  // The tasks of every request with one leaving, in one pass over the active tasks.
-  const byRequest = new Map<string, Task[]>(leavingTasks.map((t) => [t.requestId, []]));
-  for (const t of leader.tasks.values()) byRequest.get(t.requestId)?.push(t);
   const tasks: EvacuationTask[] = [];
-  for (const [rid, ofRequest] of byRequest) {
+  for (const rid of new Set(leavingTasks.map((t) => t.requestId))) {
+    const ofRequest = leader.tasks.ofRequest(rid);
     const inLb = lbFollower.inLoadBalancer(rid, ofRequest);
     for (const t of ofRequest) {
       const running = t.state === 'TASK_RUNNING';

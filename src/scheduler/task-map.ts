@@ -36,11 +36,13 @@ class TaskIndex {
 /**
  * The leader's active tasks by id, noting which requests' tasks changed (set or deleted), so
  * that a cycle re-plans only those, and indexed by request, so that work on one request costs
- * its own tasks, not the cluster's (and by agent, for an agent's registration). Every writer of the map goes through `set` and `delete`,
- * so no change escapes the note or the index.
+ * its own tasks, not the cluster's; likewise by agent (an agent's registration, and the
+ * agents a cycle reconciles again). Every writer of the map goes through `set` and `delete`,
+ * so no change escapes the notes or the indexes.
  */
 export class TaskMap extends Map<string, Task> {
   private changed = new Set<string>();
+  private changedAgents = new Set<string>();
   private byRequest = new TaskIndex((t) => t.requestId);
   private byAgent = new TaskIndex((t) => t.agentId);
 
@@ -49,7 +51,7 @@ export class TaskMap extends Map<string, Task> {
     if ((this.byRequest as TaskIndex | undefined) === undefined) return super.set(taskId, task);
     const previous = super.get(taskId);
     if (previous) this.unindex(previous);
-    this.changed.add(task.requestId);
+    this.note(task);
     this.byRequest.add(task);
     this.byAgent.add(task);
     return super.set(taskId, task);
@@ -57,15 +59,12 @@ export class TaskMap extends Map<string, Task> {
 
   override delete(taskId: string): boolean {
     const task = this.get(taskId);
-    if (task) {
-      this.changed.add(task.requestId);
-      this.unindex(task);
-    }
+    if (task) this.unindex(task);
     return super.delete(taskId);
   }
 
   override clear(): void {
-    for (const task of this.values()) this.changed.add(task.requestId);
+    for (const task of this.values()) this.note(task);
     this.byRequest.clear();
     this.byAgent.clear();
     super.clear();
@@ -88,7 +87,20 @@ export class TaskMap extends Map<string, Task> {
     return changed;
   }
 
+  /** Ids of the agents whose active tasks changed since the last call. */
+  takeChangedAgents(): Set<string> {
+    const changed = this.changedAgents;
+    this.changedAgents = new Set();
+    return changed;
+  }
+
+  private note(task: Task): void {
+    this.changed.add(task.requestId);
+    this.changedAgents.add(task.agentId);
+  }
+
   private unindex(task: Task): void {
+    this.note(task);
     this.byRequest.remove(task);
     this.byAgent.remove(task);
   }

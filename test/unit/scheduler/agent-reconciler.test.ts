@@ -4,6 +4,7 @@
  * of a LOST write and a registration can be forced.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { agentSettled } from '../../../src/scheduler/agent-reconcile-plan.js';
 import { AgentReconciler } from '../../../src/scheduler/agent-reconciler.js';
 import { KillSender } from '../../../src/scheduler/kill-policy.js';
 import { StatusWriter } from '../../../src/scheduler/status-writer.js';
@@ -131,5 +132,42 @@ describe('AgentReconciler (fake leadership host, no ZooKeeper)', () => {
     expect(ended).toEqual([]);
     await reconciler.reconcileConnected(t0 + host.options.unreportedGraceMs);
     await vi.waitFor(() => expect(ended).toEqual([t.taskId]));
+  });
+
+  it('skips a settled agent until it reports something or its active tasks change', async () => {
+    const t = makeTask('r', 1, 'TASK_RUNNING', 'a');
+    const host = new FakeHost().add(t);
+    host.agents.set('a', { record: record('a'), version: 0, disconnectedAt: 0 });
+    const { reconciler } = leadershipOn(host);
+    const { session, sent } = fakeSession('a', 1, [{ taskId: t.taskId, state: 'TASK_RUNNING' }]);
+    host.agents.get('a')!.session = session;
+    await reconciler.reconcileRegistration(session);
+    expect(session.settled).toBe(true);
+    await reconciler.reconcileConnected(); // the round that reconciles every agent, settled or not
+
+    // A report of a task it should not run unsettles it: the next round kills that task.
+    session.noteReported('stray', 'TASK_RUNNING');
+    await reconciler.reconcileConnected();
+    expect(sent.map((m) => m.kill?.taskId)).toEqual(['stray']);
+    expect(session.settled).toBe(false);
+    session.noteReported('stray', 'TASK_KILLED');
+    await reconciler.reconcileConnected();
+    expect(session.settled).toBe(true);
+
+    // Its task leaving the active set while it still runs: the change is noted for the agent.
+    host.tasks.delete(t.taskId);
+    await reconciler.reconcileConnected(Date.now() + 1);
+    expect(sent.map((m) => m.kill?.taskId)).toEqual(['stray', t.taskId]);
+  });
+
+  it('settles only an agent that reports exactly its active tasks, running, none being killed', () => {
+    const t1 = makeTask('r', 1, 'TASK_RUNNING', 'a');
+    const t2 = makeTask('r', 2, 'TASK_LAUNCHED', 'a');
+    const running = new Map([[t1.taskId, 'TASK_RUNNING']]);
+    expect(agentSettled(running, [t1])).toBe(true);
+    expect(agentSettled(running, [t1, t2])).toBe(false); // t2 unreported: relaunch, or LOST
+    expect(agentSettled(new Map([...running, ['orphan', 'TASK_RUNNING']]), [t1])).toBe(false);
+    expect(agentSettled(new Map([[t1.taskId, 'TASK_FINISHED']]), [t1])).toBe(false);
+    expect(agentSettled(running, [{ ...t1, killReason: 'operator' }])).toBe(false);
   });
 });

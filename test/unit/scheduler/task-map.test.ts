@@ -1,4 +1,4 @@
-/** The leader's task map: changed-request notes and the per-request index stay true to it. */
+/** The leader's task map: changed-request and changed-agent notes and the per-request index stay true to it. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TaskMap } from '../../../src/scheduler/task-map.js';
@@ -16,6 +16,17 @@ describe('TaskMap', () => {
     map.delete('t1');
     expect(map.takeChangedRequests()).toEqual(new Set(['a']));
     expect(map.takeChangedRequests()).toEqual(new Set());
+  });
+
+  it('notes the agents whose active tasks changed, the one a task left included', () => {
+    const map = new TaskMap();
+    map.set('t1', task('t1', 'a', 'x'));
+    expect(map.takeChangedAgents()).toEqual(new Set(['x']));
+    map.set('t1', task('t1', 'a', 'y'));
+    expect(map.takeChangedAgents()).toEqual(new Set(['x', 'y']));
+    map.delete('t1');
+    expect(map.takeChangedAgents()).toEqual(new Set(['y']));
+    expect(map.takeChangedAgents()).toEqual(new Set());
   });
 
   it('indexes tasks by request and agent through any sequence of sets, deletes and clears', () => {
